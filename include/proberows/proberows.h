@@ -1,0 +1,101 @@
+/*
+ * proberows: public basics shared by every module — version, status codes, the error
+ * record, the allocator hook and the borrowed byte view.
+ *
+ * Conventions (docs/ARCHITECTURE.md): every fallible function returns prw_status and takes
+ * `prw_error *err` last (NULL allowed); results go through out-parameters. Negative codes
+ * are errors, PRW_OK is success, PRW_DONE ends an iteration.
+ */
+#ifndef PROBEROWS_PROBEROWS_H
+#define PROBEROWS_PROBEROWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PRW_API __attribute__((visibility("default")))
+#else
+#define PRW_API
+#endif
+
+#define PRW_VERSION_MAJOR 0
+#define PRW_VERSION_MINOR 1
+#define PRW_VERSION_PATCH 0
+#define PRW_VERSION_STRING "0.1.0"
+
+/** Status of a library call. Values are stable: they are part of the ABI. */
+typedef enum prw_status {
+    PRW_OK = 0,
+    PRW_DONE = 1,              /**< end of an iteration; not an error */
+    PRW_E_INVALID = -1,        /**< bad argument or option from the caller */
+    PRW_E_NOMEM = -2,          /**< an allocation failed */
+    PRW_E_IO = -3,             /**< the operating system reported an error (see sys_errno) */
+    PRW_E_TRUNCATED = -4,      /**< input ends before a structure it announces */
+    PRW_E_CORRUPT = -5,        /**< input bytes violate the format */
+    PRW_E_CHECKSUM = -6,       /**< a stored checksum or hash does not match the bytes */
+    PRW_E_UNSUPPORTED = -7,    /**< a valid feature this library does not implement */
+    PRW_E_CODEC = -8,          /**< a compression library failed on the bytes */
+    PRW_E_LIMIT = -9           /**< a size or count exceeds a limit of this library */
+} prw_status;
+
+/** Longest message kept in a prw_error, including the NUL. */
+#define PRW_ERROR_MSG_MAX 512
+
+/**
+ * What went wrong, filled by the innermost failing call (outer layers may prefix context).
+ * Caller storage; zero it (or call prw_error_clear) before use.
+ */
+typedef struct prw_error {
+    prw_status code;             /**< the status that was returned */
+    int sys_errno;               /**< errno for PRW_E_IO, else 0 */
+    int64_t offset;              /**< byte offset in the input the problem was found at, or -1 */
+    char msg[PRW_ERROR_MSG_MAX]; /**< human-readable, no trailing newline */
+} prw_error;
+
+/** Resets an error record to "no error" (code PRW_OK, offset -1, empty message). */
+PRW_API void prw_error_clear(prw_error *err);
+
+/** A static, never-NULL name for a status code, e.g. "corrupt input". */
+PRW_API const char *prw_strerror(prw_status code);
+
+/** A borrowed byte view; its lifetime is stated by the function that returns it. */
+typedef struct prw_bytes {
+    const uint8_t *ptr;
+    size_t len;
+} prw_bytes;
+
+/**
+ * The allocator every library allocation goes through. `realloc(ctx, NULL, n)` allocates,
+ * `realloc(ctx, p, n)` resizes; `free(ctx, p)` releases (p may be NULL). Both must be
+ * thread-safe.
+ */
+typedef struct prw_allocator {
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void (*free)(void *ctx, void *ptr);
+    void *ctx;
+} prw_allocator;
+
+/**
+ * Replaces the process-wide allocator (NULL restores libc). Call it before any other
+ * library call and never while a handle is open: memory is freed by the allocator that
+ * made it.
+ */
+PRW_API void prw_set_allocator(const prw_allocator *alloc);
+
+/**
+ * Test hook: the n-th allocation from now (1 = the next one) and every later one fail
+ * until the hook is reset with n = 0. Counts across threads.
+ */
+PRW_API void prw_alloc_fail_after(int64_t n);
+
+/** Number of allocations made through the library allocator since process start. */
+PRW_API int64_t prw_alloc_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

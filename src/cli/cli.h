@@ -1,0 +1,45 @@
+/*
+ * Shared helpers of the command-line front end. The CLI sees only the public headers
+ * plus this header; exit codes are 0 success, 1 data or I/O error, 2 usage error.
+ */
+#ifndef PRW_CLI_CLI_H
+#define PRW_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proberows/proberows.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/** A subcommand: argv[0] is its own name. */
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+/** Prints `proberows: FILE: message (at byte N)` for a library error; returns CLI_FAIL. */
+int cli_error(const char *file, const prw_error *err);
+/** Prints `proberows: message` (printf-style) to stderr; returns CLI_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** Prints `proberows: message` and `Try '...--help'`; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** True if argv[i] is --help or -h. */
+bool cli_is_help(const char *arg);
+
+/** Parses a whole decimal integer in [min, max]; false on anything else. */
+bool cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/** Parses a size such as 512M, 2G, 1.5G, 100k, 4096 (bytes; powers of 1024). */
+bool cli_parse_size(const char *s, uint64_t *out);
+
+/**
+ * For an option that takes a value: accepts `--name VALUE` and `--name=VALUE`. Returns the
+ * value and advances *i when argv[*i] is that option; NULL otherwise. Sets *missing when
+ * the option is present without a value.
+ */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *name, bool *missing);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * proberows command line: a dispatch table only. Each subcommand lives in cmd_<name>.c and
+ * handles its own --help. Only subcommands that work are listed here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const cli_command g_commands[] = {
+    {NULL, NULL, NULL},
+};
+
+static void print_help(FILE *out) {
+    fprintf(out, "Usage: proberows COMMAND [OPTIONS]\n\n"
+                 "Turns Parquet measurement shards into per-probe ArrayRecord rows.\n\n"
+                 "Commands:\n");
+    for (const cli_command *c = g_commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out, "\nOptions:\n"
+                 "  -h, --help     show this help\n"
+                 "  --version      print the version\n\n"
+                 "Run 'proberows COMMAND --help' for a command's options.\n"
+                 "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_help(stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (cli_is_help(cmd) || strcmp(cmd, "help") == 0) {
+        print_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("proberows %s\n", PRW_VERSION_STRING);
+        return CLI_OK;
+    }
+    for (const cli_command *c = g_commands; c->name; c++)
+        if (strcmp(c->name, cmd) == 0)
+            return c->run(argc - 1, argv + 1);
+    return cli_usage_error(NULL, "unknown command '%s'", cmd);
+}

@@ -1,0 +1,84 @@
+/*
+ * The one allocation path of the library (STYLE.md §2.6): every internal allocation goes
+ * through prw__malloc/realloc/free, which call the process-wide prw_allocator. Tests use
+ * prw_alloc_fail_after to make the n-th allocation fail and walk every out-of-memory path.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+
+static void *libc_realloc(void *ctx, void *ptr, size_t size) {
+    (void)ctx;
+    return realloc(ptr, size);
+}
+static void libc_free(void *ctx, void *ptr) {
+    (void)ctx;
+    free(ptr);
+}
+
+static prw_allocator g_alloc = {libc_realloc, libc_free, NULL};
+static _Atomic int64_t g_fail_at;   /* absolute allocation number that fails first; 0 = off */
+static _Atomic int64_t g_count;
+
+void prw_set_allocator(const prw_allocator *alloc) {
+    if (alloc && alloc->realloc && alloc->free)
+        g_alloc = *alloc;
+    else
+        g_alloc = (prw_allocator){libc_realloc, libc_free, NULL};
+}
+
+void prw_alloc_fail_after(int64_t n) {
+    atomic_store(&g_fail_at, n > 0 ? atomic_load(&g_count) + n : 0);
+}
+
+int64_t prw_alloc_count(void) {
+    return atomic_load(&g_count);
+}
+
+static bool should_fail(void) {
+    int64_t k = atomic_fetch_add(&g_count, 1) + 1;
+    int64_t at = atomic_load_explicit(&g_fail_at, memory_order_relaxed);
+    return at > 0 && k >= at;
+}
+
+void *prw__realloc(void *ptr, size_t size) {
+    if (should_fail())
+        return NULL;
+    return g_alloc.realloc(g_alloc.ctx, ptr, size ? size : 1);
+}
+
+void *prw__malloc(size_t size) {
+    return prw__realloc(NULL, size);
+}
+
+void *prw__calloc(size_t n, size_t size) {
+    size_t total;
+    if (prw__mul_overflow(n, size, &total))
+        return NULL;
+    void *p = prw__malloc(total);
+    if (p)
+        memset(p, 0, total);
+    return p;
+}
+
+void *prw__malloc_array(size_t n, size_t size) {
+    size_t total;
+    if (prw__mul_overflow(n, size, &total))
+        return NULL;
+    return prw__malloc(total);
+}
+
+void prw__free(void *ptr) {
+    if (ptr)
+        g_alloc.free(g_alloc.ctx, ptr);
+}
+
+char *prw__strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = prw__malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}

@@ -1,0 +1,256 @@
+/* pread/mmap reader and atomic temp-then-rename writer (see io.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/io.h"
+
+prw_status prw__rfile_open(prw__rfile *f, const char *path, bool use_mmap, prw_error *err) {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return prw__error_sys(err, errno, "cannot open %s", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return prw__error_sys(err, e, "cannot stat %s", path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return prw__error_set(err, PRW_E_IO, -1, "%s is not a regular file", path);
+    }
+    f->path = prw__strdup(path);
+    if (!f->path) {
+        close(fd);
+        return prw__error_nomem(err, "a path", strlen(path));
+    }
+    f->fd = fd;
+    f->size = (int64_t)st.st_size;
+    if (use_mmap && st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            int e = errno;
+            prw__rfile_close(f);
+            return prw__error_sys(err, e, "cannot map %s", path);
+        }
+        f->map = m;
+    }
+    return PRW_OK;
+}
+
+prw_status prw__rfile_pread(const prw__rfile *f, void *dst, size_t n, int64_t offset,
+                            prw_error *err) {
+    if (offset < 0 || offset > f->size || (uint64_t)n > (uint64_t)(f->size - offset))
+        return prw__error_set(err, PRW_E_TRUNCATED, offset,
+                              "read of %zu bytes at offset %lld is past the end of %s (%lld bytes)",
+                              n, (long long)offset, f->path, (long long)f->size);
+    if (f->map) {
+        memcpy(dst, f->map + offset, n);
+        return PRW_OK;
+    }
+    uint8_t *p = dst;
+    while (n > 0) {
+        ssize_t r = pread(f->fd, p, n, (off_t)offset);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return prw__error_sys(err, errno, "read error in %s at offset %lld", f->path,
+                                  (long long)offset);
+        }
+        if (r == 0)
+            return prw__error_set(err, PRW_E_TRUNCATED, offset, "%s shrank while being read",
+                                  f->path);
+        p += r;
+        n -= (size_t)r;
+        offset += r;
+    }
+    return PRW_OK;
+}
+
+void prw__rfile_close(prw__rfile *f) {
+    if (f->map)
+        munmap((void *)f->map, (size_t)f->size);
+    if (f->fd >= 0 && f->path)
+        close(f->fd);
+    prw__free(f->path);
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+}
+
+prw_status prw__read_file(const char *path, uint8_t **data, size_t *len, prw_error *err) {
+    *data = NULL;
+    *len = 0;
+    prw__rfile f;
+    PRW_TRY(prw__rfile_open(&f, path, false, err));
+    size_t n = (size_t)f.size;
+    uint8_t *buf = prw__malloc(n ? n : 1);
+    if (!buf) {
+        prw__rfile_close(&f);
+        return prw__error_nomem(err, path, n);
+    }
+    prw_status st = prw__rfile_pread(&f, buf, n, 0, err);
+    prw__rfile_close(&f);
+    if (st < 0) {
+        prw__free(buf);
+        return st;
+    }
+    *data = buf;
+    *len = n;
+    return PRW_OK;
+}
+
+static _Atomic int64_t g_fault_left = -1;
+static _Atomic int g_fault_errno;
+
+void prw__io_inject_write_fault(int64_t after_bytes, int sys_errno) {
+    atomic_store(&g_fault_errno, sys_errno);
+    atomic_store(&g_fault_left, after_bytes < 0 ? -1 : after_bytes);
+}
+
+/* Returns how many of n bytes may be written before the injected fault, or n. */
+static size_t fault_allowance(size_t n) {
+    int64_t left = atomic_load(&g_fault_left);
+    while (left >= 0) {
+        int64_t take = (uint64_t)left < n ? left : (int64_t)n;
+        if (atomic_compare_exchange_weak(&g_fault_left, &left, left - take))
+            return (size_t)take;
+    }
+    return n;
+}
+
+prw_status prw__wfile_open(prw__wfile *w, const char *path, prw_error *err) {
+    memset(w, 0, sizeof *w);
+    w->fd = -1;
+    char *dup = prw__strdup(path);
+    size_t tlen = strlen(path) + 32;
+    char *tmp = prw__malloc(tlen);
+    if (!dup || !tmp) {
+        prw__free(dup);
+        prw__free(tmp);
+        return prw__error_nomem(err, "a path", tlen);
+    }
+    /* Hidden name in the same directory, so rename() is atomic and `ls` shows no debris. */
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    snprintf(tmp, tlen, "%.*s.%s.tmp.XXXXXX", (int)dirlen, path, path + dirlen);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        prw__free(dup);
+        prw__free(tmp);
+        return prw__error_sys(err, e, "cannot create a file beside %s", path);
+    }
+    (void)fchmod(fd, 0644);
+    w->fd = fd;
+    w->path = dup;
+    w->tmp_path = tmp;
+    return PRW_OK;
+}
+
+prw_status prw__wfile_write(prw__wfile *w, const void *data, size_t n, prw_error *err) {
+    const uint8_t *p = data;
+    size_t allowed = fault_allowance(n);
+    while (n > 0) {
+        if (allowed == 0)
+            return prw__error_sys(err, atomic_load(&g_fault_errno),
+                                  "write error in %s after %lld bytes", w->path,
+                                  (long long)w->written);
+        ssize_t r = write(w->fd, p, allowed);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return prw__error_sys(err, errno, "write error in %s after %lld bytes", w->path,
+                                  (long long)w->written);
+        }
+        p += r;
+        n -= (size_t)r;
+        allowed -= (size_t)r;
+        w->written += r;
+    }
+    return PRW_OK;
+}
+
+static void fsync_dir_of(const char *path) {
+    char *dup = prw__strdup(path);
+    if (!dup)
+        return;
+    int fd = open(dirname(dup), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    prw__free(dup);
+}
+
+prw_status prw__wfile_commit(prw__wfile *w, prw_error *err) {
+    if (w->fd < 0 || !w->path)
+        return prw__error_set(err, PRW_E_INVALID, -1, "file already closed");
+    prw_status st = PRW_OK;
+    int fd = w->fd;
+    w->fd = -1;
+    if (fsync(fd) != 0)
+        st = prw__error_sys(err, errno, "cannot sync %s", w->path);
+    if (close(fd) != 0 && st == PRW_OK)
+        st = prw__error_sys(err, errno, "cannot close %s", w->path);
+    if (st == PRW_OK && rename(w->tmp_path, w->path) != 0)
+        st = prw__error_sys(err, errno, "cannot rename onto %s", w->path);
+    if (st < 0) {
+        prw__wfile_abort(w);
+        return st;
+    }
+    fsync_dir_of(w->path);
+    prw__free(w->tmp_path);
+    prw__free(w->path);
+    w->tmp_path = NULL;
+    w->path = NULL;
+    return PRW_OK;
+}
+
+void prw__wfile_abort(prw__wfile *w) {
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    if (w->tmp_path)
+        unlink(w->tmp_path);
+    prw__free(w->tmp_path);
+    prw__free(w->path);
+    w->tmp_path = NULL;
+    w->path = NULL;
+}
+
+prw_status prw__mkdir_p(const char *path, prw_error *err) {
+    if (!path[0])
+        return prw__error_set(err, PRW_E_INVALID, -1, "empty directory name");
+    char *dup = prw__strdup(path);
+    if (!dup)
+        return prw__error_nomem(err, "a path", strlen(path));
+    for (char *p = dup + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(dup, 0755) != 0 && errno != EEXIST) {
+                int e = errno;
+                prw_status st = prw__error_sys(err, e, "cannot create directory %s", dup);
+                prw__free(dup);
+                return st;
+            }
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    prw__free(dup);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return prw__error_set(err, PRW_E_IO, -1, "%s is not a directory", path);
+    return PRW_OK;
+}

@@ -1,0 +1,67 @@
+/*
+ * File I/O helpers: a read-only file opened for pread or mmap, and an atomic writer that
+ * writes to a temporary name beside the target, fsyncs, and renames on commit (removing the
+ * temporary on abort), so no half-written file ever appears under its final name.
+ */
+#ifndef PRW_COMMON_IO_H
+#define PRW_COMMON_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/common.h"
+
+typedef struct prw__rfile {
+    int fd;
+    int64_t size;
+    const uint8_t *map; /* whole file when opened with mmap, else NULL */
+    char *path;
+} prw__rfile;
+
+/**
+ * Opens `path` read-only; with `use_mmap` the whole file is mapped (empty files are not).
+ * Errors: PRW_E_IO (naming the path), PRW_E_NOMEM.
+ */
+prw_status prw__rfile_open(prw__rfile *f, const char *path, bool use_mmap, prw_error *err);
+/**
+ * Reads exactly n bytes at `offset`. Reading past the end is PRW_E_TRUNCATED (offset in
+ * err); a system failure is PRW_E_IO.
+ */
+prw_status prw__rfile_pread(const prw__rfile *f, void *dst, size_t n, int64_t offset,
+                            prw_error *err);
+/** Closes and unmaps; safe on a zeroed struct and twice. */
+void prw__rfile_close(prw__rfile *f);
+
+/** Reads a whole file into a new buffer (caller frees with prw__free). */
+prw_status prw__read_file(const char *path, uint8_t **data, size_t *len, prw_error *err);
+
+typedef struct prw__wfile {
+    int fd;
+    char *path;     /* final name */
+    char *tmp_path; /* where bytes go until commit */
+    int64_t written;
+} prw__wfile;
+
+/**
+ * Creates a temporary file beside `path` (same directory, hidden name). Nothing exists under
+ * `path` until prw__wfile_commit. Errors: PRW_E_IO naming the directory.
+ */
+prw_status prw__wfile_open(prw__wfile *w, const char *path, prw_error *err);
+/** Writes all n bytes (retrying short writes); ENOSPC etc. are PRW_E_IO naming the file. */
+prw_status prw__wfile_write(prw__wfile *w, const void *data, size_t n, prw_error *err);
+/** fsyncs, closes and renames onto the final name, then fsyncs the directory. */
+prw_status prw__wfile_commit(prw__wfile *w, prw_error *err);
+/** Closes and removes the temporary; safe after commit, on a zeroed struct and twice. */
+void prw__wfile_abort(prw__wfile *w);
+
+/**
+ * Test hook (fault injection): after `after_bytes` more bytes have been written through
+ * prw__wfile_write in this process, writes fail with `sys_errno` (e.g. ENOSPC).
+ * A negative `after_bytes` turns the fault off.
+ */
+void prw__io_inject_write_fault(int64_t after_bytes, int sys_errno);
+
+/** Creates a directory and its parents (like mkdir -p). */
+prw_status prw__mkdir_p(const char *path, prw_error *err);
+
+#endif
