@@ -5,7 +5,7 @@
 #   make check SAN=asan      the same under ASan+UBSan, in build/asan
 #   make check SAN=tsan      the same under TSan, in build/tsan
 #   make run                 the main job on examples/ into out/
-#   make bench               benchmark programs (bench/README.md)
+#   make bench               every benchmark program bench/bench_*.c (bench/README.md)
 #   make fuzz                libFuzzer builds of every target, run FUZZ_SECONDS each
 #   make install PREFIX=...  library, headers, CLI, proberows.pc
 #   make deps                install missing Debian packages (as root)
@@ -71,7 +71,7 @@ BENCH_OBJ := $(call obj,$(BENCH_SRC))
 LIB := $(BUILD)/libproberows.a
 CLI := $(BUILD)/proberows
 TESTS := $(BUILD)/prw_tests
-BENCH := $(BUILD)/prw_bench
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/%,$(BENCH_SRC))
 GEN := $(BUILD)/gen
 
 .PHONY: all lib cli check run bench fuzz install clean deps format format-check lint \
@@ -126,8 +126,9 @@ $(BUILD)/obj/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) -Ibench $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-$(BENCH): $(BENCH_OBJ) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(LIB) $(LIBS)
+# Each bench/bench_NAME.c is its own program (build/release/bench_NAME).
+$(BUILD)/bench_%: $(BUILD)/obj/bench/bench_%.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
 
 check: deps
 	@$(MAKE) --no-print-directory $(TESTS) $(CLI)
@@ -136,8 +137,8 @@ check: deps
 run: $(CLI)
 	@sh tools/run_examples.sh $(CLI)
 
-bench: $(BENCH) $(CLI)
-	./$(BENCH) $(BENCH_ARGS)
+bench: $(BENCH_BINS) $(CLI)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; ./$$b $(BENCH_ARGS); done
 
 # libFuzzer builds: every library source and one target per binary, under clang.
 FUZZ_BUILD := build/fuzz
