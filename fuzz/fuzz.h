@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FUZZ_TARGET(name)                                                                      \
-    int prw_fuzz_##name(const uint8_t *data, size_t size);                                     \
+#define FUZZ_TARGET(name)                                                                          \
+    int prw_fuzz_##name(const uint8_t *data, size_t size);                                         \
     int prw_fuzz_##name(const uint8_t *data, size_t size)
 
 #endif

@@ -297,8 +297,8 @@ static void run_cli_case(const char *dir, const char *base, tally *t) {
     g_failed_now = g_skipped_now = 0;
     const char *tmp = th_tmpdir();
     const char *shared = th_shared_dir();
-    char *cmd = th_fmt("PRW=%s SHARED=%s TMP=%s sh %s/%s.cmd > %s/stdout 2> %s/stderr",
-                       th_cli(), shared ? shared : "", tmp, dir, base, tmp, tmp);
+    char *cmd = th_fmt("PRW=%s SHARED=%s TMP=%s sh %s/%s.cmd > %s/stdout 2> %s/stderr", th_cli(),
+                       shared ? shared : "", tmp, dir, base, tmp, tmp);
     int code = th_sh(cmd);
     int want = 0;
     size_t len;
@@ -317,8 +317,7 @@ static void run_cli_case(const char *dir, const char *base, tally *t) {
         size_t diff_line = 0;
         if (access(want_out, R_OK) == 0 &&
             !file_equals(th_fmt("%s/stdout", tmp), want_out, &diff_line))
-            th_fail(dir, 0, "%s: stdout differs from %s.stdout at line %zu", base, base,
-                    diff_line);
+            th_fail(dir, 0, "%s: stdout differs from %s.stdout at line %zu", base, base, diff_line);
     }
     finish_test(t);
 }

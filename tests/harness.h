@@ -17,8 +17,8 @@
 
 #include "proberows/proberows.h"
 
-#define TEST(name)                                                                             \
-    void test_##name(void);                                                                    \
+#define TEST(name)                                                                                 \
+    void test_##name(void);                                                                        \
     void test_##name(void)
 
 void th_fail(const char *file, int line, const char *fmt, ...)
@@ -26,50 +26,50 @@ void th_fail(const char *file, int line, const char *fmt, ...)
 void th_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void th_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-#define ASSERT_TRUE(c)                                                                         \
-    do {                                                                                       \
-        if (!(c)) {                                                                            \
-            th_fail(__FILE__, __LINE__, "%s", #c);                                             \
-            return;                                                                            \
-        }                                                                                      \
+#define ASSERT_TRUE(c)                                                                             \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            th_fail(__FILE__, __LINE__, "%s", #c);                                                 \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define ASSERT_EQ_I64(a, b)                                                                    \
-    do {                                                                                       \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                    \
-        if (a_ != b_) {                                                                        \
-            th_fail(__FILE__, __LINE__, "%s == %s (%lld == %lld)", #a, #b, a_, b_);            \
-            return;                                                                            \
-        }                                                                                      \
+#define ASSERT_EQ_I64(a, b)                                                                        \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            th_fail(__FILE__, __LINE__, "%s == %s (%lld == %lld)", #a, #b, a_, b_);                \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define ASSERT_EQ_U64(a, b)                                                                    \
-    do {                                                                                       \
-        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);         \
-        if (a_ != b_) {                                                                        \
-            th_fail(__FILE__, __LINE__, "%s == %s (0x%llx == 0x%llx)", #a, #b, a_, b_);        \
-            return;                                                                            \
-        }                                                                                      \
+#define ASSERT_EQ_U64(a, b)                                                                        \
+    do {                                                                                           \
+        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);             \
+        if (a_ != b_) {                                                                            \
+            th_fail(__FILE__, __LINE__, "%s == %s (0x%llx == 0x%llx)", #a, #b, a_, b_);            \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define ASSERT_EQ_STR(a, b)                                                                    \
-    do {                                                                                       \
-        const char *a_ = (a), *b_ = (b);                                                       \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                               \
-            th_fail(__FILE__, __LINE__, "%s == %s (\"%s\" == \"%s\")", #a, #b,                 \
-                    a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                   \
-            return;                                                                            \
-        }                                                                                      \
+#define ASSERT_EQ_STR(a, b)                                                                        \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
+            th_fail(__FILE__, __LINE__, "%s == %s (\"%s\" == \"%s\")", #a, #b, a_ ? a_ : "(null)", \
+                    b_ ? b_ : "(null)");                                                           \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define ASSERT_MEM_EQ(a, b, n)                                                                 \
-    do {                                                                                       \
-        size_t n_ = (n), at_ = th_mismatch((a), (b), n_);                                      \
-        if (at_ != (size_t)-1) {                                                               \
-            th_fail(__FILE__, __LINE__, "%s == %s over %zu bytes: first difference at %zu",    \
-                    #a, #b, n_, at_);                                                          \
-            return;                                                                            \
-        }                                                                                      \
+#define ASSERT_MEM_EQ(a, b, n)                                                                     \
+    do {                                                                                           \
+        size_t n_ = (n), at_ = th_mismatch((a), (b), n_);                                          \
+        if (at_ != (size_t)-1) {                                                                   \
+            th_fail(__FILE__, __LINE__, "%s == %s over %zu bytes: first difference at %zu", #a,    \
+                    #b, n_, at_);                                                                  \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 /** Reports a failed ASSERT_OK (err may be NULL). */
@@ -77,40 +77,40 @@ void th_fail_status(const char *file, int line, const char *expr, prw_status st,
                     const prw_error *err);
 
 /** Asserts a status is not an error; on failure prints the error record. */
-#define ASSERT_OK(st, errp)                                                                    \
-    do {                                                                                       \
-        prw_status st_ = (st);                                                                 \
-        if (st_ < 0) {                                                                         \
-            th_fail_status(__FILE__, __LINE__, #st, st_, (errp));                              \
-            return;                                                                            \
-        }                                                                                      \
+#define ASSERT_OK(st, errp)                                                                        \
+    do {                                                                                           \
+        prw_status st_ = (st);                                                                     \
+        if (st_ < 0) {                                                                             \
+            th_fail_status(__FILE__, __LINE__, #st, st_, (errp));                                  \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 /** Asserts a call fails with `code`. */
-#define ASSERT_ERR(st, code)                                                                   \
-    do {                                                                                       \
-        prw_status st_ = (st);                                                                 \
-        if (st_ != (code)) {                                                                   \
-            th_fail(__FILE__, __LINE__, "%s returned %d (%s), expected %d (%s)", #st, st_,     \
-                    prw_strerror(st_), (int)(code), prw_strerror(code));                       \
-            return;                                                                            \
-        }                                                                                      \
+#define ASSERT_ERR(st, code)                                                                       \
+    do {                                                                                           \
+        prw_status st_ = (st);                                                                     \
+        if (st_ != (code)) {                                                                       \
+            th_fail(__FILE__, __LINE__, "%s returned %d (%s), expected %d (%s)", #st, st_,         \
+                    prw_strerror(st_), (int)(code), prw_strerror(code));                           \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 /** Marks the test skipped (prints a SKIP line) and returns. */
-#define SKIP(...)                                                                              \
-    do {                                                                                       \
-        th_skip(__VA_ARGS__);                                                                  \
-        return;                                                                                \
+#define SKIP(...)                                                                                  \
+    do {                                                                                           \
+        th_skip(__VA_ARGS__);                                                                      \
+        return;                                                                                    \
     } while (0)
 
 /** The shared test data folder (../shared, or $PRW_SHARED), or NULL when absent. */
 const char *th_shared_dir(void);
 
 /** Declares `dir` = th_shared_dir(), skipping the test when it is absent. */
-#define REQUIRE_SHARED(dir)                                                                    \
-    const char *dir = th_shared_dir();                                                         \
-    if (!dir)                                                                                  \
+#define REQUIRE_SHARED(dir)                                                                        \
+    const char *dir = th_shared_dir();                                                             \
+    if (!dir)                                                                                      \
     SKIP("../shared is absent")
 
 /** A fresh directory for this test (removed when the run ends). */

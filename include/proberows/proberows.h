@@ -30,16 +30,16 @@ extern "C" {
 /** Status of a library call. Values are stable: they are part of the ABI. */
 typedef enum prw_status {
     PRW_OK = 0,
-    PRW_DONE = 1,              /**< end of an iteration; not an error */
-    PRW_E_INVALID = -1,        /**< bad argument or option from the caller */
-    PRW_E_NOMEM = -2,          /**< an allocation failed */
-    PRW_E_IO = -3,             /**< the operating system reported an error (see sys_errno) */
-    PRW_E_TRUNCATED = -4,      /**< input ends before a structure it announces */
-    PRW_E_CORRUPT = -5,        /**< input bytes violate the format */
-    PRW_E_CHECKSUM = -6,       /**< a stored checksum or hash does not match the bytes */
-    PRW_E_UNSUPPORTED = -7,    /**< a valid feature this library does not implement */
-    PRW_E_CODEC = -8,          /**< a compression library failed on the bytes */
-    PRW_E_LIMIT = -9           /**< a size or count exceeds a limit of this library */
+    PRW_DONE = 1,           /**< end of an iteration; not an error */
+    PRW_E_INVALID = -1,     /**< bad argument or option from the caller */
+    PRW_E_NOMEM = -2,       /**< an allocation failed */
+    PRW_E_IO = -3,          /**< the operating system reported an error (see sys_errno) */
+    PRW_E_TRUNCATED = -4,   /**< input ends before a structure it announces */
+    PRW_E_CORRUPT = -5,     /**< input bytes violate the format */
+    PRW_E_CHECKSUM = -6,    /**< a stored checksum or hash does not match the bytes */
+    PRW_E_UNSUPPORTED = -7, /**< a valid feature this library does not implement */
+    PRW_E_CODEC = -8,       /**< a compression library failed on the bytes */
+    PRW_E_LIMIT = -9        /**< a size or count exceeds a limit of this library */
 } prw_status;
 
 /** Longest message kept in a prw_error, including the NUL. */

@@ -10,7 +10,8 @@
 
 int cli_error(const char *file, const prw_error *err) {
     if (file)
-        fprintf(stderr, "proberows: %s: %s", file, err->msg[0] ? err->msg : prw_strerror(err->code));
+        fprintf(stderr, "proberows: %s: %s", file,
+                err->msg[0] ? err->msg : prw_strerror(err->code));
     else
         fprintf(stderr, "proberows: %s", err->msg[0] ? err->msg : prw_strerror(err->code));
     if (err->offset >= 0)
@@ -65,19 +66,23 @@ bool cli_parse_size(const char *s, uint64_t *out) {
         return false;
     double mult = 1;
     switch (*end) {
-    case 'k': case 'K':
+    case 'k':
+    case 'K':
         mult = 1024.0;
         end++;
         break;
-    case 'm': case 'M':
+    case 'm':
+    case 'M':
         mult = 1024.0 * 1024;
         end++;
         break;
-    case 'g': case 'G':
+    case 'g':
+    case 'G':
         mult = 1024.0 * 1024 * 1024;
         end++;
         break;
-    case 't': case 'T':
+    case 't':
+    case 'T':
         mult = 1024.0 * 1024 * 1024 * 1024;
         end++;
         break;

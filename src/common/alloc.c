@@ -19,7 +19,7 @@ static void libc_free(void *ctx, void *ptr) {
 }
 
 static prw_allocator g_alloc = {libc_realloc, libc_free, NULL};
-static _Atomic int64_t g_fail_at;   /* absolute allocation number that fails first; 0 = off */
+static _Atomic int64_t g_fail_at; /* absolute allocation number that fails first; 0 = off */
 static _Atomic int64_t g_count;
 
 void prw_set_allocator(const prw_allocator *alloc) {

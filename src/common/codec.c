@@ -36,7 +36,7 @@ void prw__codec_ctx_destroy(prw__codec_ctx *ctx) {
 }
 
 const char *prw__codec_name(prw__codec c) {
-    static const char *const names[PRW_CODEC_COUNT] = {"none", "snappy", "gzip",
+    static const char *const names[PRW_CODEC_COUNT] = {"none", "snappy",  "gzip",
                                                        "zstd", "lz4_raw", "brotli"};
     return (unsigned)c < PRW_CODEC_COUNT ? names[c] : "unknown";
 }
@@ -61,8 +61,7 @@ size_t prw__codec_bound(prw__codec c, size_t n) {
 }
 
 static prw_status zstd_compress(prw__codec_ctx *ctx, const prw__codec_opts *o, const void *src,
-                                size_t n, void *dst, size_t cap, size_t *out_len,
-                                prw_error *err) {
+                                size_t n, void *dst, size_t cap, size_t *out_len, prw_error *err) {
     ZSTD_CCtx *zc = ctx ? ctx->zc : NULL;
     if (!zc) {
         zc = ZSTD_createCCtx();
@@ -87,8 +86,7 @@ static prw_status zstd_compress(prw__codec_ctx *ctx, const prw__codec_opts *o, c
 }
 
 static prw_status gzip_compress(prw__codec_ctx *ctx, const prw__codec_opts *o, const void *src,
-                                size_t n, void *dst, size_t cap, size_t *out_len,
-                                prw_error *err) {
+                                size_t n, void *dst, size_t cap, size_t *out_len, prw_error *err) {
     int level = o && o->level ? o->level : 6;
     struct libdeflate_compressor *gc = NULL;
     if (ctx && ctx->gc && ctx->gc_level == level)
@@ -114,8 +112,8 @@ static prw_status gzip_compress(prw__codec_ctx *ctx, const prw__codec_opts *o, c
 }
 
 prw_status prw__codec_compress(prw__codec_ctx *ctx, prw__codec c, const prw__codec_opts *opts,
-                               const void *src, size_t n, void *dst, size_t cap,
-                               size_t *out_len, prw_error *err) {
+                               const void *src, size_t n, void *dst, size_t cap, size_t *out_len,
+                               prw_error *err) {
     switch (c) {
     case PRW_CODEC_NONE:
         PRW_CHECK(cap >= n, err, PRW_E_LIMIT, -1, "output buffer too small");
@@ -157,8 +155,8 @@ prw_status prw__codec_compress(prw__codec_ctx *ctx, prw__codec c, const prw__cod
     }
 }
 
-static prw_status gzip_decompress(prw__codec_ctx *ctx, const uint8_t *src, size_t n,
-                                  uint8_t *dst, size_t expected, prw_error *err) {
+static prw_status gzip_decompress(prw__codec_ctx *ctx, const uint8_t *src, size_t n, uint8_t *dst,
+                                  size_t expected, prw_error *err) {
     struct libdeflate_decompressor *gd = ctx ? ctx->gd : NULL;
     if (!gd) {
         gd = libdeflate_alloc_decompressor();
@@ -172,9 +170,8 @@ static prw_status gzip_decompress(prw__codec_ctx *ctx, const uint8_t *src, size_
     /* A gzip stream may be several members back to back (e.g. written in parts). */
     do {
         size_t in_used = 0, out_used = 0;
-        enum libdeflate_result r =
-            libdeflate_gzip_decompress_ex(gd, src + in_pos, n - in_pos, dst + out_pos,
-                                          expected - out_pos, &in_used, &out_used);
+        enum libdeflate_result r = libdeflate_gzip_decompress_ex(
+            gd, src + in_pos, n - in_pos, dst + out_pos, expected - out_pos, &in_used, &out_used);
         if (r != LIBDEFLATE_SUCCESS) {
             st = prw__error_set(err, PRW_E_CODEC, (int64_t)in_pos,
                                 r == LIBDEFLATE_INSUFFICIENT_SPACE
@@ -212,8 +209,8 @@ static prw_status zstd_decompress(prw__codec_ctx *ctx, const void *src, size_t n
         return prw__error_set(err, PRW_E_CODEC, -1, "zstd: %s (expected %zu bytes)",
                               ZSTD_getErrorName(r), expected);
     if (r != expected)
-        return prw__error_set(err, PRW_E_CODEC, -1, "zstd data gives %zu bytes, expected %zu",
-                              r, expected);
+        return prw__error_set(err, PRW_E_CODEC, -1, "zstd data gives %zu bytes, expected %zu", r,
+                              expected);
     return PRW_OK;
 }
 

@@ -14,9 +14,9 @@
 typedef enum prw__codec {
     PRW_CODEC_NONE = 0,
     PRW_CODEC_SNAPPY,
-    PRW_CODEC_GZIP,   /* RFC 1952; concatenated members are decoded in sequence */
-    PRW_CODEC_ZSTD,   /* one or more frames */
-    PRW_CODEC_LZ4_RAW,/* one LZ4 block, no framing */
+    PRW_CODEC_GZIP,    /* RFC 1952; concatenated members are decoded in sequence */
+    PRW_CODEC_ZSTD,    /* one or more frames */
+    PRW_CODEC_LZ4_RAW, /* one LZ4 block, no framing */
     PRW_CODEC_BROTLI,
     PRW_CODEC_COUNT
 } prw__codec;
@@ -43,8 +43,8 @@ size_t prw__codec_bound(prw__codec c, size_t n);
  * Errors: PRW_E_CODEC, PRW_E_LIMIT (input too large for the codec), PRW_E_NOMEM.
  */
 prw_status prw__codec_compress(prw__codec_ctx *ctx, prw__codec c, const prw__codec_opts *opts,
-                               const void *src, size_t n, void *dst, size_t cap,
-                               size_t *out_len, prw_error *err);
+                               const void *src, size_t n, void *dst, size_t cap, size_t *out_len,
+                               prw_error *err);
 
 /**
  * Decompresses exactly `expected` bytes into dst. Fewer or more bytes, or malformed input,

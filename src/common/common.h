@@ -36,18 +36,18 @@ prw_status prw__error_sys(prw_error *err, int sys_errno, const char *fmt, ...) P
 void prw__error_prefix(prw_error *err, const char *fmt, ...) PRW_PRINTF(2, 3);
 
 /** Returns a negative status to the caller. */
-#define PRW_TRY(expr)                                                                          \
-    do {                                                                                       \
-        prw_status prw_try_st_ = (expr);                                                       \
-        if (PRW_UNLIKELY(prw_try_st_ < 0))                                                     \
-            return prw_try_st_;                                                                \
+#define PRW_TRY(expr)                                                                              \
+    do {                                                                                           \
+        prw_status prw_try_st_ = (expr);                                                           \
+        if (PRW_UNLIKELY(prw_try_st_ < 0))                                                         \
+            return prw_try_st_;                                                                    \
     } while (0)
 
 /** Guard on untrusted input: if `cond` is false, fill `err` and return `code`. */
-#define PRW_CHECK(cond, err, code, off, ...)                                                   \
-    do {                                                                                       \
-        if (PRW_UNLIKELY(!(cond)))                                                             \
-            return prw__error_set((err), (code), (off), __VA_ARGS__);                          \
+#define PRW_CHECK(cond, err, code, off, ...)                                                       \
+    do {                                                                                           \
+        if (PRW_UNLIKELY(!(cond)))                                                                 \
+            return prw__error_set((err), (code), (off), __VA_ARGS__);                              \
     } while (0)
 
 /* ---- allocation ------------------------------------------------------------------------- */

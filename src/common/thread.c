@@ -10,11 +10,11 @@ static void die(const char *what, int rc) {
     abort();
 }
 
-#define CHECKED(call, name)                                                                    \
-    do {                                                                                       \
-        int rc_ = (call);                                                                      \
-        if (rc_ != 0)                                                                          \
-            die(name, rc_);                                                                    \
+#define CHECKED(call, name)                                                                        \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != 0)                                                                              \
+            die(name, rc_);                                                                        \
     } while (0)
 
 void prw__mutex_init(pthread_mutex_t *m) {
@@ -137,7 +137,7 @@ struct prw__pool {
     int nthreads;
     pthread_mutex_t mu;
     pthread_cond_t idle;
-    size_t pending; /* submitted and not yet finished */
+    size_t pending;   /* submitted and not yet finished */
     pool_task *slots; /* ring of task records, one per queue slot plus one per thread */
     size_t nslots;
     size_t free_top;

@@ -312,7 +312,8 @@ TEST(common_codec_roundtrip_all) {
             dst = realloc(dst, cap);
             prw__codec_opts o = {0, c == PRW_CODEC_ZSTD ? 20 : 0};
             prw__codec_ctx *cx = use_ctx ? ctx : NULL;
-            prw_status st = prw__codec_compress(cx, (prw__codec)c, &o, src, n, dst, cap, &len, &err);
+            prw_status st =
+                prw__codec_compress(cx, (prw__codec)c, &o, src, n, dst, cap, &len, &err);
             if (st < 0) {
                 free(src);
                 free(back);
@@ -323,9 +324,12 @@ TEST(common_codec_roundtrip_all) {
             st = prw__codec_decompress(cx, (prw__codec)c, dst, len, back, n, &err);
             bool same = st == PRW_OK && memcmp(src, back, n) == 0;
             /* Asking for a different size must fail, never overrun. */
-            prw_status st_short = prw__codec_decompress(cx, (prw__codec)c, dst, len, back, n - 1, &err);
+            prw_status st_short =
+                prw__codec_decompress(cx, (prw__codec)c, dst, len, back, n - 1, &err);
             /* A truncated stream must fail. */
-            prw_status st_trunc = len > 8 ? prw__codec_decompress(cx, (prw__codec)c, dst, len / 2, back, n, &err) : PRW_E_CODEC;
+            prw_status st_trunc =
+                len > 8 ? prw__codec_decompress(cx, (prw__codec)c, dst, len / 2, back, n, &err)
+                        : PRW_E_CODEC;
             if (!same || st_short >= 0 || st_trunc >= 0) {
                 free(src);
                 free(back);
@@ -349,8 +353,10 @@ TEST(common_codec_gzip_concatenated_members) {
     uint8_t a[64], b[128];
     size_t la, lb;
     prw__codec_opts o = {0, 0};
-    ASSERT_OK(prw__codec_compress(NULL, PRW_CODEC_GZIP, &o, "first-", 6, a, sizeof a, &la, &err), &err);
-    ASSERT_OK(prw__codec_compress(NULL, PRW_CODEC_GZIP, &o, "second", 6, b, sizeof b, &lb, &err), &err);
+    ASSERT_OK(prw__codec_compress(NULL, PRW_CODEC_GZIP, &o, "first-", 6, a, sizeof a, &la, &err),
+              &err);
+    ASSERT_OK(prw__codec_compress(NULL, PRW_CODEC_GZIP, &o, "second", 6, b, sizeof b, &lb, &err),
+              &err);
     uint8_t both[192];
     memcpy(both, a, la);
     memcpy(both + la, b, lb);
