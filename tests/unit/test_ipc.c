@@ -317,3 +317,231 @@ TEST(ipc_schema_messages_are_the_spec_constants) {
     bad = (prw_ipc_inner_counts){.rows = -1};
     ASSERT_EQ_I64(prw_ipc_stream_size(&bad), 0);
 }
+
+/* ---- property tests: exact sizes and round trips ------------------------------------------ */
+
+/* A random validity array of n bytes: NULL, all valid, all null, or mixed. Harness-owned. */
+static uint8_t *rand_valid(uint64_t *rs, int64_t n) {
+    int mode = (int)(th_rand(rs) % 4);
+    if (mode == 0)
+        return NULL;
+    uint8_t *v = (uint8_t *)th_fmt("%*s", (int)(n + 1), "");
+    for (int64_t i = 0; i < n; i++)
+        v[i] = mode == 1 ? (uint8_t)(1 + th_rand(rs) % 255)
+               : mode == 2 ? 0
+                           : (uint8_t)(th_rand(rs) % 3 ? 1 + th_rand(rs) % 200 : 0);
+    return v;
+}
+
+static int64_t zeros(const uint8_t *v, int64_t b, int64_t e) {
+    int64_t z = 0;
+    for (int64_t i = b; v && i < e; i++)
+        z += v[i] == 0;
+    return z;
+}
+
+/* Random string column of n rows: int64 offsets into harness-owned data. */
+static void rand_strings(uint64_t *rs, int64_t n, int64_t **offs, char **data) {
+    int64_t *o = (int64_t *)th_fmt("%*s", (int)(8 * (n + 1)), "");
+    o[0] = (int64_t)(th_rand(rs) % 5); /* offsets need not start at 0 */
+    bool huge = th_rand(rs) % 8 == 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t r = th_rand(rs) % 10;
+        int64_t l = r < 3 ? 0 : (int64_t)(th_rand(rs) % 40);
+        if (huge && i == n / 2)
+            l = 65536;
+        o[i + 1] = o[i] + l;
+    }
+    char *d = th_fmt("%*s", (int)(o[n] + 1), "");
+    for (int64_t i = 0; i < o[n]; i++)
+        d[i] = (char)(' ' + th_rand(rs) % 95);
+    *offs = o;
+    *data = d;
+}
+
+TEST(ipc_inner_size_and_roundtrip_property) {
+    uint64_t rs = 12345;
+    static const int64_t sizes[] = {0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 200, 1000};
+    for (int iter = 0; iter < 400; iter++) {
+        int64_t total = iter < 13 ? sizes[iter] + 20 : (int64_t)(th_rand(&rs) % 300);
+        int64_t b = total ? (int64_t)(th_rand(&rs) % (uint64_t)(total + 1)) : 0;
+        int64_t e = b + (int64_t)(th_rand(&rs) % (uint64_t)(total - b + 1));
+        if (iter < 13) {
+            b = (int64_t)(th_rand(&rs) % 20);
+            e = b + sizes[iter];
+        }
+        int64_t *t = (int64_t *)th_fmt("%*s", (int)(8 * total + 8), "");
+        int8_t *ip = (int8_t *)th_fmt("%*s", (int)total + 1, "");
+        float *rtt = (float *)th_fmt("%*s", (int)(4 * total + 4), "");
+        for (int64_t i = 0; i < total; i++) {
+            t[i] = (int64_t)th_rand(&rs);
+            ip[i] = (int8_t)th_rand(&rs);
+            uint32_t u = (uint32_t)th_rand(&rs);
+            memcpy(&rtt[i], &u, 4);
+        }
+        prw_ipc_inner_columns c = {.event_time = t, .ip_version = ip, .rtt = rtt};
+        c.event_time_valid = rand_valid(&rs, total);
+        c.src_valid = rand_valid(&rs, total);
+        c.dst_valid = rand_valid(&rs, total);
+        c.ip_version_valid = rand_valid(&rs, total);
+        c.rtt_valid = rand_valid(&rs, total);
+        char *sd, *dd;
+        int64_t *so, *dof;
+        rand_strings(&rs, total, &so, &sd);
+        rand_strings(&rs, total, &dof, &dd);
+        bool src_const = th_rand(&rs) % 2;
+        c.src_offsets = src_const ? NULL : so;
+        c.src_data = src_const ? "192.0.2.77" : sd;
+        c.src_const_len = src_const ? (th_rand(&rs) % 3 ? 10 : 0) : 0;
+        c.dst_offsets = dof;
+        c.dst_data = dd;
+        int64_t n = e - b;
+        prw_ipc_inner_counts k = {
+            n,
+            src_const ? (int64_t)c.src_const_len * n : so[e] - so[b],
+            dof[e] - dof[b],
+            zeros(c.event_time_valid, b, e),
+            zeros(c.src_valid, b, e),
+            zeros(c.dst_valid, b, e),
+            zeros(c.ip_version_valid, b, e),
+            zeros(c.rtt_valid, b, e),
+        };
+        uint64_t want = prw_ipc_stream_size(&k);
+        uint8_t *out = (uint8_t *)th_fmt("%*s", (int)want + 16, "");
+        size_t got = 0;
+        prw_error err;
+        ASSERT_OK(prw_ipc_encode_inner(&c, b, e, out, want, &got, &err), &err);
+        ASSERT_EQ_I64(got, want);
+        ASSERT_EQ_I64(got % 8, 0);
+        ASSERT_ERR(prw_ipc_encode_inner(&c, b, e, out, want - 1, &got, &err), PRW_E_LIMIT);
+        prw_ipc_inner_counts k2;
+        ASSERT_OK(prw_ipc_inner_count(&c, b, e, &k2, &err), &err);
+        ASSERT_MEM_EQ(&k2, &k, sizeof k);
+
+        prw_ipc_decoder *d;
+        ASSERT_OK(prw_ipc_decoder_create(out, want, &d, &err), &err);
+        prw_ipc_batch bt;
+        prw_status st = prw_ipc_decoder_next(d, &bt, &err);
+        const char *bad = st != PRW_OK ? err.msg : bt.length != n ? "length" : NULL;
+        const uint8_t *valids[5] = {c.event_time_valid, c.src_valid, c.dst_valid,
+                                    c.ip_version_valid, c.rtt_valid};
+        for (int64_t i = 0; !bad && i < n; i++) {
+            int64_t r = b + i;
+            for (int col = 0; col < 5 && !bad; col++)
+                if (prw_ipc_array_is_null(&bt.columns[col], i) != (valids[col] && !valids[col][r]))
+                    bad = th_fmt("row %lld col %d validity", (long long)r, col);
+            bool tn = prw_ipc_array_is_null(&bt.columns[0], i);
+            bool ipn = prw_ipc_array_is_null(&bt.columns[3], i);
+            bool rn = prw_ipc_array_is_null(&bt.columns[4], i);
+            prw_bytes sb = prw_ipc_array_bytes(&bt.columns[1], i);
+            prw_bytes db = prw_ipc_array_bytes(&bt.columns[2], i);
+            float fr = (float)prw_ipc_array_float(&bt.columns[4], i);
+            uint32_t ub, ua;
+            memcpy(&ub, &fr, 4);
+            memcpy(&ua, &rtt[r], 4);
+            if (bad)
+                break;
+            if (prw_ipc_array_int(&bt.columns[0], i) != (tn ? 0 : t[r]))
+                bad = "event_time";
+            else if (prw_ipc_array_int(&bt.columns[3], i) != (ipn ? 0 : ip[r]))
+                bad = "ip_version";
+            else if (rn ? ub != 0 : (ub != ua && !(fr != fr)))
+                bad = "rtt";
+            else if (src_const ? (sb.len != c.src_const_len || memcmp(sb.ptr, c.src_data, sb.len))
+                               : (sb.len != (size_t)(so[r + 1] - so[r]) ||
+                                  memcmp(sb.ptr, sd + so[r], sb.len)))
+                bad = "src_addr";
+            else if (db.len != (size_t)(dof[r + 1] - dof[r]) || memcmp(db.ptr, dd + dof[r], db.len))
+                bad = "dst_addr";
+        }
+        if (!bad && prw_ipc_decoder_next(d, &bt, &err) != PRW_DONE)
+            bad = "no EOS";
+        prw_ipc_decoder_destroy(d);
+        if (bad)
+            th_fail(__FILE__, __LINE__, "iteration %d rows [%lld, %lld): %s", iter, (long long)b,
+                    (long long)e, bad);
+        ASSERT_TRUE(bad == NULL);
+    }
+}
+
+TEST(ipc_generic_writer_roundtrip_property) {
+    uint64_t rs = 777;
+    static const prw_ipc_type types[] = {PRW_IPC_INT8,    PRW_IPC_INT16,   PRW_IPC_INT32,
+                                         PRW_IPC_INT64,   PRW_IPC_FLOAT32, PRW_IPC_FLOAT64,
+                                         PRW_IPC_TIMESTAMP, PRW_IPC_UTF8,  PRW_IPC_BINARY};
+    for (int iter = 0; iter < 100; iter++) {
+        size_t nf = 1 + th_rand(&rs) % 12;
+        prw_ipc_field f[12];
+        prw_ipc_column c[12];
+        int64_t total = (int64_t)(th_rand(&rs) % 100);
+        int64_t b = total ? (int64_t)(th_rand(&rs) % (uint64_t)total) : 0;
+        int64_t e = b + (int64_t)(th_rand(&rs) % (uint64_t)(total - b + 1));
+        for (size_t i = 0; i < nf; i++) {
+            f[i] = (prw_ipc_field){th_fmt("col_%zu_\xc3\xa9", i), types[th_rand(&rs) % 9],
+                                   (prw_ipc_time_unit)(th_rand(&rs) % 4),
+                                   th_rand(&rs) % 2 ? "Europe/Amsterdam" : NULL,
+                                   th_rand(&rs) % 4 != 0};
+            c[i] = (prw_ipc_column){0};
+            c[i].valid = rand_valid(&rs, total);
+            if (f[i].type == PRW_IPC_UTF8 || f[i].type == PRW_IPC_BINARY) {
+                int64_t *o;
+                char *d;
+                rand_strings(&rs, total, &o, &d);
+                c[i].offsets = o;
+                c[i].values = d;
+            } else {
+                uint8_t *v = (uint8_t *)th_fmt("%*s", (int)(8 * total + 8), "");
+                for (int64_t k = 0; k < 8 * total; k++)
+                    v[k] = (uint8_t)th_rand(&rs);
+                c[i].values = v;
+            }
+        }
+        prw_ipc_schema s = {f, nf};
+        prw_ipc_writer *w;
+        prw_error err;
+        ASSERT_OK(prw_ipc_writer_create(&s, &w, &err), &err);
+        uint64_t size = 0;
+        prw_status st = prw_ipc_writer_stream_size(w, c, b, e, &size, &err);
+        uint8_t *out = (uint8_t *)th_fmt("%*s", (int)size + 8, "");
+        size_t got = 0;
+        if (st >= 0)
+            st = prw_ipc_writer_write_stream(w, c, b, e, out, size, &got, &err);
+        prw_ipc_writer_destroy(w);
+        ASSERT_OK(st, &err);
+        ASSERT_EQ_I64(got, size);
+        prw_ipc_decoder *d;
+        ASSERT_OK(prw_ipc_decoder_create(out, got, &d, &err), &err);
+        const char *bad = NULL;
+        const prw_ipc_schema *ds = prw_ipc_decoder_schema(d);
+        if (!prw_ipc_schema_equal(ds, &s))
+            bad = "schema";
+        prw_ipc_batch bt;
+        if (!bad && prw_ipc_decoder_next(d, &bt, &err) != PRW_OK)
+            bad = err.msg;
+        for (size_t i = 0; !bad && i < nf; i++) {
+            const prw_ipc_array *a = &bt.columns[i];
+            size_t wd = prw_ipc_type_width(f[i].type);
+            for (int64_t r = 0; !bad && r < e - b; r++) {
+                bool null = c[i].valid && !c[i].valid[b + r];
+                if (prw_ipc_array_is_null(a, r) != null)
+                    bad = "validity";
+                else if (wd && memcmp(a->values + r * (int64_t)wd,
+                                      null ? (const void *)"\0\0\0\0\0\0\0\0"
+                                           : (const uint8_t *)c[i].values + (b + r) * (int64_t)wd,
+                                      wd))
+                    bad = "fixed value";
+                else if (!wd) {
+                    prw_bytes v = prw_ipc_array_bytes(a, r);
+                    int64_t lo = c[i].offsets[b + r], hi = c[i].offsets[b + r + 1];
+                    if (v.len != (size_t)(hi - lo) ||
+                        memcmp(v.ptr, (const char *)c[i].values + lo, v.len))
+                        bad = "string value";
+                }
+            }
+        }
+        prw_ipc_decoder_destroy(d);
+        if (bad)
+            th_fail(__FILE__, __LINE__, "iteration %d: %s", iter, bad);
+        ASSERT_TRUE(bad == NULL);
+    }
+}
