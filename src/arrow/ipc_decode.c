@@ -46,8 +46,6 @@ static prw_status read_message(prw_ipc_decoder *d, message *m, prw_error *err) {
     uint32_t w = prw__load_le32(d->data + d->pos);
     size_t hdr = 4;
     if (w == 0xFFFFFFFFu) {
-        if (left == 4) /* a bare continuation marker at the very end */
-            return PRW_DONE;
         PRW_CHECK(left >= 8, err, PRW_E_TRUNCATED, at, "stream ends inside a message header");
         w = prw__load_le32(d->data + d->pos + 4);
         hdr = 8;

@@ -545,3 +545,193 @@ TEST(ipc_generic_writer_roundtrip_property) {
         ASSERT_TRUE(bad == NULL);
     }
 }
+
+/* ---- malformed input must fail cleanly ------------------------------------------------------- */
+
+/* Decodes a whole stream; returns the first error status, or PRW_DONE. */
+static prw_status decode_all(const uint8_t *data, size_t len, prw_error *err, int64_t *rows) {
+    prw_ipc_decoder *d;
+    *rows = 0;
+    prw_status st = prw_ipc_decoder_create(data, len, &d, err);
+    if (st < 0)
+        return st;
+    prw_ipc_batch b;
+    while ((st = prw_ipc_decoder_next(d, &b, err)) == PRW_OK)
+        *rows += b.length;
+    /* The decoder stays in its final state. */
+    prw_status again = prw_ipc_decoder_next(d, &b, NULL);
+    prw_ipc_decoder_destroy(d);
+    return again == st ? st : PRW_E_INVALID;
+}
+
+/* The three_null_rtt inner stream (952 bytes); layout as in ref_inner_three_null_rtt. */
+static size_t three_stream(uint8_t *out, size_t cap) {
+    inner_case c = k_three;
+    prw_ipc_inner_columns cols;
+    case_columns(&c, &cols);
+    size_t n = 0;
+    if (prw_ipc_encode_inner(&cols, 0, c.n, out, cap, &n, NULL) < 0)
+        return 0;
+    return n;
+}
+
+#define BATCH_FB (416 + 8)                    /* RecordBatch flatbuffer of the inner stream */
+#define NODE(i) (BATCH_FB + 0x50 + 16 * (i))  /* FieldNode i */
+#define BUF(k) (BATCH_FB + 0x58 + 80 + 16 * (k)) /* Buffer k */
+#define BODY 784
+
+TEST(ipc_decode_truncations_fail_cleanly) {
+    uint8_t s[1024];
+    size_t n = three_stream(s, sizeof s);
+    ASSERT_EQ_I64(n, 952);
+    prw_error err;
+    int64_t rows;
+    ASSERT_EQ_I64(decode_all(s, n, &err, &rows), PRW_DONE);
+    ASSERT_EQ_I64(rows, 3);
+    for (size_t len = 0; len < n; len++) {
+        uint8_t *copy = (uint8_t *)th_fmt("%*s", (int)len, ""); /* exact size: ASan sees overruns */
+        memcpy(copy, s, len);
+        prw_status st = decode_all(copy, len, &err, &rows);
+        /* Ending on a message boundary is a valid (shorter) stream; anything else fails. */
+        if (len == 416 || len == 944) {
+            ASSERT_EQ_I64(st, PRW_DONE);
+            ASSERT_EQ_I64(rows, len == 416 ? 0 : 3);
+        } else {
+            ASSERT_ERR(st, PRW_E_TRUNCATED);
+            ASSERT_TRUE(err.offset >= 0 && err.offset <= (int64_t)len);
+        }
+    }
+}
+
+TEST(ipc_decode_corruptions_named) {
+    uint8_t s[1024], m[1024];
+    size_t n = three_stream(s, sizeof s);
+    ASSERT_EQ_I64(n, 952);
+    prw_error err;
+    int64_t rows;
+    struct {
+        size_t at;
+        uint32_t v;
+        int width;
+        prw_status want;
+        const char *msg;
+    } k[] = {
+        {BUF(1), 4, 8, PRW_E_CORRUPT, "not 8-aligned"},
+        {BUF(1) + 8, 1000, 8, PRW_E_CORRUPT, "outside"},
+        {BUF(1) + 8, 16, 8, PRW_E_CORRUPT, "needs 24"},
+        {NODE(4) + 8, 2, 8, PRW_E_CORRUPT, "zero bits"},
+        {NODE(4) + 8, 4, 8, PRW_E_CORRUPT, "null count 4 of 3"},
+        {NODE(2), 2, 8, PRW_E_CORRUPT, "has 2 rows"},
+        {BODY + 72 + 4, 30, 4, PRW_E_CORRUPT, "below the previous"},
+        {BODY + 72 + 12, 37, 4, PRW_E_CORRUPT, "data buffer has 36"},
+        {BATCH_FB + 0x18, 100000, 8, PRW_E_TRUNCATED, "past the end"},
+        {416 + 4, 0x7ffffff0, 4, PRW_E_TRUNCATED, "past the end"},
+        {416 + 4, 0x80000000u, 4, PRW_E_CORRUPT, "negative metadata"},
+        {BATCH_FB + 0x26, 2, 1, PRW_E_UNSUPPORTED, "dictionary"},
+        {BATCH_FB + 0x26, 1, 1, PRW_E_CORRUPT, "unexpected message"},
+        {BATCH_FB + 0x24, 1, 2, PRW_E_UNSUPPORTED, "version"},
+        {BATCH_FB + 0x40, 0x7000, 4, PRW_E_CORRUPT, "out of bounds"},
+        {BATCH_FB + 0x4c, 6, 4, PRW_E_CORRUPT, "6 field nodes"},
+        {BATCH_FB + 0x14, 0x1000, 4, PRW_E_CORRUPT, "vtable"},
+        {8 + 0x14, 0x11, 4, PRW_E_CORRUPT, "misaligned"}, /* schema header uoffset */
+        {0, 0x12345678, 4, PRW_E_TRUNCATED, "past the end"},
+    };
+    for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
+        memcpy(m, s, n);
+        if (k[i].width == 8)
+            prw__store_le64(m + k[i].at, k[i].v);
+        else if (k[i].width == 4)
+            prw__store_le32(m + k[i].at, k[i].v);
+        else if (k[i].width == 2)
+            prw__store_le16(m + k[i].at, (uint16_t)k[i].v);
+        else
+            m[k[i].at] = (uint8_t)k[i].v;
+        prw_error_clear(&err);
+        prw_status st = decode_all(m, n, &err, &rows);
+        if (st != k[i].want || !strstr(err.msg, k[i].msg))
+            th_fail(__FILE__, __LINE__, "case %zu: status %d, message '%s'", i, st, err.msg);
+        ASSERT_EQ_I64(st, k[i].want);
+        ASSERT_TRUE(strstr(err.msg, k[i].msg) != NULL);
+        ASSERT_TRUE(err.offset >= 0 && err.offset < (int64_t)n);
+    }
+    /* A field name without its NUL (the Verifier rejects it). */
+    memcpy(m, s, n);
+    uint8_t *name = NULL;
+    for (size_t i = 0; i + 10 <= n && !name; i++)
+        if (memcmp(m + i, "event_time", 10) == 0)
+            name = m + i;
+    ASSERT_TRUE(name != NULL);
+    name[10] = 'x';
+    ASSERT_ERR(decode_all(m, n, &err, &rows), PRW_E_CORRUPT);
+    ASSERT_TRUE(strstr(err.msg, "NUL") != NULL);
+    ASSERT_ERR(decode_all(s, 0, &err, &rows), PRW_E_TRUNCATED);
+    ASSERT_ERR(decode_all((const uint8_t *)"\xff\xff\xff\xff\0\0\0\0", 8, &err, &rows),
+               PRW_E_TRUNCATED);
+}
+
+TEST(ipc_decode_every_byte_flip_is_safe) {
+    uint8_t s[1024];
+    size_t n = three_stream(s, sizeof s);
+    ASSERT_EQ_I64(n, 952);
+    int64_t rows;
+    prw_error err;
+    static const uint8_t vals[] = {0x00, 0x01, 0x07, 0x80, 0xff};
+    int failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t v = 0; v < sizeof vals; v++) {
+            uint8_t *m = (uint8_t *)th_fmt("%*s", (int)n, "");
+            memcpy(m, s, n);
+            if (m[i] == vals[v])
+                continue;
+            m[i] = vals[v];
+            prw_status st = decode_all(m, n, &err, &rows);
+            failed += st < 0;
+            ASSERT_TRUE(st == PRW_DONE || st < 0);
+            ASSERT_TRUE(st == PRW_DONE || err.msg[0]);
+        }
+    }
+    ASSERT_TRUE(failed > 100); /* most header bytes matter */
+}
+
+TEST(ipc_alloc_failures_are_reported) {
+    uint8_t s[1024];
+    size_t n = three_stream(s, sizeof s);
+    for (int64_t k = 1; k <= 4; k++) {
+        prw_ipc_decoder *d = NULL;
+        prw_error err;
+        prw_alloc_fail_after(k);
+        prw_status st = prw_ipc_decoder_create(s, n, &d, &err);
+        prw_alloc_fail_after(0);
+        ASSERT_TRUE(st == PRW_OK || st == PRW_E_NOMEM);
+        prw_ipc_decoder_destroy(d);
+        prw_ipc_writer *w = NULL;
+        prw_alloc_fail_after(k);
+        st = prw_ipc_writer_create(prw_ipc_outer_schema(), &w, &err);
+        prw_alloc_fail_after(0);
+        ASSERT_TRUE(st == PRW_OK || st == PRW_E_NOMEM);
+        prw_ipc_writer_destroy(w);
+    }
+}
+
+TEST(ipc_encoder_rejects_bad_arguments) {
+    inner_case c = k_three;
+    prw_ipc_inner_columns cols;
+    case_columns(&c, &cols);
+    uint8_t out[2048];
+    size_t n;
+    prw_error err;
+    ASSERT_ERR(prw_ipc_encode_inner(&cols, 2, 1, out, sizeof out, &n, &err), PRW_E_INVALID);
+    ASSERT_ERR(prw_ipc_encode_inner(&cols, -1, 1, out, sizeof out, &n, &err), PRW_E_INVALID);
+    ASSERT_ERR(prw_ipc_encode_inner(&cols, 0, 3, out, 100, &n, &err), PRW_E_LIMIT);
+    cols.dst_offsets = NULL;
+    ASSERT_ERR(prw_ipc_encode_inner(&cols, 0, 3, out, sizeof out, &n, &err), PRW_E_INVALID);
+    prw_ipc_field bad = {"x", (prw_ipc_type)99, 0, NULL, true};
+    prw_ipc_schema s = {&bad, 1};
+    prw_ipc_writer *w;
+    ASSERT_ERR(prw_ipc_writer_create(&s, &w, &err), PRW_E_INVALID);
+    s.n_fields = 0;
+    ASSERT_ERR(prw_ipc_writer_create(&s, &w, &err), PRW_E_INVALID);
+    prw_ipc_outer_row row = {0};
+    row.measurements_len = 5;
+    ASSERT_ERR(prw_ipc_encode_outer(&row, out, sizeof out, &n, &err), PRW_E_INVALID);
+}
