@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "arrow/ipc_internal.h"
+#include "common/hash.h"
 #include "harness.h"
 
 #define T0 1700000000000000LL
@@ -734,4 +735,220 @@ TEST(ipc_encoder_rejects_bad_arguments) {
     prw_ipc_outer_row row = {0};
     row.measurements_len = 5;
     ASSERT_ERR(prw_ipc_encode_outer(&row, out, sizeof out, &n, &err), PRW_E_INVALID);
+}
+
+/* ---- interop: apache-arrow reads what we write ------------------------------------------------ */
+
+/* Writes `name`.arrows and `name`.json (expected values) into dir for ipc_interop.mjs. */
+static bool write_case(const char *dir, const char *name, const prw_ipc_schema *s,
+                       const prw_ipc_column *cols, int64_t b, int64_t e) {
+    prw_ipc_writer *w;
+    if (prw_ipc_writer_create(s, &w, NULL) < 0)
+        return false;
+    uint64_t size = 0;
+    size_t got = 0;
+    bool ok = prw_ipc_writer_stream_size(w, cols, b, e, &size, NULL) == PRW_OK;
+    uint8_t *out = ok ? malloc(size) : NULL;
+    ok = out && prw_ipc_writer_write_stream(w, cols, b, e, out, size, &got, NULL) == PRW_OK &&
+         th_write(th_fmt("%s/%s.arrows", dir, name), out, got);
+    free(out);
+    prw_ipc_writer_destroy(w);
+    FILE *f = fopen(th_fmt("%s/%s.json", dir, name), "w");
+    if (!ok || !f) {
+        if (f)
+            fclose(f);
+        return false;
+    }
+    fprintf(f, "{\"rows\":%lld,\"fields\":[", (long long)(e - b));
+    for (size_t c = 0; c < s->n_fields; c++) {
+        const prw_ipc_field *fd = &s->fields[c];
+        fprintf(f, "%s{\"name\":\"%s\",\"type\":\"%s\"", c ? "," : "", fd->name,
+                prw_ipc_type_name(fd->type, fd->unit));
+        if (fd->timezone)
+            fprintf(f, ",\"tz\":\"%s\"", fd->timezone);
+        fputs(",\"values\":[", f);
+        const prw_ipc_column *col = &cols[c];
+        for (int64_t r = b; r < e; r++) {
+            if (r > b)
+                putc(',', f);
+            if (col->valid && !col->valid[r]) {
+                fputs("null", f);
+                continue;
+            }
+            const uint8_t *v = col->values;
+            switch (fd->type) {
+            case PRW_IPC_INT8:
+                fprintf(f, "%d", ((const int8_t *)v)[r]);
+                break;
+            case PRW_IPC_INT16:
+                fprintf(f, "%d", ((const int16_t *)v)[r]);
+                break;
+            case PRW_IPC_INT32:
+                fprintf(f, "%d", ((const int32_t *)v)[r]);
+                break;
+            case PRW_IPC_FLOAT32: {
+                uint32_t u;
+                memcpy(&u, v + 4 * r, 4);
+                fprintf(f, "%u", u);
+                break;
+            }
+            case PRW_IPC_FLOAT64: {
+                uint64_t u;
+                memcpy(&u, v + 8 * r, 8);
+                fprintf(f, "\"%llu\"", (unsigned long long)u);
+                break;
+            }
+            case PRW_IPC_INT64:
+            case PRW_IPC_TIMESTAMP:
+                fprintf(f, "\"%lld\"", (long long)((const int64_t *)v)[r]);
+                break;
+            default: {
+                const uint8_t *p = col->offsets ? v + col->offsets[r] : v;
+                size_t n = col->offsets ? (size_t)(col->offsets[r + 1] - col->offsets[r])
+                                        : col->const_len;
+                putc('"', f);
+                for (size_t k = 0; k < n; k++)
+                    fprintf(f, fd->type == PRW_IPC_BINARY ? "%02x" : "%c", p[k]);
+                putc('"', f);
+            }
+            }
+        }
+        fputs("]}", f);
+    }
+    fputs("]}\n", f);
+    return fclose(f) == 0;
+}
+
+/* A probe's measurements as check_rows.mjs wants them: sorted times, one src_addr, nulls
+ * only in dst_addr, ip_version and rtt. Appends the framed outer record to `framed`. */
+static bool append_outer(FILE *framed, const char *src, int64_t n, uint64_t seed) {
+    int64_t *t = malloc(8 * (size_t)(n + 1)), *dof = malloc(8 * (size_t)(n + 1));
+    int8_t *ip = malloc((size_t)n + 1);
+    float *rtt = malloc(4 * (size_t)n + 4);
+    uint8_t *dv = malloc((size_t)n + 1), *rv = malloc((size_t)n + 1), *iv = malloc((size_t)n + 1);
+    char *dd = malloc(24 * (size_t)n + 1);
+    bool ok = t && dof && ip && rtt && dv && rv && iv && dd;
+    dof[0] = 0;
+    for (int64_t i = 0; ok && i < n; i++) {
+        t[i] = T0 + i * 1000 + (int64_t)(th_rand(&seed) % 1000);
+        dv[i] = th_rand(&seed) % 13 != 0;
+        rv[i] = th_rand(&seed) % 5 != 0;
+        iv[i] = th_rand(&seed) % 11 != 0;
+        ip[i] = 4;
+        rtt[i] = (float)(th_rand(&seed) % 100000) / 64;
+        int l = dv[i] ? sprintf(dd + dof[i], "10.%d.%d.%d", (int)(i >> 16 & 255),
+                                (int)(i >> 8 & 255), (int)(i & 255))
+                      : 0;
+        dof[i + 1] = dof[i] + l;
+    }
+    prw_ipc_inner_columns c = {.event_time = t, .src_data = src, .src_const_len = strlen(src),
+                               .dst_offsets = dof, .dst_data = dd, .dst_valid = dv,
+                               .ip_version = ip, .ip_version_valid = iv, .rtt = rtt,
+                               .rtt_valid = rv};
+    prw_ipc_inner_counts k;
+    uint8_t *rec = NULL;
+    if (ok)
+        ok = prw_ipc_inner_count(&c, 0, n, &k, NULL) == PRW_OK;
+    uint64_t inner = ok ? prw_ipc_stream_size(&k) : 0, outer = prw_ipc_outer_size(inner);
+    rec = ok ? malloc(outer) : NULL;
+    size_t got = 0, got2 = 0;
+    ok = rec && prw_ipc_encode_inner(&c, 0, n, rec + PRW_IPC_OUTER_INNER_OFFSET,
+                                     outer - PRW_IPC_OUTER_INNER_OFFSET, &got, NULL) == PRW_OK;
+    uint8_t md[16];
+    prw__md5(src, strlen(src), md);
+    int64_t src_id = (int64_t)(prw__load_be64(md) >> 4);
+    prw_ipc_outer_row row = {src_id, rec + PRW_IPC_OUTER_INNER_OFFSET, got, (int32_t)n,
+                             n ? (double)(t[n - 1] - t[0]) / 1e6 : 0, n ? t[0] : 0,
+                             n ? t[n - 1] : 0};
+    ok = ok && prw_ipc_encode_outer(&row, rec, outer, &got2, NULL) == PRW_OK && got2 == outer;
+    uint8_t len[4];
+    prw__store_le32(len, (uint32_t)got2);
+    ok = ok && fwrite(len, 1, 4, framed) == 4 && fwrite(rec, 1, got2, framed) == got2;
+    free(t);
+    free(dof);
+    free(ip);
+    free(rtt);
+    free(dv);
+    free(rv);
+    free(iv);
+    free(dd);
+    free(rec);
+    return ok;
+}
+
+TEST(ipc_interop_apache_arrow) {
+    if (th_sh("command -v node >/dev/null 2>&1 && test -d tools/node_modules/apache-arrow") != 0)
+        SKIP("node or tools/node_modules (cd tools && npm ci) is missing");
+    const char *dir = th_tmpdir();
+    uint64_t rs = 99;
+    enum { N = 300 };
+    static int64_t t[N], i64[N], so[N + 1], dof[N + 1];
+    static int8_t ip[N];
+    static int16_t i16[N];
+    static int32_t i32[N];
+    static float rtt[N];
+    static double f64[N];
+    static uint8_t v[5][N];
+    static char sd[N * 8 + 70000], dd[N * 40];
+    for (int i = 0; i < N; i++) {
+        t[i] = T0 + (int64_t)(th_rand(&rs) % 1000000000);
+        i64[i] = (int64_t)th_rand(&rs);
+        ip[i] = (int8_t)th_rand(&rs);
+        i16[i] = (int16_t)th_rand(&rs);
+        i32[i] = (int32_t)th_rand(&rs);
+        rtt[i] = (float)(th_rand(&rs) % 1000000) / 7.0f;
+        f64[i] = (double)th_rand(&rs) / 3.0;
+        for (int c = 0; c < 5; c++)
+            v[c][i] = th_rand(&rs) % 4 != 0;
+        int l = i % 9 == 0 ? 0 : sprintf(dd + dof[i], "h\xc3\xa9-%d", i);
+        dof[i + 1] = dof[i] + l;
+        size_t sl = i == 150 ? 65536 : (size_t)(th_rand(&rs) % 8);
+        for (size_t k = 0; k < sl; k++)
+            sd[so[i] + (int64_t)k] = (char)('a' + (k + (size_t)i) % 26);
+        so[i + 1] = so[i] + (int64_t)sl;
+    }
+    const prw_ipc_schema *in = prw_ipc_inner_schema();
+    prw_ipc_column ic[5] = {{t, NULL, 0, v[0]},
+                            {sd, so, 0, v[1]},
+                            {dd, dof, 0, v[2]},
+                            {ip, NULL, 0, v[3]},
+                            {rtt, NULL, 0, v[4]}};
+    ASSERT_TRUE(write_case(dir, "inner_mixed", in, ic, 3, N - 5));
+    ASSERT_TRUE(write_case(dir, "inner_zero", in, ic, 7, 7));
+    ic[1] = (prw_ipc_column){"192.0.2.1", NULL, 9, NULL};
+    ASSERT_TRUE(write_case(dir, "inner_const_src", in, ic, 0, 17));
+    prw_ipc_field gf[] = {
+        {"i16", PRW_IPC_INT16, 0, NULL, true},
+        {"i32", PRW_IPC_INT32, 0, NULL, true},
+        {"f64", PRW_IPC_FLOAT64, 0, NULL, true},
+        {"ts_ns_utc", PRW_IPC_TIMESTAMP, PRW_IPC_NANOSECOND, "UTC", true},
+        {"ts_s", PRW_IPC_TIMESTAMP, PRW_IPC_SECOND, NULL, true},
+        {"bin", PRW_IPC_BINARY, 0, NULL, true},
+        {"i64", PRW_IPC_INT64, 0, NULL, true},
+    };
+    prw_ipc_schema gs = {gf, 7};
+    prw_ipc_column gc[7] = {{i16, NULL, 0, v[0]}, {i32, NULL, 0, NULL}, {f64, NULL, 0, v[1]},
+                            {i64, NULL, 0, v[2]}, {t, NULL, 0, NULL},   {sd, so, 0, v[3]},
+                            {i64, NULL, 0, v[4]}};
+    ASSERT_TRUE(write_case(dir, "generic_all_types", &gs, gc, 1, 120));
+    int rc = th_sh(th_fmt("node tests/interop/ipc_interop.mjs %s >&2", dir));
+    ASSERT_EQ_I64(rc, 0);
+
+    /* check_rows.mjs: pyarrow's byte rules and the contract's row invariants. */
+    const char *shared = th_shared_dir();
+    if (!shared)
+        SKIP("../shared is absent: check_rows.mjs not run");
+    FILE *framed = fopen(th_fmt("%s/outer.framed", dir), "wb");
+    ASSERT_TRUE(framed != NULL);
+    bool ok = append_outer(framed, "192.0.2.1", 1, 1) && append_outer(framed, "10.0.0.1", 9, 2) &&
+              append_outer(framed, "2001:db8::1", 17, 3) &&
+              append_outer(framed, "198.51.100.200", 5000, 4) &&
+              append_outer(framed, "100.64.0.9", 65, 5);
+    ASSERT_TRUE(fclose(framed) == 0 && ok);
+    rc = th_sh(th_fmt("NODE_PATH=\"$PWD/tools/node_modules\" node %s/bench/check_rows.mjs < %s/outer.framed "
+                      "> %s/check.json && grep -q '\"records\":5,.*\"errors\":0' %s/check.json",
+                      shared, dir, dir, dir));
+    if (rc != 0)
+        th_sh(th_fmt("cat %s/check.json >&2", dir));
+    ASSERT_EQ_I64(rc, 0);
 }
