@@ -43,8 +43,13 @@ int main(void) {
                         (int)(s >> 36 & 255));
         dof[i + 1] = dof[i] + l;
     }
-    prw_ipc_inner_columns c = {.event_time = t, .src_data = "192.0.2.123", .src_const_len = 11,
-                               .dst_offsets = dof, .dst_data = dd, .ip_version = ip, .rtt = rtt,
+    prw_ipc_inner_columns c = {.event_time = t,
+                               .src_data = "192.0.2.123",
+                               .src_const_len = 11,
+                               .dst_offsets = dof,
+                               .dst_data = dd,
+                               .ip_version = ip,
+                               .rtt = rtt,
                                .rtt_valid = rv};
     prw_ipc_inner_counts k;
     if (prw_ipc_inner_count(&c, 0, N, &k, NULL) < 0)

@@ -44,9 +44,19 @@ static int reencode_inner(const prw_ipc_batch *b) {
     prw_bytes d0 = n ? prw_ipc_array_bytes(&c[2], 0) : (prw_bytes){NULL, 0};
     k.src_bytes = so[n];
     k.dst_bytes = dof[n];
-    prw_ipc_inner_columns cols = {
-        t,   valid,   so,  (const char *)s0.ptr, 0, valid + (rows + 1), dof, (const char *)d0.ptr,
-        valid + 2 * (rows + 1), ip, valid + 3 * (rows + 1), rtt, valid + 4 * (rows + 1)};
+    prw_ipc_inner_columns cols = {t,
+                                  valid,
+                                  so,
+                                  (const char *)s0.ptr,
+                                  0,
+                                  valid + (rows + 1),
+                                  dof,
+                                  (const char *)d0.ptr,
+                                  valid + 2 * (rows + 1),
+                                  ip,
+                                  valid + 3 * (rows + 1),
+                                  rtt,
+                                  valid + 4 * (rows + 1)};
     uint64_t want = prw_ipc_stream_size(&k);
     uint8_t *out = malloc(want ? want : 1);
     size_t got = 0;

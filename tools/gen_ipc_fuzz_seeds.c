@@ -41,9 +41,14 @@ int main(int argc, char **argv) {
         int l = sprintf(dd + dof[i], "198.51.100.%d", i);
         dof[i + 1] = dof[i] + l;
     }
-    prw_ipc_inner_columns c = {.event_time = t, .src_data = "203.0.113.5", .src_const_len = 11,
-                               .dst_offsets = dof, .dst_data = dd, .ip_version = ip,
-                               .rtt = rtt, .rtt_valid = rv};
+    prw_ipc_inner_columns c = {.event_time = t,
+                               .src_data = "203.0.113.5",
+                               .src_const_len = 11,
+                               .dst_offsets = dof,
+                               .dst_data = dd,
+                               .ip_version = ip,
+                               .rtt = rtt,
+                               .rtt_valid = rv};
     if (prw_ipc_encode_inner(&c, 0, 20, a, sizeof a, &n, NULL) < 0)
         return 1;
     put("inner_twenty.arrows", a, n);
@@ -69,11 +74,15 @@ int main(int argc, char **argv) {
 
     /* A generic schema with every supported type, a time zone and two batches. */
     prw_ipc_field f[] = {
-        {"i8", PRW_IPC_INT8, 0, NULL, true},       {"i16", PRW_IPC_INT16, 0, NULL, false},
-        {"i32", PRW_IPC_INT32, 0, NULL, true},     {"i64", PRW_IPC_INT64, 0, NULL, true},
-        {"f32", PRW_IPC_FLOAT32, 0, NULL, true},   {"f64", PRW_IPC_FLOAT64, 0, NULL, true},
+        {"i8", PRW_IPC_INT8, 0, NULL, true},
+        {"i16", PRW_IPC_INT16, 0, NULL, false},
+        {"i32", PRW_IPC_INT32, 0, NULL, true},
+        {"i64", PRW_IPC_INT64, 0, NULL, true},
+        {"f32", PRW_IPC_FLOAT32, 0, NULL, true},
+        {"f64", PRW_IPC_FLOAT64, 0, NULL, true},
         {"ts", PRW_IPC_TIMESTAMP, PRW_IPC_NANOSECOND, "UTC", true},
-        {"s", PRW_IPC_UTF8, 0, NULL, true},        {"bin", PRW_IPC_BINARY, 0, NULL, true},
+        {"s", PRW_IPC_UTF8, 0, NULL, true},
+        {"bin", PRW_IPC_BINARY, 0, NULL, true},
     };
     prw_ipc_schema s = {f, 9};
     int64_t v64[10] = {1, -2, 3, -4, 5, 6, 7, 8, 9, 10};

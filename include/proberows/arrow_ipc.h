@@ -58,7 +58,7 @@ typedef enum prw_ipc_time_unit {
 
 /** One field of a flat schema. Strings are NUL-terminated UTF-8. */
 typedef struct prw_ipc_field {
-    const char *name;       /**< never NULL (may be empty) */
+    const char *name; /**< never NULL (may be empty) */
     prw_ipc_type type;
     prw_ipc_time_unit unit; /**< timestamps only */
     const char *timezone;   /**< timestamps only; NULL or "" = no time zone */
@@ -134,8 +134,8 @@ PRW_API prw_status prw_ipc_writer_batch_size(const prw_ipc_writer *w, const prw_
  * cap is too small (nothing useful is written then).
  */
 PRW_API prw_status prw_ipc_writer_write_batch(const prw_ipc_writer *w, const prw_ipc_column *cols,
-                                              int64_t begin, int64_t end, uint8_t *dst,
-                                              size_t cap, size_t *written, prw_error *err);
+                                              int64_t begin, int64_t end, uint8_t *dst, size_t cap,
+                                              size_t *written, prw_error *err);
 
 /** Exact length of a whole stream (schema, one batch of rows [begin, end), EOS). */
 PRW_API prw_status prw_ipc_writer_stream_size(const prw_ipc_writer *w, const prw_ipc_column *cols,
@@ -144,8 +144,8 @@ PRW_API prw_status prw_ipc_writer_stream_size(const prw_ipc_writer *w, const prw
 
 /** Writes a whole stream (schema, one batch, EOS); errors as write_batch. */
 PRW_API prw_status prw_ipc_writer_write_stream(const prw_ipc_writer *w, const prw_ipc_column *cols,
-                                               int64_t begin, int64_t end, uint8_t *dst,
-                                               size_t cap, size_t *written, prw_error *err);
+                                               int64_t begin, int64_t end, uint8_t *dst, size_t cap,
+                                               size_t *written, prw_error *err);
 
 /** Length of the end-of-stream marker (ff ff ff ff 00 00 00 00). */
 #define PRW_IPC_EOS_SIZE 8

@@ -116,14 +116,15 @@ static prw_status read_field(const prw__fbr *r, const prw__fbt *ft, size_t i, pr
         PRW_CHECK(b && (a == 8 || a == 16 || a == 32 || a == 64), err, PRW_E_UNSUPPORTED, at,
                   "field '%s': %s int%u is not supported", f->name, b ? "signed" : "unsigned",
                   (unsigned)a);
-        f->type = a == 8 ? PRW_IPC_INT8 : a == 16 ? PRW_IPC_INT16 : a == 32 ? PRW_IPC_INT32
-                                                                            : PRW_IPC_INT64;
+        f->type = a == 8    ? PRW_IPC_INT8
+                  : a == 16 ? PRW_IPC_INT16
+                  : a == 32 ? PRW_IPC_INT32
+                            : PRW_IPC_INT64;
         return PRW_OK;
     case PRW__IPC_T_FLOAT:
         PRW_TRY(prw__fbr_scalar(r, &tt, 0, 2, 0, &a, err));
         PRW_CHECK(a == 1 || a == 2, err, PRW_E_UNSUPPORTED, at,
-                  "field '%s': floating point precision %u is not supported", f->name,
-                  (unsigned)a);
+                  "field '%s': floating point precision %u is not supported", f->name, (unsigned)a);
         f->type = a == 1 ? PRW_IPC_FLOAT32 : PRW_IPC_FLOAT64;
         return PRW_OK;
     case PRW__IPC_T_BINARY:
@@ -134,8 +135,7 @@ static prw_status read_field(const prw__fbr *r, const prw__fbt *ft, size_t i, pr
         return PRW_OK;
     case PRW__IPC_T_TIMESTAMP: {
         PRW_TRY(prw__fbr_scalar(r, &tt, 0, 2, 0, &a, err));
-        PRW_CHECK(a <= 3, err, PRW_E_CORRUPT, at, "field '%s': time unit %u", f->name,
-                  (unsigned)a);
+        PRW_CHECK(a <= 3, err, PRW_E_CORRUPT, at, "field '%s': time unit %u", f->name, (unsigned)a);
         f->type = PRW_IPC_TIMESTAMP;
         f->unit = (prw_ipc_time_unit)a;
         const char *tz;
@@ -153,8 +153,7 @@ static prw_status read_field(const prw__fbr *r, const prw__fbt *ft, size_t i, pr
 static prw_status read_schema(prw_ipc_decoder *d, const message *m, prw_error *err) {
     int64_t at = m->fb.base_off;
     PRW_CHECK(m->header_type == PRW__IPC_MSG_SCHEMA, err, PRW_E_CORRUPT, at,
-              "the stream does not start with a schema message (header type %u)",
-              m->header_type);
+              "the stream does not start with a schema message (header type %u)", m->header_type);
     uint64_t endian;
     PRW_TRY(prw__fbr_scalar(&m->fb, &m->header, 0, 2, 0, &endian, err));
     PRW_CHECK(endian == 0, err, PRW_E_UNSUPPORTED, at, "big-endian streams are not supported");
@@ -219,9 +218,8 @@ static prw_status get_buffer(const message *m, size_t bufs, uint32_t k, uint64_t
     PRW_CHECK(off <= m->body_len && l <= m->body_len - off, err, PRW_E_CORRUPT, at,
               "buffer %u (offset %llu, length %llu) lies outside the %llu-byte body", k,
               (unsigned long long)off, (unsigned long long)l, (unsigned long long)m->body_len);
-    PRW_CHECK(l >= need, err, PRW_E_CORRUPT, at,
-              "buffer %u has %llu bytes, its column needs %llu", k, (unsigned long long)l,
-              (unsigned long long)need);
+    PRW_CHECK(l >= need, err, PRW_E_CORRUPT, at, "buffer %u has %llu bytes, its column needs %llu",
+              k, (unsigned long long)l, (unsigned long long)need);
     *p = m->body + off;
     *len = l;
     return PRW_OK;
@@ -236,9 +234,8 @@ static int64_t count_zero_bits(const uint8_t *bm, int64_t n) {
     return n - ones;
 }
 
-static prw_status read_column(const message *m, const prw_ipc_field *f, size_t node,
-                              size_t bufs, uint32_t *k, int64_t rows, prw_ipc_array *a,
-                              prw_error *err) {
+static prw_status read_column(const message *m, const prw_ipc_field *f, size_t node, size_t bufs,
+                              uint32_t *k, int64_t rows, prw_ipc_array *a, prw_error *err) {
     uint64_t len = prw__load_le64(m->fb.p + node), nulls = prw__load_le64(m->fb.p + node + 8);
     int64_t at = m->fb.base_off + (int64_t)node;
     PRW_CHECK(len == (uint64_t)rows, err, PRW_E_CORRUPT, at,

@@ -101,8 +101,8 @@ static prw_status measure(const prw_ipc_field *f, const prw_ipc_column *c, int64
 static prw_status measure_batch(const prw_ipc_writer *w, const prw_ipc_column *cols, int64_t b,
                                 int64_t e, uint64_t *body, col_size *cs, prw_error *err) {
     PRW_CHECK(cols, err, PRW_E_INVALID, -1, "no columns");
-    PRW_CHECK(b >= 0 && e >= b, err, PRW_E_INVALID, -1, "bad row range [%lld, %lld)",
-              (long long)b, (long long)e);
+    PRW_CHECK(b >= 0 && e >= b, err, PRW_E_INVALID, -1, "bad row range [%lld, %lld)", (long long)b,
+              (long long)e);
     PRW_CHECK(e - b <= INT32_MAX, err, PRW_E_LIMIT, -1, "%lld rows in one batch (at most 2^31-1)",
               (long long)(e - b));
     *body = 0;
@@ -137,8 +137,7 @@ static void write_offsets(const prw_ipc_column *c, int64_t b, int64_t n, uint8_t
     }
 }
 
-static void write_data(const prw_ipc_column *c, int64_t b, int64_t n, uint64_t len,
-                       uint8_t *out) {
+static void write_data(const prw_ipc_column *c, int64_t b, int64_t n, uint64_t len, uint8_t *out) {
     if (len == 0)
         return;
     const uint8_t *src = (const uint8_t *)c->values;
@@ -209,16 +208,15 @@ prw_status prw_ipc_writer_batch_size(const prw_ipc_writer *w, const prw_ipc_colu
 }
 
 prw_status prw_ipc_writer_stream_size(const prw_ipc_writer *w, const prw_ipc_column *cols,
-                                      int64_t begin, int64_t end, uint64_t *size,
-                                      prw_error *err) {
+                                      int64_t begin, int64_t end, uint64_t *size, prw_error *err) {
     PRW_TRY(prw_ipc_writer_batch_size(w, cols, begin, end, size, err));
     *size += w->schema_len + PRW_IPC_EOS_SIZE;
     return PRW_OK;
 }
 
 /* Writes the batch whose body size is known. */
-static void write_batch(const prw_ipc_writer *w, const prw_ipc_column *cols, int64_t b,
-                        int64_t e, uint64_t body_len, uint8_t *dst) {
+static void write_batch(const prw_ipc_writer *w, const prw_ipc_column *cols, int64_t b, int64_t e,
+                        uint64_t body_len, uint8_t *dst) {
     size_t n = w->schema.n_fields;
     prw__ipc_batch_header(dst, e - b, (int64_t)body_len, n, w->n_buffers);
     uint8_t *body = dst + batch_header_len(w);
@@ -406,9 +404,9 @@ prw_status prw_ipc_inner_count(const prw_ipc_inner_columns *cols, int64_t begin,
     uint64_t body;
     col_size cs[5];
     PRW_TRY(measure_batch(w, c, begin, end, &body, cs, err));
-    *counts = (prw_ipc_inner_counts){end - begin,    (int64_t)cs[1].data, (int64_t)cs[2].data,
-                                     cs[0].nulls,    cs[1].nulls,         cs[2].nulls,
-                                     cs[3].nulls,    cs[4].nulls};
+    *counts =
+        (prw_ipc_inner_counts){end - begin, (int64_t)cs[1].data, (int64_t)cs[2].data, cs[0].nulls,
+                               cs[1].nulls, cs[2].nulls,         cs[3].nulls,         cs[4].nulls};
     return PRW_OK;
 }
 

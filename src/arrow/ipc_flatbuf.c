@@ -101,7 +101,7 @@ size_t prw__fbb_string(prw__fbb *b, const char *s, size_t n) {
 
 /* ---- reader ------------------------------------------------------------------------------- */
 
-#define FB_FAIL(r, pos, ...)                                                                   \
+#define FB_FAIL(r, pos, ...)                                                                       \
     prw__error_set(err, PRW_E_CORRUPT, (r)->base_off + (int64_t)(pos), __VA_ARGS__)
 
 /* Verifies the table whose position is `pos`. */

@@ -109,8 +109,8 @@ prw_status prw__fbr_string(const prw__fbr *r, const prw__fbt *t, int slot, const
 /** Upper bound of the framed schema message for `s`. */
 size_t prw__ipc_schema_message_bound(const prw_ipc_schema *s);
 /** Writes the framed schema message (continuation, meta_len, flatbuffer, padding). */
-prw_status prw__ipc_schema_message(const prw_ipc_schema *s, uint8_t *dst, size_t cap,
-                                   size_t *len, prw_error *err);
+prw_status prw__ipc_schema_message(const prw_ipc_schema *s, uint8_t *dst, size_t cap, size_t *len,
+                                   prw_error *err);
 /** Checks a schema the writer is given: names, types, units. */
 prw_status prw__ipc_schema_check(const prw_ipc_schema *s, prw_error *err);
 

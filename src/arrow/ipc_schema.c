@@ -118,8 +118,7 @@ prw_status prw__ipc_schema_check(const prw_ipc_schema *s, prw_error *err) {
         PRW_CHECK(f->type >= PRW_IPC_INT8 && f->type <= PRW_IPC_BINARY, err, PRW_E_INVALID, -1,
                   "field '%s' has unknown type %d", f->name, (int)f->type);
         PRW_CHECK(f->type != PRW_IPC_TIMESTAMP || (unsigned)f->unit <= PRW_IPC_NANOSECOND, err,
-                  PRW_E_INVALID, -1, "field '%s' has unknown time unit %d", f->name,
-                  (int)f->unit);
+                  PRW_E_INVALID, -1, "field '%s' has unknown time unit %d", f->name, (int)f->unit);
         PRW_CHECK(strlen(f->name) < (1u << 30) &&
                       (!tz_present(f) || strlen(f->timezone) < (1u << 30)),
                   err, PRW_E_INVALID, -1, "field %zu: name or time zone too long", i);
@@ -194,8 +193,8 @@ static void write_field(prw__fbb *b, const prw_ipc_field *f, size_t vec_slot) {
     prw__fbb_put_u32(b, 0);
 }
 
-prw_status prw__ipc_schema_message(const prw_ipc_schema *s, uint8_t *dst, size_t cap,
-                                   size_t *len, prw_error *err) {
+prw_status prw__ipc_schema_message(const prw_ipc_schema *s, uint8_t *dst, size_t cap, size_t *len,
+                                   prw_error *err) {
     PRW_TRY(prw__ipc_schema_check(s, err));
     PRW_CHECK(cap >= 8, err, PRW_E_LIMIT, -1, "no room for a schema message");
     prw__fbb b;
@@ -226,6 +225,7 @@ prw_status prw__ipc_schema_message(const prw_ipc_schema *s, uint8_t *dst, size_t
 
 void prw__ipc_batch_header(uint8_t *dst, int64_t length, int64_t body_len, size_t n, size_t nb) {
     /* Positions below are from the flatbuffer start (dst + 8); see ARROW_IPC.md §6. */
+    /* clang-format off */
     static const uint8_t head[0x50] = {
         0x14, 0, 0, 0,                                     /* root -> Message @0x14 */
         0x0c, 0, 0x13, 0, 0x10, 0, 0x12, 0, 0x0c, 0, 4, 0, /* Message vtable, 4 slots */
@@ -242,6 +242,7 @@ void prw__ipc_batch_header(uint8_t *dst, int64_t length, int64_t body_len, size_
         0, 0, 0, 0,                                        /* pad: count at 4 mod 8 */
         0, 0, 0, 0,                                        /* node count @0x4c */
     };
+    /* clang-format on */
     size_t meta = prw__ipc_batch_meta_len(n, nb);
     prw__store_le32(dst, 0xFFFFFFFFu);
     prw__store_le32(dst + 4, (uint32_t)meta);

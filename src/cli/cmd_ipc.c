@@ -88,8 +88,11 @@ static void put_json_string(FILE *out, const uint8_t *s, size_t n) {
             ok = (s[i + k] & 0xc0) == 0x80;
             cp = (cp << 6) | (s[i + k] & 0x3fu);
         }
-        ok = ok && cp >= (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u) && cp <= 0x10ffff &&
-             !(cp >= 0xd800 && cp <= 0xdfff);
+        ok = ok &&
+             cp >= (len == 2   ? 0x80u
+                    : len == 3 ? 0x800u
+                               : 0x10000u) &&
+             cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
         if (ok) {
             fwrite(s + i, 1, len, out);
             i += len;
@@ -149,8 +152,7 @@ static void put_schema(FILE *out, const prw_ipc_schema *s) {
         char type[256];
         if (f->type == PRW_IPC_TIMESTAMP && f->timezone) {
             const char *base = prw_ipc_type_name(f->type, f->unit);
-            snprintf(type, sizeof type, "%.*s, tz=%s]", (int)strlen(base) - 1, base,
-                     f->timezone);
+            snprintf(type, sizeof type, "%.*s, tz=%s]", (int)strlen(base) - 1, base, f->timezone);
         } else {
             snprintf(type, sizeof type, "%s", prw_ipc_type_name(f->type, f->unit));
         }
@@ -238,8 +240,7 @@ int cmd_ipc(int argc, char **argv) {
     int rc = read_all(path, &data, &len);
     if (rc != CLI_OK)
         return rc;
-    rc = cat_stream(stdout, strcmp(path, "-") == 0 ? "<stdin>" : path, data, len, "", true,
-                    outer);
+    rc = cat_stream(stdout, strcmp(path, "-") == 0 ? "<stdin>" : path, data, len, "", true, outer);
     free(data);
     if (fflush(stdout) != 0 && rc == CLI_OK)
         rc = cli_fail("write error on standard output");

@@ -40,7 +40,7 @@ static void case_columns(inner_case *c, prw_ipc_inner_columns *cols) {
                                     .rtt_valid = c->rtt_valid};
 }
 
-static const inner_case k_one = {1, {T0}, {"198.51.100.7"}, {4}, {12.5f}, {1}, "192.0.2.1",
+static const inner_case k_one = {1,   {T0}, {"198.51.100.7"}, {4}, {12.5f}, {1}, "192.0.2.1",
                                  {0}, {0}};
 static const inner_case k_three = {3,
                                    {T0, T0 + 500000, T0 + 1000001},
@@ -90,8 +90,7 @@ typedef struct inner_row {
 static int64_t golden_row(const char *name, int64_t i, inner_row *r) {
     memset(r, 0, sizeof *r);
     r->ip = 4;
-    if (!strcmp(name, "one") || !strcmp(name, "three_null_rtt") ||
-        !strcmp(name, "two_batches")) {
+    if (!strcmp(name, "one") || !strcmp(name, "three_null_rtt") || !strcmp(name, "two_batches")) {
         int64_t n = !strcmp(name, "one") ? 1 : 3;
         static const int64_t dt[3] = {0, 500000, 1000001};
         r->t = T0 + dt[i];
@@ -197,9 +196,9 @@ static const char *check_inner(const uint8_t *data, size_t len, const char *name
     return bad;
 }
 
-static const char *const k_golden[] = {"one",           "three_null_rtt", "ipv6_long",
-                                       "twenty",        "nine_all_null",  "big",
-                                       "zero_rows",     "no_batches",     "two_batches"};
+static const char *const k_golden[] = {"one",       "three_null_rtt", "ipv6_long",
+                                       "twenty",    "nine_all_null",  "big",
+                                       "zero_rows", "no_batches",     "two_batches"};
 
 TEST(ipc_golden_inner_values) {
     REQUIRE_SHARED(dir);
@@ -213,7 +212,7 @@ TEST(ipc_golden_inner_values) {
         if (bad)
             th_fail(__FILE__, __LINE__, "%s", bad);
         ASSERT_TRUE(bad == NULL);
-        ASSERT_EQ_I64(batches, !strcmp(k_golden[k], "two_batches") ? 2
+        ASSERT_EQ_I64(batches, !strcmp(k_golden[k], "two_batches")  ? 2
                                : !strcmp(k_golden[k], "no_batches") ? 0
                                                                     : 1);
     }
@@ -268,7 +267,8 @@ TEST(ipc_ref_outer_bytes) {
     const char *names[2] = {"one", "three_null_rtt"};
     for (int k = 0; k < 2; k++) {
         size_t len;
-        uint8_t *ref = th_read(th_fmt("%s/testdata/arrow/ref_outer_%s.arrows", dir, names[k]), &len);
+        uint8_t *ref =
+            th_read(th_fmt("%s/testdata/arrow/ref_outer_%s.arrows", dir, names[k]), &len);
         ASSERT_TRUE(ref != NULL);
         inner_case c = *cases[k];
         prw_ipc_inner_columns cols;
@@ -277,8 +277,13 @@ TEST(ipc_ref_outer_bytes) {
         size_t n = 0, m = 0, m2 = 0;
         prw_error err;
         ASSERT_OK(prw_ipc_encode_inner(&cols, 0, c.n, inner, sizeof inner, &n, &err), &err);
-        prw_ipc_outer_row row = {941121303211370278LL, inner,           n, (int32_t)c.n,
-                                 (double)(c.t[c.n - 1] - c.t[0]) / 1e6, c.t[0], c.t[c.n - 1]};
+        prw_ipc_outer_row row = {941121303211370278LL,
+                                 inner,
+                                 n,
+                                 (int32_t)c.n,
+                                 (double)(c.t[c.n - 1] - c.t[0]) / 1e6,
+                                 c.t[0],
+                                 c.t[c.n - 1]};
         ASSERT_OK(prw_ipc_encode_outer(&row, out, sizeof out, &m, &err), &err);
         ASSERT_EQ_I64(m, len);
         ASSERT_EQ_I64(prw_ipc_outer_size(n), len);
@@ -328,7 +333,7 @@ static uint8_t *rand_valid(uint64_t *rs, int64_t n) {
         return NULL;
     uint8_t *v = (uint8_t *)th_fmt("%*s", (int)(n + 1), "");
     for (int64_t i = 0; i < n; i++)
-        v[i] = mode == 1 ? (uint8_t)(1 + th_rand(rs) % 255)
+        v[i] = mode == 1   ? (uint8_t)(1 + th_rand(rs) % 255)
                : mode == 2 ? 0
                            : (uint8_t)(th_rand(rs) % 3 ? 1 + th_rand(rs) % 200 : 0);
     return v;
@@ -467,9 +472,9 @@ TEST(ipc_inner_size_and_roundtrip_property) {
 
 TEST(ipc_generic_writer_roundtrip_property) {
     uint64_t rs = 777;
-    static const prw_ipc_type types[] = {PRW_IPC_INT8,    PRW_IPC_INT16,   PRW_IPC_INT32,
-                                         PRW_IPC_INT64,   PRW_IPC_FLOAT32, PRW_IPC_FLOAT64,
-                                         PRW_IPC_TIMESTAMP, PRW_IPC_UTF8,  PRW_IPC_BINARY};
+    static const prw_ipc_type types[] = {PRW_IPC_INT8,      PRW_IPC_INT16,   PRW_IPC_INT32,
+                                         PRW_IPC_INT64,     PRW_IPC_FLOAT32, PRW_IPC_FLOAT64,
+                                         PRW_IPC_TIMESTAMP, PRW_IPC_UTF8,    PRW_IPC_BINARY};
     for (int iter = 0; iter < 100; iter++) {
         size_t nf = 1 + th_rand(&rs) % 12;
         prw_ipc_field f[12];
@@ -576,8 +581,8 @@ static size_t three_stream(uint8_t *out, size_t cap) {
     return n;
 }
 
-#define BATCH_FB (416 + 8)                    /* RecordBatch flatbuffer of the inner stream */
-#define NODE(i) (BATCH_FB + 0x50 + 16 * (i))  /* FieldNode i */
+#define BATCH_FB (416 + 8)                       /* RecordBatch flatbuffer of the inner stream */
+#define NODE(i) (BATCH_FB + 0x50 + 16 * (i))     /* FieldNode i */
 #define BUF(k) (BATCH_FB + 0x58 + 80 + 16 * (k)) /* Buffer k */
 #define BODY 784
 
@@ -737,7 +742,8 @@ TEST(ipc_encoder_rejects_bad_arguments) {
     ASSERT_ERR(prw_ipc_encode_outer(&row, out, sizeof out, &n, &err), PRW_E_INVALID);
 }
 
-/* ---- interop: apache-arrow reads what we write ------------------------------------------------ */
+/* ---- interop: apache-arrow reads what we write ------------------------------------------------
+ */
 
 /* Writes `name`.arrows and `name`.json (expected values) into dir for ipc_interop.mjs. */
 static bool write_case(const char *dir, const char *name, const prw_ipc_schema *s,
@@ -804,8 +810,8 @@ static bool write_case(const char *dir, const char *name, const prw_ipc_schema *
                 break;
             default: {
                 const uint8_t *p = col->offsets ? v + col->offsets[r] : v;
-                size_t n = col->offsets ? (size_t)(col->offsets[r + 1] - col->offsets[r])
-                                        : col->const_len;
+                size_t n =
+                    col->offsets ? (size_t)(col->offsets[r + 1] - col->offsets[r]) : col->const_len;
                 putc('"', f);
                 for (size_t k = 0; k < n; k++)
                     fprintf(f, fd->type == PRW_IPC_BINARY ? "%02x" : "%c", p[k]);
@@ -841,9 +847,15 @@ static bool append_outer(FILE *framed, const char *src, int64_t n, uint64_t seed
                       : 0;
         dof[i + 1] = dof[i] + l;
     }
-    prw_ipc_inner_columns c = {.event_time = t, .src_data = src, .src_const_len = strlen(src),
-                               .dst_offsets = dof, .dst_data = dd, .dst_valid = dv,
-                               .ip_version = ip, .ip_version_valid = iv, .rtt = rtt,
+    prw_ipc_inner_columns c = {.event_time = t,
+                               .src_data = src,
+                               .src_const_len = strlen(src),
+                               .dst_offsets = dof,
+                               .dst_data = dd,
+                               .dst_valid = dv,
+                               .ip_version = ip,
+                               .ip_version_valid = iv,
+                               .rtt = rtt,
                                .rtt_valid = rv};
     prw_ipc_inner_counts k;
     uint8_t *rec = NULL;
@@ -857,8 +869,8 @@ static bool append_outer(FILE *framed, const char *src, int64_t n, uint64_t seed
     uint8_t md[16];
     prw__md5(src, strlen(src), md);
     int64_t src_id = (int64_t)(prw__load_be64(md) >> 4);
-    prw_ipc_outer_row row = {src_id, rec + PRW_IPC_OUTER_INNER_OFFSET, got, (int32_t)n,
-                             n ? (double)(t[n - 1] - t[0]) / 1e6 : 0, n ? t[0] : 0,
+    prw_ipc_outer_row row = {src_id,          rec + PRW_IPC_OUTER_INNER_OFFSET,        got,
+                             (int32_t)n,      n ? (double)(t[n - 1] - t[0]) / 1e6 : 0, n ? t[0] : 0,
                              n ? t[n - 1] : 0};
     ok = ok && prw_ipc_encode_outer(&row, rec, outer, &got2, NULL) == PRW_OK && got2 == outer;
     uint8_t len[4];
@@ -945,9 +957,10 @@ TEST(ipc_interop_apache_arrow) {
               append_outer(framed, "198.51.100.200", 5000, 4) &&
               append_outer(framed, "100.64.0.9", 65, 5);
     ASSERT_TRUE(fclose(framed) == 0 && ok);
-    rc = th_sh(th_fmt("NODE_PATH=\"$PWD/tools/node_modules\" node %s/bench/check_rows.mjs < %s/outer.framed "
-                      "> %s/check.json && grep -q '\"records\":5,.*\"errors\":0' %s/check.json",
-                      shared, dir, dir, dir));
+    rc = th_sh(th_fmt(
+        "NODE_PATH=\"$PWD/tools/node_modules\" node %s/bench/check_rows.mjs < %s/outer.framed "
+        "> %s/check.json && grep -q '\"records\":5,.*\"errors\":0' %s/check.json",
+        shared, dir, dir, dir));
     if (rc != 0)
         th_sh(th_fmt("cat %s/check.json >&2", dir));
     ASSERT_EQ_I64(rc, 0);
