@@ -42,4 +42,7 @@ bool cli_parse_size(const char *s, uint64_t *out);
  */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name, bool *missing);
 
+/** `proberows ipc cat`: prints an Arrow IPC stream as JSON lines (cmd_ipc.c). */
+int cmd_ipc(int argc, char **argv);
+
 #endif

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 static const cli_command g_commands[] = {
+    {"ipc", cmd_ipc, "print an Arrow IPC stream as JSON lines (ipc cat)"},
     {NULL, NULL, NULL},
 };
 
