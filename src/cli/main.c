@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 static const cli_command g_commands[] = {
+    {"parquet", cmd_parquet, "inspect a Parquet file: schema, cat, checksum"},
     {NULL, NULL, NULL},
 };
 
