@@ -725,3 +725,51 @@ TEST(pq_dictionary_indices) {
     prw_pq_close(f);
     ASSERT_EQ_I64(bad, 0);
 }
+
+/* ---- generated cases (tools/gen_parquet_cases.mjs, DuckDB) ------------------------------ */
+
+/* Every generated file (codec x V1/V2 encodings x dictionary x nullability, small row groups,
+ * zero rows) decodes to the checksums DuckDB's reading gave, in both string modes. */
+TEST(pq_generated_cases) {
+    size_t len;
+    uint8_t *text = th_read("tests/data/parquet/expected.tsv", &len);
+    ASSERT_TRUE(text != NULL);
+    char *z = th_fmt("%.*s", (int)len, (const char *)text);
+    int files = 0, lines = 0;
+    char cur[256] = "";
+    file_sum s[2];
+    for (char *line = strtok(z, "\n"); line; line = strtok(NULL, "\n")) {
+        char file[256], col[64], hex[17];
+        long long rows, nn;
+        ASSERT_EQ_I64(sscanf(line, "%255[^\t]\t%lld\t%63[^\t]\t%lld\t%16s", file, &rows, col, &nn,
+                             hex),
+                      5);
+        if (strcmp(file, cur)) {
+            snprintf(cur, sizeof cur, "%s", file);
+            for (int m = 0; m < 2; m++) {
+                sum_init(&s[m]);
+                prw_error err;
+                prw_error_clear(&err);
+                ASSERT_OK(sum_path(th_fmt("tests/data/parquet/%s", file), m, m ? PRW_PQ_DECODE_DICT : 0,
+                                   &s[m], &err),
+                          &err);
+                ASSERT_EQ_I64(s[m].rows, rows);
+            }
+            files++;
+        }
+        int i = 0;
+        while (i < s[0].ncols && strcmp(s[0].names[i], col))
+            i++;
+        ASSERT_TRUE(i < s[0].ncols);
+        for (int m = 0; m < 2; m++) {
+            char got[17];
+            snprintf(got, sizeof got, "%016llx", (unsigned long long)s[m].fnv[i]);
+            if (strcmp(got, hex) || s[m].non_null[i] != nn)
+                th_fail(__FILE__, __LINE__, "%s column %s: %lld %s, expected %lld %s", file, col,
+                        (long long)s[m].non_null[i], got, nn, hex);
+        }
+        lines++;
+    }
+    ASSERT_TRUE(files >= 30);
+    ASSERT_TRUE(lines >= 250);
+}
