@@ -66,9 +66,9 @@ typedef enum prw_pq_repetition {
 
 /** One leaf column of the schema. Owned by the file; valid until prw_pq_close. */
 typedef struct prw_pq_column_info {
-    const char *name;           /**< dotted path from the root, e.g. "rtt" or "a.b" */
+    const char *name; /**< dotted path from the root, e.g. "rtt" or "a.b" */
     prw_pq_physical physical;
-    int32_t type_length;        /**< FIXED_LEN_BYTE_ARRAY width, else 0 */
+    int32_t type_length; /**< FIXED_LEN_BYTE_ARRAY width, else 0 */
     prw_pq_repetition repetition;
     prw_pq_logical logical;
     int32_t converted_type;     /**< parquet.thrift ConvertedType, or -1 when absent */
@@ -175,7 +175,7 @@ typedef struct prw_pq_column_store prw_pq_column_store;
 typedef struct prw_pq_column_data {
     int64_t num_rows;
     int64_t null_count;
-    const uint8_t *valid;   /**< num_rows bytes, 1 = present, 0 = NULL */
+    const uint8_t *valid; /**< num_rows bytes, 1 = present, 0 = NULL */
     /**
      * Fixed-width values (all types but BYTE_ARRAY): num_rows * value_size bytes, native
      * little-endian. BOOLEAN: one byte 0/1; INT32/FLOAT: 4; INT64/DOUBLE: 8; INT96: 12 (as
@@ -237,8 +237,8 @@ PRW_API prw_status prw_pq_timestamp_micros(const prw_pq_column_info *c,
  * `buf` (at least 64 bytes, more for long decimals) or, for bytes, a view into `cd`. Returns
  * false for a NULL row. The view is valid until `buf` or `cd` changes.
  */
-PRW_API bool prw_pq_value_text(const prw_pq_column_info *c, const prw_pq_column_data *cd,
-                               int64_t r, char *buf, size_t cap, prw_bytes *out);
+PRW_API bool prw_pq_value_text(const prw_pq_column_info *c, const prw_pq_column_data *cd, int64_t r,
+                               char *buf, size_t cap, prw_bytes *out);
 
 #ifdef __cplusplus
 }

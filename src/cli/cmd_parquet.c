@@ -174,7 +174,8 @@ int cmd_parquet(int argc, char **argv) {
         return CLI_OK;
     }
     if (argc < 3)
-        return cli_usage_error("parquet ", "expected a subcommand (schema, cat, checksum) and FILE");
+        return cli_usage_error("parquet ",
+                               "expected a subcommand (schema, cat, checksum) and FILE");
     const char *sub = argv[1];
     bool is_schema = strcmp(sub, "schema") == 0, is_cat = strcmp(sub, "cat") == 0,
          is_sum = strcmp(sub, "checksum") == 0;

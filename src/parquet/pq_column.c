@@ -66,9 +66,8 @@ void prw_pq_column_data_cleanup(prw_pq_column_data *cd) {
         return;
     prw_pq_column_store *s = cd->store_;
     if (s) {
-        prw__buf *bufs[] = {&s->valid,       &s->values,       &s->offsets,
-                            &s->bytes,       &s->indices,      &s->dict_values,
-                            &s->dict_offsets, &s->dict_bytes};
+        prw__buf *bufs[] = {&s->valid,   &s->values,      &s->offsets,      &s->bytes,
+                            &s->indices, &s->dict_values, &s->dict_offsets, &s->dict_bytes};
         for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
             prw__buf_cleanup(bufs[i]);
         prw__free(s);
@@ -85,9 +84,9 @@ typedef struct col_state {
     prw_pq_decoder *d;
     prw_pq_column_store *s;
     prw_error *err;
-    size_t width;  /* value bytes; 0 for BYTE_ARRAY */
-    int64_t rows;  /* rows of the row group */
-    int64_t done;  /* rows decoded */
+    size_t width; /* value bytes; 0 for BYTE_ARRAY */
+    int64_t rows; /* rows of the row group */
+    int64_t done; /* rows decoded */
     int64_t nulls;
     bool has_dict;
     int64_t dict_n;
@@ -127,9 +126,33 @@ static inline int64_t *offs(col_state *cs) {
 }
 
 /* Spreads `nn` dense fixed-width values at dst over the `n` rows described by valid. */
+#define PQ_SPREAD(T)                                                                               \
+    do {                                                                                           \
+        T *d_ = (T *)(void *)dst;                                                                  \
+        size_t k_ = nn;                                                                            \
+        for (size_t r = n; r-- > 0;) {                                                             \
+            if (valid[r])                                                                          \
+                d_[r] = d_[--k_];                                                                  \
+            else                                                                                   \
+                d_[r] = 0;                                                                         \
+        }                                                                                          \
+    } while (0)
+
 static void spread_fixed(uint8_t *dst, size_t w, const uint8_t *valid, size_t n, size_t nn) {
     if (nn == n)
         return;
+    if (w == 1) {
+        PQ_SPREAD(uint8_t);
+        return;
+    }
+    if (w == 4) {
+        PQ_SPREAD(uint32_t);
+        return;
+    }
+    if (w == 8) {
+        PQ_SPREAD(uint64_t);
+        return;
+    }
     size_t k = nn;
     for (size_t r = n; r-- > 0;) {
         if (valid[r]) {
@@ -227,8 +250,8 @@ static prw_status decompress(col_state *cs, const uint8_t *src, size_t n, uint8_
  * Produces the page body (after the header) uncompressed: `skip` leading bytes are copied
  * as stored (DATA_PAGE_V2 levels), the rest decompressed when `compressed`.
  */
-static prw_status page_body(col_state *cs, const pq_page_header *h, const uint8_t *src,
-                            size_t skip, bool compressed, const uint8_t **out, size_t *out_len) {
+static prw_status page_body(col_state *cs, const pq_page_header *h, const uint8_t *src, size_t skip,
+                            bool compressed, const uint8_t **out, size_t *out_len) {
     size_t clen = (size_t)h->compressed_size, ulen = (size_t)h->uncompressed_size;
     if (!compressed || cs->m->codec == PQ_CODEC_UNCOMPRESSED) {
         if (clen != ulen)
@@ -245,8 +268,7 @@ static prw_status page_body(col_state *cs, const pq_page_header *h, const uint8_
     /* No codec the reader accepts expands by more than ~1032x (deflate's bound); more is
      * a corrupt size, refused before allocating for it. */
     if (ulen > ((size_t)1 << 20) + clen * 1032)
-        return corrupt(cs, cs->page_off, "page claims %zu bytes from %zu compressed", ulen,
-                       clen);
+        return corrupt(cs, cs->page_off, "page claims %zu bytes from %zu compressed", ulen, clen);
     if (skip > clen || skip > ulen)
         return corrupt(cs, cs->page_off, "page levels (%zu bytes) exceed the page", skip);
     PRW_TRY(prw__buf_resize(&cs->d->page, ulen + 8, cs->err));
@@ -278,8 +300,8 @@ static prw_status read_dict_page(col_state *cs, const pq_page_header *h, const u
         return prw__error_set(cs->err, PRW_E_UNSUPPORTED, cs->page_off, "BOOLEAN dictionary");
     if (cs->width) {
         if (n > len / cs->width)
-            return corrupt(cs, cs->page_off, "dictionary of %zu values needs %zu bytes, has %zu",
-                           n, n * cs->width, len);
+            return corrupt(cs, cs->page_off, "dictionary of %zu values needs %zu bytes, has %zu", n,
+                           n * cs->width, len);
         PRW_TRY(prw__buf_resize(&s->dict_values, n * cs->width + 1, cs->err));
         memcpy(s->dict_values.data, p, n * cs->width);
     } else {
@@ -293,8 +315,7 @@ static prw_status read_dict_page(col_state *cs, const pq_page_header *h, const u
         o[0] = 0;
         for (size_t i = 0; i < n; i++) {
             if (len - pos < 4)
-                return corrupt(cs, cs->page_off + (int64_t)pos, "dictionary string %zu cut off",
-                               i);
+                return corrupt(cs, cs->page_off + (int64_t)pos, "dictionary string %zu cut off", i);
             uint32_t l = prw__load_le32(p + pos);
             pos += 4;
             if (l > len - pos)
@@ -316,8 +337,21 @@ static prw_status read_dict_page(col_state *cs, const pq_page_header *h, const u
 
 /* Checks dictionary indices and reports the first bad one. */
 static prw_status check_indices(col_state *cs, const uint32_t *idx, size_t n) {
+    /* OR of all indices bounds their maximum: one cheap pass, exact check only on failure. */
+    uint32_t o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        o0 |= idx[i];
+        o1 |= idx[i + 1];
+        o2 |= idx[i + 2];
+        o3 |= idx[i + 3];
+    }
+    for (; i < n; i++)
+        o0 |= idx[i];
+    if ((int64_t)(o0 | o1 | o2 | o3) < cs->dict_n)
+        return PRW_OK;
     uint32_t mx = 0;
-    for (size_t i = 0; i < n; i++)
+    for (i = 0; i < n; i++)
         mx = idx[i] > mx ? idx[i] : mx;
     if (n && (int64_t)mx >= cs->dict_n)
         return corrupt(cs, cs->page_off, "dictionary index %u out of range (%lld entries)", mx,
@@ -519,20 +553,19 @@ static prw_status decode_fixed(col_state *cs, int enc, prw__rd *rd, size_t nn, i
             prw__rd_init(&sub, rd->p, l);
             return prw__pq_rle_decode_u8(&sub, 1, dst, nn, base + prw__rd_pos(rd), cs->err);
         }
-        return prw__error_set(cs->err, PRW_E_UNSUPPORTED, cs->page_off,
-                              "encoding %s for BOOLEAN", prw_pq_encoding_name(enc));
+        return prw__error_set(cs->err, PRW_E_UNSUPPORTED, cs->page_off, "encoding %s for BOOLEAN",
+                              prw_pq_encoding_name(enc));
     }
     switch (enc) {
     case PQ_ENC_PLAIN:
         if (left / w < nn)
-            return corrupt(cs, cs->page_off, "%zu values of %zu bytes, page has %zu", nn, w,
-                           left);
+            return corrupt(cs, cs->page_off, "%zu values of %zu bytes, page has %zu", nn, w, left);
         memcpy(dst, rd->p, nn * w);
         return PRW_OK;
     case PQ_ENC_BYTE_STREAM_SPLIT:
         if (t == PRW_PQ_INT96 || left / w < nn)
-            return corrupt(cs, cs->page_off, "BYTE_STREAM_SPLIT: %zu values of %zu bytes, %zu",
-                           nn, w, left);
+            return corrupt(cs, cs->page_off, "BYTE_STREAM_SPLIT: %zu values of %zu bytes, %zu", nn,
+                           w, left);
         byte_stream_split(rd->p, w, nn, dst);
         return PRW_OK;
     case PQ_ENC_DELTA_BINARY_PACKED:
@@ -655,9 +688,9 @@ static prw_status decode_levels(col_state *cs, prw__rd *rd, int enc, bool v2, si
     if (cs->c->repetition == PRW_PQ_REQUIRED) {
         memset(valid, 1, n);
         *nn = n;
-        return v2 && v2_len ? prw__rd_skip(rd, v2_len) ? PRW_OK
-                                                       : corrupt(cs, base, "levels overrun page")
-                            : PRW_OK;
+        return v2 && v2_len
+                   ? prw__rd_skip(rd, v2_len) ? PRW_OK : corrupt(cs, base, "levels overrun page")
+                   : PRW_OK;
     }
     if (v2) {
         if (!prw__rd_has(rd, v2_len))
@@ -686,8 +719,14 @@ static prw_status decode_levels(col_state *cs, prw__rd *rd, int enc, bool v2, si
         return prw__error_set(cs->err, PRW_E_UNSUPPORTED, cs->page_off,
                               "definition level encoding %s", prw_pq_encoding_name(enc));
     }
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
+    /* Levels are 0/1 bytes: sum 8 at a time (the byte sum of a word fits in its top byte). */
+    size_t count = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, valid + i, 8);
+        count += (size_t)((w * 0x0101010101010101ull) >> 56);
+    }
+    for (; i < n; i++)
         count += valid[i];
     /* Levels above the maximum (1) are invalid: the decoders above only produce 0/1 for
      * bit width 1, so count is exact. */
@@ -699,8 +738,8 @@ static prw_status read_data_page(col_state *cs, const pq_page_header *h, const u
     bool v2 = h->type == PQ_PAGE_DATA_V2;
     if (!h->has_sub)
         return corrupt(cs, cs->page_off, "data page without its data page header");
-    if (h->num_values < 0 || (v2 && (h->num_nulls < 0 || h->num_rows < 0 || h->def_len < 0 ||
-                                     h->rep_len < 0)))
+    if (h->num_values < 0 ||
+        (v2 && (h->num_nulls < 0 || h->num_rows < 0 || h->def_len < 0 || h->rep_len < 0)))
         return corrupt(cs, cs->page_off, "negative count in data page header");
     if (v2 && h->num_rows != h->num_values)
         return corrupt(cs, cs->page_off, "DATA_PAGE_V2 of a flat column with %d rows, %d values",
@@ -739,8 +778,8 @@ static prw_status decode_chunk(col_state *cs, const uint8_t *chunk, size_t len, 
     while (cs->done < cs->rows) {
         if (prw__rd_left(&rd) == 0)
             return prw__error_set(cs->err, PRW_E_TRUNCATED, start + (int64_t)len,
-                                  "column chunk ends after %lld of %lld rows",
-                                  (long long)cs->done, (long long)cs->rows);
+                                  "column chunk ends after %lld of %lld rows", (long long)cs->done,
+                                  (long long)cs->rows);
         pq_thrift t = {.base = start + prw__rd_pos(&rd), .depth = 0, .err = cs->err};
         prw__rd_init(&t.rd, rd.p, prw__rd_left(&rd));
         pq_page_header h;
@@ -760,8 +799,7 @@ static prw_status decode_chunk(col_state *cs, const uint8_t *chunk, size_t len, 
             uint32_t crc = prw__crc32(0, src, (size_t)h.compressed_size);
             if (crc != h.crc)
                 return prw__error_set(cs->err, PRW_E_CHECKSUM, cs->page_off,
-                                      "page %d CRC32 is %08x, header says %08x", page, crc,
-                                      h.crc);
+                                      "page %d CRC32 is %08x, header says %08x", page, crc, h.crc);
         }
         switch (h.type) {
         case PQ_PAGE_DICT: {
@@ -800,9 +838,8 @@ static prw_status decode_column(prw_pq_decoder *d, const prw_pq_file *f, int rg,
         return prw__error_set(err, PRW_E_UNSUPPORTED, -1,
                               "column chunk without metadata or in another file");
     if (m->physical != (int32_t)c->physical)
-        return prw__error_set(err, PRW_E_CORRUPT, -1,
-                              "chunk type %d differs from the schema's %s", m->physical,
-                              prw_pq_physical_name(c->physical));
+        return prw__error_set(err, PRW_E_CORRUPT, -1, "chunk type %d differs from the schema's %s",
+                              m->physical, prw_pq_physical_name(c->physical));
     if (!out->store_) {
         out->store_ = prw__calloc(1, sizeof *out->store_);
         if (!out->store_)
@@ -898,8 +935,7 @@ prw_status prw_pq_decode_column(prw_pq_decoder *d, const prw_pq_file *f, int rg,
         keep = out->store_;
         memset(out, 0, sizeof *out);
         out->store_ = keep;
-        prw__error_prefix(err, "%s: row group %d, column '%s': ", f->name, rg,
-                          f->cols[col].name);
+        prw__error_prefix(err, "%s: row group %d, column '%s': ", f->name, rg, f->cols[col].name);
     }
     return st;
 }

@@ -305,11 +305,12 @@ static prw_status walk_schema(prw_pq_file *f, const pq_schema_el *els, int64_t n
         return prw__error_set(err, PRW_E_CORRUPT, -1, "column '%s' has invalid physical type %d",
                               name, e->type);
     if (e->repetition < 0 || e->repetition > 2)
-        return prw__error_set(err, PRW_E_CORRUPT, -1, "column '%s' has invalid repetition %d",
-                              name, e->repetition);
-    if (e->type == PRW_PQ_FIXED_LEN_BYTE_ARRAY && (e->type_length <= 0 || e->type_length > (1 << 20)))
-        return prw__error_set(err, PRW_E_CORRUPT, -1,
-                              "column '%s' has invalid fixed length %d", name, e->type_length);
+        return prw__error_set(err, PRW_E_CORRUPT, -1, "column '%s' has invalid repetition %d", name,
+                              e->repetition);
+    if (e->type == PRW_PQ_FIXED_LEN_BYTE_ARRAY &&
+        (e->type_length <= 0 || e->type_length > (1 << 20)))
+        return prw__error_set(err, PRW_E_CORRUPT, -1, "column '%s' has invalid fixed length %d",
+                              name, e->type_length);
     prw_pq_column_info *c = &f->cols[f->ncols++];
     memset(c, 0, sizeof *c);
     c->name = name;

@@ -107,8 +107,8 @@ typedef struct pq_row_group {
 } pq_row_group;
 
 struct prw_pq_file {
-    prw__rfile rf;        /* fd < 0 when opened from memory */
-    const uint8_t *mem;   /* whole file in memory (mmap or caller bytes), or NULL */
+    prw__rfile rf;      /* fd < 0 when opened from memory */
+    const uint8_t *mem; /* whole file in memory (mmap or caller bytes), or NULL */
     int64_t size;
     char *name;
     prw_pq_open_opts opts;

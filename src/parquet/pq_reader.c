@@ -34,8 +34,7 @@ static prw_status alloc_file(prw_pq_file **out, const char *name, const prw_pq_o
     return PRW_OK;
 }
 
-static prw_status read_at(const prw_pq_file *f, void *dst, size_t n, int64_t off,
-                          prw_error *err) {
+static prw_status read_at(const prw_pq_file *f, void *dst, size_t n, int64_t off, prw_error *err) {
     if (f->mem) {
         memcpy(dst, f->mem + off, n);
         return PRW_OK;
@@ -179,23 +178,16 @@ const char *prw_pq_codec_name(int32_t codec) {
 }
 
 const char *prw_pq_encoding_name(int32_t e) {
-    static const char *const names[] = {"PLAIN",
-                                        "GROUP_VAR_INT",
-                                        "PLAIN_DICTIONARY",
-                                        "RLE",
-                                        "BIT_PACKED",
-                                        "DELTA_BINARY_PACKED",
-                                        "DELTA_LENGTH_BYTE_ARRAY",
-                                        "DELTA_BYTE_ARRAY",
-                                        "RLE_DICTIONARY",
-                                        "BYTE_STREAM_SPLIT"};
+    static const char *const names[] = {
+        "PLAIN",          "GROUP_VAR_INT",       "PLAIN_DICTIONARY",        "RLE",
+        "BIT_PACKED",     "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
+        "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
     return e >= 0 && e < 10 ? names[e] : "?";
 }
 
 const char *prw_pq_physical_name(prw_pq_physical t) {
-    static const char *const names[] = {"BOOLEAN", "INT32",      "INT64",
-                                        "INT96",   "FLOAT",      "DOUBLE",
-                                        "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
+    static const char *const names[] = {"BOOLEAN", "INT32",  "INT64",      "INT96",
+                                        "FLOAT",   "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
     return (int)t >= 0 && (int)t < 8 ? names[t] : "?";
 }
 

@@ -76,8 +76,7 @@ static prw_status rle_err(prw__rd *rd, int64_t base, prw_error *err, const char 
 prw_status prw__pq_rle_decode_u32(prw__rd *rd, int bw, uint32_t *out, size_t n, int64_t base,
                                   prw_error *err) {
     if (bw < 0 || bw > 32)
-        return prw__error_set(err, PRW_E_CORRUPT, base + prw__rd_pos(rd), "bit width %d > 32",
-                              bw);
+        return prw__error_set(err, PRW_E_CORRUPT, base + prw__rd_pos(rd), "bit width %d > 32", bw);
     size_t got = 0;
     const size_t vbytes = ((size_t)bw + 7) / 8;
     while (got < n) {
@@ -113,8 +112,7 @@ prw_status prw__pq_rle_decode_u32(prw__rd *rd, int bw, uint32_t *out, size_t n, 
                 v |= (uint32_t)rd->p[i] << (8 * i);
             rd->p += vbytes;
             if (bw < 32 && (v >> bw) != 0)
-                return rle_err(rd, base, err, "has an RLE value wider than its bit width", got,
-                               n);
+                return rle_err(rd, base, err, "has an RLE value wider than its bit width", got, n);
             size_t take = count < n - got ? (size_t)count : n - got;
             uint32_t *o = out + got;
             for (size_t i = 0; i < take; i++)
@@ -128,8 +126,7 @@ prw_status prw__pq_rle_decode_u32(prw__rd *rd, int bw, uint32_t *out, size_t n, 
 prw_status prw__pq_rle_decode_u8(prw__rd *rd, int bw, uint8_t *out, size_t n, int64_t base,
                                  prw_error *err) {
     if (bw < 0 || bw > 8)
-        return prw__error_set(err, PRW_E_CORRUPT, base + prw__rd_pos(rd), "bit width %d > 8",
-                              bw);
+        return prw__error_set(err, PRW_E_CORRUPT, base + prw__rd_pos(rd), "bit width %d > 8", bw);
     size_t got = 0;
     uint32_t tmp[256];
     while (got < n) {
@@ -184,8 +181,8 @@ prw_status prw__pq_rle_decode_u8(prw__rd *rd, int bw, uint8_t *out, size_t n, in
                 if (!prw__rd_u8(rd, &v))
                     return rle_err(rd, base, err, "is truncated in an RLE run", got, n);
                 if (bw < 8 && (v >> bw) != 0)
-                    return rle_err(rd, base, err, "has an RLE value wider than its bit width",
-                                   got, n);
+                    return rle_err(rd, base, err, "has an RLE value wider than its bit width", got,
+                                   n);
             }
             size_t take = count < n - got ? (size_t)count : n - got;
             memset(out + got, v, take);
@@ -214,8 +211,7 @@ static prw_status delta_header(prw__rd *rd, delta_hdr *h, int64_t base, prw_erro
         (h->block_size / h->miniblocks) % 32 != 0)
         return prw__error_set(err, PRW_E_CORRUPT, at,
                               "DELTA_BINARY_PACKED block size %llu / %llu miniblocks invalid",
-                              (unsigned long long)h->block_size,
-                              (unsigned long long)h->miniblocks);
+                              (unsigned long long)h->block_size, (unsigned long long)h->miniblocks);
     return PRW_OK;
 }
 

@@ -266,8 +266,8 @@ TEST(pq_conformance) {
             const jv *cols = js_get(e, "columns");
             int64_t rows = strtoll(js_get(e, "rows")->str, NULL, 10);
             if (s.rows != rows || (int)cols->n != s.ncols) {
-                th_note("%s: %lld rows / %d columns, expected %lld / %zu", file,
-                        (long long)s.rows, s.ncols, (long long)rows, cols->n);
+                th_note("%s: %lld rows / %d columns, expected %lld / %zu", file, (long long)s.rows,
+                        s.ncols, (long long)rows, cols->n);
                 failed++;
                 break;
             }
@@ -285,7 +285,8 @@ TEST(pq_conformance) {
                     }
                 if (strcmp(js_get(c, "name")->str, s.names[i]) || nn != s.non_null[i] ||
                     strcmp(hex, want_fnv)) {
-                    th_fail(__FILE__, __LINE__, "%s mode %d: column %s: %lld %s, expected %s %lld %s", file, mode,
+                    th_fail(__FILE__, __LINE__,
+                            "%s mode %d: column %s: %lld %s, expected %s %lld %s", file, mode,
                             s.names[i], (long long)s.non_null[i], hex, js_get(c, "name")->str,
                             (long long)nn, want_fnv);
                     failed++;
@@ -304,11 +305,11 @@ TEST(pq_rle_boolean_nulls) {
     prw_error err;
     prw_error_clear(&err);
     prw_pq_file *f = NULL;
-    ASSERT_OK(prw_pq_open(&f,
-                          th_fmt("%s/testdata/parquet/conformance/rle_boolean_encoding.parquet",
-                                 shared),
-                          NULL, &err),
-              &err);
+    ASSERT_OK(
+        prw_pq_open(&f,
+                    th_fmt("%s/testdata/parquet/conformance/rle_boolean_encoding.parquet", shared),
+                    NULL, &err),
+        &err);
     prw_pq_decoder *d = NULL;
     ASSERT_OK(prw_pq_decoder_create(&d, &err), &err);
     prw_pq_column_data cd;
@@ -349,13 +350,23 @@ TEST(pq_corrupt_crc_rejected) {
 
 TEST(pq_writer_matrix_identical) {
     REQUIRE_SHARED(shared);
-    static const char *const files[] = {
-        "v1_brotli",         "v1_gzip",          "v1_lz4raw",
-        "v1_snappy",         "v1_snappy_nodict", "v1_snappy_rg1000",
-        "v1_snappy_rg5000",  "v1_uncompressed",  "v1_zstd",
-        "v1_zstd_rg1000_nodict", "v2_brotli",    "v2_gzip_rg1000",
-        "v2_lz4raw_rg1000_nodict", "v2_snappy",  "v2_snappy_nodict",
-        "v2_uncompressed",   "v2_zstd"};
+    static const char *const files[] = {"v1_brotli",
+                                        "v1_gzip",
+                                        "v1_lz4raw",
+                                        "v1_snappy",
+                                        "v1_snappy_nodict",
+                                        "v1_snappy_rg1000",
+                                        "v1_snappy_rg5000",
+                                        "v1_uncompressed",
+                                        "v1_zstd",
+                                        "v1_zstd_rg1000_nodict",
+                                        "v2_brotli",
+                                        "v2_gzip_rg1000",
+                                        "v2_lz4raw_rg1000_nodict",
+                                        "v2_snappy",
+                                        "v2_snappy_nodict",
+                                        "v2_uncompressed",
+                                        "v2_zstd"};
     const char *dir = th_fmt("%s/testdata/parquet/writers", shared);
     file_sum ref;
     sum_init(&ref);
@@ -374,9 +385,9 @@ TEST(pq_writer_matrix_identical) {
         for (int mode = 0; mode < 2; mode++) {
             file_sum s;
             sum_init(&s);
-            ASSERT_OK(sum_path(th_fmt("%s/%s.parquet", dir, files[k]), mode, mode ? 0 : 1, &s,
-                               &err),
-                      &err);
+            ASSERT_OK(
+                sum_path(th_fmt("%s/%s.parquet", dir, files[k]), mode, mode ? 0 : 1, &s, &err),
+                &err);
             ASSERT_EQ_I64(s.rows, ref.rows);
             for (int i = 0; i < 5; i++) {
                 if (s.fnv[i] != ref.fnv[i] || s.non_null[i] != ref.non_null[i])
@@ -504,8 +515,7 @@ TEST(pq_crc_detects_flips) {
     REQUIRE_SHARED(shared);
     size_t len;
     const uint8_t *orig = th_read(
-        th_fmt("%s/testdata/parquet/conformance/datapage_v1-uncompressed-checksum.parquet",
-               shared),
+        th_fmt("%s/testdata/parquet/conformance/datapage_v1-uncompressed-checksum.parquet", shared),
         &len);
     ASSERT_TRUE(orig != NULL);
     prw_error err;
@@ -741,17 +751,16 @@ TEST(pq_generated_cases) {
     for (char *line = strtok(z, "\n"); line; line = strtok(NULL, "\n")) {
         char file[256], col[64], hex[17];
         long long rows, nn;
-        ASSERT_EQ_I64(sscanf(line, "%255[^\t]\t%lld\t%63[^\t]\t%lld\t%16s", file, &rows, col, &nn,
-                             hex),
-                      5);
+        ASSERT_EQ_I64(
+            sscanf(line, "%255[^\t]\t%lld\t%63[^\t]\t%lld\t%16s", file, &rows, col, &nn, hex), 5);
         if (strcmp(file, cur)) {
             snprintf(cur, sizeof cur, "%s", file);
             for (int m = 0; m < 2; m++) {
                 sum_init(&s[m]);
                 prw_error err;
                 prw_error_clear(&err);
-                ASSERT_OK(sum_path(th_fmt("tests/data/parquet/%s", file), m, m ? PRW_PQ_DECODE_DICT : 0,
-                                   &s[m], &err),
+                ASSERT_OK(sum_path(th_fmt("tests/data/parquet/%s", file), m,
+                                   m ? PRW_PQ_DECODE_DICT : 0, &s[m], &err),
                           &err);
                 ASSERT_EQ_I64(s[m].rows, rows);
             }
