@@ -44,5 +44,7 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name, bool 
 
 /** `proberows ipc cat`: prints an Arrow IPC stream as JSON lines (cmd_ipc.c). */
 int cmd_ipc(int argc, char **argv);
+/** `proberows parquet schema|cat|checksum FILE` (cmd_parquet.c). */
+int cmd_parquet(int argc, char **argv);
 
 #endif

@@ -1,0 +1,1 @@
+"$PRW" parquet cat tests/data/parquet/zstd_v1_null.parquet --columns nope

@@ -1,0 +1,1 @@
+"$PRW" parquet checksum tests/data/parquet/snappy_v2_null.parquet

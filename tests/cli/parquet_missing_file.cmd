@@ -1,0 +1,1 @@
+"$PRW" parquet checksum tests/data/parquet/no_such_file.parquet

@@ -1,0 +1,1 @@
+"$PRW" parquet cat
