@@ -42,4 +42,7 @@ bool cli_parse_size(const char *s, uint64_t *out);
  */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name, bool *missing);
 
+/** `proberows ar`: ArrayRecord info, cat, pack and verify (cmd_ar.c). */
+int cmd_ar(int argc, char **argv);
+
 #endif

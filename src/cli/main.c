@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 static const cli_command g_commands[] = {
+    {"ar", cmd_ar, "inspect, dump, pack and verify ArrayRecord files"},
     {NULL, NULL, NULL},
 };
 

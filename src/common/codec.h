@@ -24,7 +24,8 @@ typedef enum prw__codec {
 /** Compression settings; 0 means the codec's default. */
 typedef struct prw__codec_opts {
     int level;
-    int window_log; /* zstd only */
+    int window_log; /* zstd and brotli; brotli above 24 turns on its "large window" mode */
+    int level_set;  /* nonzero: `level` is used even when it is 0 (brotli quality 0) */
 } prw__codec_opts;
 
 /** Per-thread reusable codec state (zstd/libdeflate contexts). Not thread-safe. */
