@@ -120,6 +120,12 @@ prw_status prw__ar_read_chunk(const prw__ar_image *img, uint64_t begin, prw__ar_
     PRW_CHECK(begin < img->size, err, PRW_E_TRUNCATED, (int64_t)begin,
               "chunk offset %llu is beyond the end of the file (%llu bytes)",
               (unsigned long long)begin, (unsigned long long)img->size);
+    if (begin % AR_BLOCK == 0 && begin + AR_BLOCK_HDR <= img->size) {
+        const uint8_t *b = img->data + begin;
+        PRW_CHECK(prw__load_le64(b) == prw__ar_hash(b + 8, 16), err, PRW_E_CHECKSUM,
+                  (int64_t)begin, "block header hash mismatch at %llu",
+                  (unsigned long long)begin);
+    }
     PRW_TRY(read_logical(img, &pos, hdr, sizeof hdr, begin, &hdr_at, err));
     PRW_CHECK(prw__load_le64(hdr) == prw__ar_hash(hdr + 8, AR_CHUNK_HDR - 8), err,
               PRW_E_CHECKSUM, (int64_t)hdr_at, "chunk header hash mismatch at %llu",

@@ -185,8 +185,12 @@ static prw_status compress_block(ar_job *j, const prw__codec_opts *co, const uin
     PRW_TRY(prw__buf_reserve(b, PRW_VARINT_MAX + bound + 16, err));
     b->len += prw__varint_put(b->data + b->len, n);
     size_t clen;
-    PRW_TRY(prw__codec_compress(j->cc, c, co, src, n, b->data + b->len, b->cap - b->len, &clen,
-                                err));
+    if (c == PRW_CODEC_BROTLI)
+        PRW_TRY(prw__codec_compress_brotli(co->level, co->window_log, src, n, b->data + b->len,
+                                           b->cap - b->len, &clen, err));
+    else
+        PRW_TRY(prw__codec_compress(j->cc, c, co, src, n, b->data + b->len, b->cap - b->len,
+                                    &clen, err));
     b->len += clen;
     return PRW_OK;
 }
@@ -216,7 +220,7 @@ static prw_status job_encode(ar_job *j, const prw_ar_options *o, prw_error *err)
     } else {
         if (!j->cc)
             PRW_TRY(prw__codec_ctx_create(&j->cc, err));
-        prw__codec_opts co = {.level = o->level, .window_log = o->window_log, .level_set = 1};
+        prw__codec_opts co = {.level = o->level, .window_log = o->window_log};
         if (j->comp == PRW_AR_BROTLI && !o->window_log_given)
             co.window_log = 0;
         prw__buf_clear(&j->tmp);

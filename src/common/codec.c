@@ -114,15 +114,13 @@ static prw_status gzip_compress(prw__codec_ctx *ctx, const prw__codec_opts *o, c
 }
 
 /* Brotli with an explicit quality and window (the one-shot API has no window parameter). */
-static prw_status brotli_compress_params(const prw__codec_opts *o, const void *src, size_t n,
-                                         void *dst, size_t cap, size_t *out_len,
-                                         prw_error *err) {
+prw_status prw__codec_compress_brotli(int quality, int window_log, const void *src, size_t n,
+                                      void *dst, size_t cap, size_t *out_len, prw_error *err) {
     BrotliEncoderState *s = BrotliEncoderCreateInstance(NULL, NULL, NULL);
     if (!s)
         return prw__error_nomem(err, "a brotli encoder", 0);
-    int q = o->level_set || o->level ? o->level : BROTLI_DEFAULT_QUALITY;
-    int w = o->window_log ? o->window_log : BROTLI_DEFAULT_WINDOW;
-    bool ok = BrotliEncoderSetParameter(s, BROTLI_PARAM_QUALITY, (uint32_t)q) &&
+    int w = window_log ? window_log : BROTLI_DEFAULT_WINDOW;
+    bool ok = BrotliEncoderSetParameter(s, BROTLI_PARAM_QUALITY, (uint32_t)quality) &&
               BrotliEncoderSetParameter(s, BROTLI_PARAM_LARGE_WINDOW, w > BROTLI_MAX_WINDOW_BITS) &&
               BrotliEncoderSetParameter(s, BROTLI_PARAM_LGWIN, (uint32_t)w) &&
               BrotliEncoderSetParameter(s, BROTLI_PARAM_SIZE_HINT,
@@ -136,7 +134,7 @@ static prw_status brotli_compress_params(const prw__codec_opts *o, const void *s
     BrotliEncoderDestroyInstance(s);
     if (!ok)
         return prw__error_set(err, PRW_E_CODEC, -1,
-                              "brotli compression failed (quality %d, window %d)", q, w);
+                              "brotli compression failed (quality %d, window %d)", quality, w);
     *out_len = cap - avail_out;
     return PRW_OK;
 }
@@ -194,8 +192,6 @@ prw_status prw__codec_compress(prw__codec_ctx *ctx, prw__codec c, const prw__cod
         return PRW_OK;
     }
     case PRW_CODEC_BROTLI: {
-        if (opts && (opts->window_log || opts->level_set))
-            return brotli_compress_params(opts, src, n, dst, cap, out_len, err);
         size_t len = cap;
         int q = opts && opts->level ? opts->level : BROTLI_DEFAULT_QUALITY;
         if (!BrotliEncoderCompress(q, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, n, src, &len,

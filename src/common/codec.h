@@ -24,8 +24,7 @@ typedef enum prw__codec {
 /** Compression settings; 0 means the codec's default. */
 typedef struct prw__codec_opts {
     int level;
-    int window_log; /* zstd and brotli; brotli above 24 turns on its "large window" mode */
-    int level_set;  /* nonzero: `level` is used even when it is 0 (brotli quality 0) */
+    int window_log; /* zstd only */
 } prw__codec_opts;
 
 /** Per-thread reusable codec state (zstd/libdeflate contexts). Not thread-safe. */
@@ -46,6 +45,13 @@ size_t prw__codec_bound(prw__codec c, size_t n);
 prw_status prw__codec_compress(prw__codec_ctx *ctx, prw__codec c, const prw__codec_opts *opts,
                                const void *src, size_t n, void *dst, size_t cap,
                                size_t *out_len, prw_error *err);
+
+/**
+ * Brotli with an explicit quality (0..11, 0 included) and window (10..30; above 24 brotli's
+ * non-standard "large window" mode, which Riegeli uses). Errors: PRW_E_CODEC, PRW_E_NOMEM.
+ */
+prw_status prw__codec_compress_brotli(int quality, int window_log, const void *src, size_t n,
+                                      void *dst, size_t cap, size_t *out_len, prw_error *err);
 
 /**
  * Decompresses exactly `expected` bytes into dst. Fewer or more bytes, or malformed input,
