@@ -220,7 +220,8 @@ static prw_status decompress_block(prw__ar_chunkbuf *cb, uint8_t comp, const uin
             err->offset = (int64_t)off;
         return st;
     }
-    *res = out->data;
+    static const uint8_t empty[1];
+    *res = raw ? out->data : empty; /* an empty buffer may have no storage */
     *len = raw;
     return PRW_OK;
 }

@@ -310,8 +310,13 @@ static prw_status submit(prw_ar_writer *w, ar_job *j, prw_error *err) {
         job_put(w, j);
         return st;
     }
-    while (w->inflight == w->max_inflight)
-        PRW_TRY(drain_one(w, err));
+    while (w->inflight == w->max_inflight) {
+        prw_status st = drain_one(w, err);
+        if (st < 0) {
+            job_put(w, j);
+            return st;
+        }
+    }
     w->ring[(w->rhead + w->inflight) % w->max_inflight] = j;
     w->inflight++;
     prw__pool_submit(w->pool, encode_task, j);
