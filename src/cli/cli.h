@@ -46,5 +46,7 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name, bool 
 int cmd_ipc(int argc, char **argv);
 /** `proberows parquet schema|cat|checksum FILE` (cmd_parquet.c). */
 int cmd_parquet(int argc, char **argv);
+/** `proberows ar`: ArrayRecord info, cat, pack and verify (cmd_ar.c). */
+int cmd_ar(int argc, char **argv);
 
 #endif

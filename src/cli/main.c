@@ -10,6 +10,7 @@
 static const cli_command g_commands[] = {
     {"ipc", cmd_ipc, "print an Arrow IPC stream as JSON lines (ipc cat)"},
     {"parquet", cmd_parquet, "inspect a Parquet file: schema, cat, checksum"},
+    {"ar", cmd_ar, "inspect, dump, pack and verify ArrayRecord files"},
     {NULL, NULL, NULL},
 };
 

@@ -111,6 +111,54 @@ static prw_status gzip_compress(prw__codec_ctx *ctx, const prw__codec_opts *o, c
     return PRW_OK;
 }
 
+/* Brotli with an explicit quality and window (the one-shot API has no window parameter). */
+prw_status prw__codec_compress_brotli(int quality, int window_log, const void *src, size_t n,
+                                      void *dst, size_t cap, size_t *out_len, prw_error *err) {
+    BrotliEncoderState *s = BrotliEncoderCreateInstance(NULL, NULL, NULL);
+    if (!s)
+        return prw__error_nomem(err, "a brotli encoder", 0);
+    int w = window_log ? window_log : BROTLI_DEFAULT_WINDOW;
+    bool ok = BrotliEncoderSetParameter(s, BROTLI_PARAM_QUALITY, (uint32_t)quality) &&
+              BrotliEncoderSetParameter(s, BROTLI_PARAM_LARGE_WINDOW, w > BROTLI_MAX_WINDOW_BITS) &&
+              BrotliEncoderSetParameter(s, BROTLI_PARAM_LGWIN, (uint32_t)w) &&
+              BrotliEncoderSetParameter(s, BROTLI_PARAM_SIZE_HINT,
+                                        n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+    size_t avail_in = n, avail_out = cap;
+    const uint8_t *next_in = src;
+    uint8_t *next_out = dst;
+    ok = ok && BrotliEncoderCompressStream(s, BROTLI_OPERATION_FINISH, &avail_in, &next_in,
+                                           &avail_out, &next_out, NULL);
+    ok = ok && BrotliEncoderIsFinished(s);
+    BrotliEncoderDestroyInstance(s);
+    if (!ok)
+        return prw__error_set(err, PRW_E_CODEC, -1,
+                              "brotli compression failed (quality %d, window %d)", quality, w);
+    *out_len = cap - avail_out;
+    return PRW_OK;
+}
+
+/* Brotli decoding with "large window" streams accepted (Riegeli writes them for window_log
+ * above 24). The ring buffer grows with the output actually produced, bounded by `expected`. */
+static prw_status brotli_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t expected,
+                                    prw_error *err) {
+    BrotliDecoderState *s = BrotliDecoderCreateInstance(NULL, NULL, NULL);
+    if (!s)
+        return prw__error_nomem(err, "a brotli decoder", 0);
+    BrotliDecoderSetParameter(s, BROTLI_DECODER_PARAM_LARGE_WINDOW, 1);
+    size_t avail_in = n, avail_out = expected;
+    const uint8_t *next_in = src;
+    uint8_t *next_out = dst;
+    BrotliDecoderResult r =
+        BrotliDecoderDecompressStream(s, &avail_in, &next_in, &avail_out, &next_out, NULL);
+    BrotliDecoderDestroyInstance(s);
+    PRW_CHECK(r == BROTLI_DECODER_RESULT_SUCCESS, err, PRW_E_CODEC, -1,
+              "malformed brotli data or more than the expected %zu bytes", expected);
+    PRW_CHECK(avail_out == 0 && avail_in == 0, err, PRW_E_CODEC, -1,
+              "brotli data gives %zu bytes from %zu of %zu input bytes, expected %zu",
+              expected - avail_out, n - avail_in, n, expected);
+    return PRW_OK;
+}
+
 prw_status prw__codec_compress(prw__codec_ctx *ctx, prw__codec c, const prw__codec_opts *opts,
                                const void *src, size_t n, void *dst, size_t cap, size_t *out_len,
                                prw_error *err) {
@@ -247,15 +295,8 @@ prw_status prw__codec_decompress(prw__codec_ctx *ctx, prw__codec c, const void *
                   "lz4 block gives %d bytes, expected %zu", r, expected);
         return PRW_OK;
     }
-    case PRW_CODEC_BROTLI: {
-        size_t len = expected;
-        BrotliDecoderResult r = BrotliDecoderDecompress(n, src, &len, dst);
-        PRW_CHECK(r == BROTLI_DECODER_RESULT_SUCCESS, err, PRW_E_CODEC, -1,
-                  "malformed brotli data or more than the expected %zu bytes", expected);
-        PRW_CHECK(len == expected, err, PRW_E_CODEC, -1,
-                  "brotli data gives %zu bytes, expected %zu", len, expected);
-        return PRW_OK;
-    }
+    case PRW_CODEC_BROTLI:
+        return brotli_decompress(src, n, dst, expected, err);
     default:
         return prw__error_set(err, PRW_E_INVALID, -1, "unknown codec %d", (int)c);
     }

@@ -47,6 +47,13 @@ prw_status prw__codec_compress(prw__codec_ctx *ctx, prw__codec c, const prw__cod
                                prw_error *err);
 
 /**
+ * Brotli with an explicit quality (0..11, 0 included) and window (10..30; above 24 brotli's
+ * non-standard "large window" mode, which Riegeli uses). Errors: PRW_E_CODEC, PRW_E_NOMEM.
+ */
+prw_status prw__codec_compress_brotli(int quality, int window_log, const void *src, size_t n,
+                                      void *dst, size_t cap, size_t *out_len, prw_error *err);
+
+/**
  * Decompresses exactly `expected` bytes into dst. Fewer or more bytes, or malformed input,
  * is PRW_E_CODEC (or PRW_E_CORRUPT for a framing error). `ctx` may be NULL.
  */
