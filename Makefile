@@ -138,7 +138,8 @@ run: $(CLI)
 	@sh tools/run_examples.sh $(CLI)
 
 bench: $(BENCH_BINS) $(CLI)
-	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; ./$$b $(BENCH_ARGS); done
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; ./$$b $(BENCH_ARGS); done; \
+	for s in $(wildcard bench/*.sh); do echo "== $$s"; sh $$s; done
 
 # libFuzzer builds: every library source and one target per binary, under clang.
 FUZZ_BUILD := build/fuzz

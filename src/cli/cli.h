@@ -42,6 +42,10 @@ bool cli_parse_size(const char *s, uint64_t *out);
  */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name, bool *missing);
 
+/* Subcommands, one per cmd_NAME.c. */
+
+/** `proberows build`: the main job (cmd_build.c). */
+int cmd_build(int argc, char **argv);
 /** `proberows ipc cat`: prints an Arrow IPC stream as JSON lines (cmd_ipc.c). */
 int cmd_ipc(int argc, char **argv);
 /** `proberows parquet schema|cat|checksum FILE` (cmd_parquet.c). */

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 static const cli_command g_commands[] = {
+    {"build", cmd_build, "Parquet shards -> per-probe rows in train/test ArrayRecord files"},
     {"ipc", cmd_ipc, "print an Arrow IPC stream as JSON lines (ipc cat)"},
     {"parquet", cmd_parquet, "inspect a Parquet file: schema, cat, checksum"},
     {"ar", cmd_ar, "inspect, dump, pack and verify ArrayRecord files"},

@@ -1,0 +1,113 @@
+/*
+ * proberows pipeline: Parquet measurement shards in, per-probe Arrow IPC rows in ArrayRecord
+ * files out (`train.arrayrecord`, `test.arrayrecord`, `manifest.json`), exactly as
+ * ../shared/docs/CONTRACT.md says. This is what `proberows build` calls.
+ */
+#ifndef PROBEROWS_PIPELINE_H
+#define PROBEROWS_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proberows/proberows.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How probes are split into train and test (CONTRACT.md §3). */
+typedef enum prw_split_rule {
+    PRW_SPLIT_RATIO = 0, /**< first floor(n_probes * ratio) probes in src_addr order -> train */
+    PRW_SPLIT_HASH = 1   /**< train iff src_id % D < N, N/D = ratio reduced, D <= 10000 */
+} prw_split_rule;
+
+/** What to do with a NULL rtt (CONTRACT.md §2). */
+typedef enum prw_null_rtt {
+    PRW_NULL_RTT_KEEP = 0,  /**< keep the row, rtt is an Arrow null */
+    PRW_NULL_RTT_DROP = 1,  /**< drop the row (counted) */
+    PRW_NULL_RTT_FAILED = 2 /**< store -1.0, the consumer's "no reply" */
+} prw_null_rtt;
+
+/** The logical input columns, in the order of prw_build_options.columns. */
+enum {
+    PRW_COL_EVENT_TIME = 0,
+    PRW_COL_SRC_ADDR,
+    PRW_COL_DST_ADDR,
+    PRW_COL_IP_VERSION,
+    PRW_COL_RTT,
+    PRW_COL_COUNT
+};
+
+/** A progress report, passed to prw_build_options.progress from the calling thread. */
+typedef struct prw_build_progress {
+    const char *phase; /**< "scan", "decode", "group", "write" */
+    int64_t done;      /**< units done in this phase (rows, or row groups for scan) */
+    int64_t total;     /**< units in this phase, 0 if unknown */
+    double elapsed;    /**< seconds since the build started */
+    bool phase_end;    /**< the last report of this phase */
+} prw_build_progress;
+
+typedef struct prw_build_options {
+    const char *const *inputs; /**< globs (CONTRACT.md §1) */
+    size_t n_inputs;
+    const char *output_dir; /**< created if missing */
+    int workers;            /**< 0: online CPUs */
+    uint64_t max_row_size;  /**< inner stream limit in bytes; 0: 8 MiB */
+    double train_ratio;     /**< in [0, 1]; default 0.9 */
+    prw_split_rule split;
+    prw_null_rtt null_rtt;
+    const char *columns[PRW_COL_COUNT]; /**< source column names; NULL: the logical name */
+    const char *ar_options;             /**< ArrayRecord writer options; NULL: the defaults */
+    int shards;               /**< files per split; 0 or 1: one file named SPLIT.arrayrecord */
+    const char *temp_dir;     /**< for the memory-bounded mode; NULL: inside output_dir */
+    uint64_t memory_limit;    /**< bytes; 0: default */
+    const char *command_line; /**< recorded in manifest.json; may be NULL */
+    /** Called every few hundred milliseconds and at each phase end; may be NULL. */
+    void (*progress)(void *ctx, const prw_build_progress *p);
+    void *progress_ctx;
+} prw_build_options;
+
+/** Sets the defaults: 8 MiB rows, ratio 0.9, ratio split, keep NULL rtt, one file per split. */
+PRW_API void prw_build_options_init(prw_build_options *o);
+
+/** Per-split totals. */
+typedef struct prw_build_split_stats {
+    int64_t probes;
+    int64_t records;      /**< rows written (pieces of probes) */
+    int64_t measurements; /**< sum of n_measurements */
+    int64_t bytes;        /**< size of the split's files */
+    int64_t files;
+} prw_build_split_stats;
+
+/** What a build did; every dropped row is counted by reason. */
+typedef struct prw_build_stats {
+    int64_t files;
+    int64_t row_groups;
+    int64_t rows_read;
+    int64_t input_bytes;
+    int64_t dropped_null_src_addr;
+    int64_t dropped_null_event_time;
+    int64_t dropped_null_rtt;       /**< --null-rtt drop */
+    int64_t null_rtt_kept;          /**< --null-rtt keep */
+    int64_t null_rtt_failed;        /**< --null-rtt failed (stored as -1.0) */
+    int64_t split_probes_cut;       /**< probes written in more than one piece */
+    prw_build_split_stats split[2]; /**< [0] train, [1] test */
+    double seconds_scan, seconds_decode, seconds_group, seconds_write, seconds_total;
+    int64_t peak_rss_bytes;
+    int workers;
+} prw_build_stats;
+
+/**
+ * Runs the whole job. Output files appear under their final names only when everything
+ * succeeded; on error no new file is left in output_dir and older outputs stay intact.
+ * Errors: PRW_E_INVALID (options), PRW_E_IO (files; err names the path), PRW_E_CORRUPT /
+ * PRW_E_TRUNCATED / PRW_E_CHECKSUM / PRW_E_CODEC (bad input; err names file, column, row
+ * group and byte offset), PRW_E_UNSUPPORTED (column types), PRW_E_NOMEM, PRW_E_LIMIT.
+ */
+PRW_API prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

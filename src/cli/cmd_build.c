@@ -1,0 +1,275 @@
+/*
+ * `proberows build`: the main job, drop-in for the Python tool's command line
+ * (--input --output --workers --max-row-size-mb --train-ratio --memory-limit-gb), plus the
+ * options of CONTRACT.md. Progress on stderr (a bar per phase on a terminal, a plain line
+ * every few seconds otherwise) and a summary at the end.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "proberows/pipeline.h"
+
+static void build_help(FILE *out) {
+    fprintf(out,
+            "Usage: proberows build --input GLOB [--input GLOB...] --output DIR [OPTIONS]\n\n"
+            "Groups Parquet measurement shards by probe (src_addr), orders each probe's\n"
+            "measurements by event_time, and writes one Arrow IPC row per probe (cut at the\n"
+            "row size limit) to DIR/train.arrayrecord and DIR/test.arrayrecord, with\n"
+            "DIR/manifest.json.\n\n"
+            "Options:\n"
+            "  --input GLOB           Parquet files; *, ?, [..] and ** (repeatable)\n"
+            "  --output DIR           output directory (created if missing)\n"
+            "  --workers N            threads (default: online CPUs)\n"
+            "  --max-row-size-mb X    inner Arrow stream limit per row in MiB (default 8)\n"
+            "  --train-ratio R        share of probes in train (default 0.9)\n"
+            "  --split ratio|hash     ratio: first floor(n*R) probes in src_addr order go to\n"
+            "                         train (default); hash: src_id %% D < N with N/D = R\n"
+            "  --null-rtt keep|drop|failed\n"
+            "                         NULL rtt: keep as null (default), drop the row, or store\n"
+            "                         -1.0 (\"no reply\")\n"
+            "  --column NAME=SOURCE   read logical column NAME (event_time, src_addr,\n"
+            "                         dst_addr, ip_version, rtt) from column SOURCE\n"
+            "  --ar-options STRING    ArrayRecord writer options (Google's grammar; default\n"
+            "                         group_size:1,zstd:3,window_log:20)\n"
+            "  --shards N             N files per split: SPLIT.arrayrecord-0000K-of-0000N\n"
+            "  --temp-dir DIR         scratch space (default: inside the output directory)\n"
+            "  --memory-limit SIZE    memory budget, e.g. 512M, 2G (--memory-limit-gb X is\n"
+            "                         the old spelling); recorded, not yet enforced: the\n"
+            "                         memory-bounded mode is not part of this build\n"
+            "  --quiet                no progress or summary\n"
+            "  -h, --help             this help\n\n"
+            "Flags of the Python tool map one to one: --input, --output, --workers,\n"
+            "--max-row-size-mb, --train-ratio, --memory-limit-gb.\n"
+            "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n");
+}
+
+typedef struct progress_state {
+    bool tty;
+    bool quiet;
+    double last;
+    const char *phase;
+} progress_state;
+
+static void on_progress(void *ctx, const prw_build_progress *p) {
+    progress_state *ps = ctx;
+    if (ps->quiet)
+        return;
+    if (ps->tty) {
+        double frac = p->total > 0 ? (double)p->done / (double)p->total : (p->phase_end ? 1 : 0);
+        if (frac > 1)
+            frac = 1;
+        int width = 30, fill = (int)(frac * width);
+        double rate = p->elapsed > 0 ? (double)p->done / p->elapsed : 0;
+        fprintf(stderr, "\r%-7s [", p->phase);
+        for (int i = 0; i < width; i++)
+            fputc(i < fill ? '#' : '.', stderr);
+        fprintf(stderr, "] %5.1f%%  %.1fs", frac * 100, p->elapsed);
+        if (rate > 0 && p->total > 0 && !p->phase_end)
+            fprintf(stderr, "  %.2fM/s", rate / 1e6);
+        fputs("   ", stderr);
+        if (p->phase_end)
+            fputc('\n', stderr);
+    } else if (p->phase_end || p->elapsed - ps->last >= 5.0) {
+        if (p->total > 0)
+            fprintf(stderr, "proberows: %s %lld/%lld (%.1fs)\n", p->phase, (long long)p->done,
+                    (long long)p->total, p->elapsed);
+        else if (p->phase_end)
+            fprintf(stderr, "proberows: %s done (%.1fs)\n", p->phase, p->elapsed);
+        ps->last = p->elapsed;
+    }
+    ps->phase = p->phase;
+}
+
+static void print_summary(const prw_build_stats *s, const char *outdir) {
+    const char *names[2] = {"train", "test"};
+    fprintf(stderr, "\nproberows build: %lld rows from %lld files (%lld row groups) -> %s\n",
+            (long long)s->rows_read, (long long)s->files, (long long)s->row_groups, outdir);
+    for (int i = 0; i < 2; i++) {
+        const prw_build_split_stats *x = &s->split[i];
+        fprintf(stderr,
+                "  %-5s  probes %lld, rows written %lld, measurements %lld, "
+                "avg %.1f measurements/row, %.1f MB in %lld file%s\n",
+                names[i], (long long)x->probes, (long long)x->records, (long long)x->measurements,
+                x->records ? (double)x->measurements / (double)x->records : 0.0,
+                (double)x->bytes / 1e6, (long long)x->files, x->files == 1 ? "" : "s");
+    }
+    fprintf(stderr, "  dropped: %lld NULL src_addr, %lld NULL event_time, %lld NULL rtt (drop)\n",
+            (long long)s->dropped_null_src_addr, (long long)s->dropped_null_event_time,
+            (long long)s->dropped_null_rtt);
+    if (s->null_rtt_kept || s->null_rtt_failed)
+        fprintf(stderr, "  NULL rtt: %lld kept as null, %lld stored as -1.0\n",
+                (long long)s->null_rtt_kept, (long long)s->null_rtt_failed);
+    fprintf(stderr, "  probes cut into several rows: %lld\n", (long long)s->split_probes_cut);
+    fprintf(stderr,
+            "  time: scan %.3fs, decode %.3fs, group %.3fs, encode+write %.3fs; total %.3fs "
+            "with %d workers\n",
+            s->seconds_scan, s->seconds_decode, s->seconds_group, s->seconds_write,
+            s->seconds_total, s->workers);
+    double meas = (double)(s->split[0].measurements + s->split[1].measurements);
+    fprintf(stderr, "  throughput: %.0f measurements/s; peak RSS %.1f MB\n",
+            s->seconds_total > 0 ? meas / s->seconds_total : 0.0, (double)s->peak_rss_bytes / 1e6);
+}
+
+static bool parse_double(const char *s, double *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+static int set_column(prw_build_options *o, const char *spec) {
+    static const char *const names[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
+                                                     "ip_version", "rtt"};
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || !eq[1])
+        return cli_usage_error("build ", "--column takes NAME=SOURCE, got '%s'", spec);
+    for (int c = 0; c < PRW_COL_COUNT; c++) {
+        if (strlen(names[c]) == (size_t)(eq - spec) && strncmp(names[c], spec, eq - spec) == 0) {
+            o->columns[c] = eq + 1;
+            return CLI_OK;
+        }
+    }
+    return cli_usage_error("build ",
+                           "--column: unknown column '%.*s' (one of event_time, "
+                           "src_addr, dst_addr, ip_version, rtt)",
+                           (int)(eq - spec), spec);
+}
+
+/* Joins argv into one string for the manifest (caller frees). */
+static char *join_args(int argc, char **argv) {
+    size_t n = strlen("proberows") + 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 3;
+    char *s = malloc(n + 1);
+    if (!s)
+        return NULL;
+    strcpy(s, "proberows");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+int cmd_build(int argc, char **argv) {
+    prw_build_options o;
+    prw_build_options_init(&o);
+    const char **inputs = calloc((size_t)argc, sizeof *inputs);
+    if (!inputs)
+        return cli_fail("out of memory");
+    size_t ninputs = 0;
+    bool quiet = false;
+    int rc = CLI_OK;
+    for (int i = 1; i < argc && rc == CLI_OK; i++) {
+        const char *a = argv[i], *v;
+        bool missing = false;
+        int64_t n = 0;
+        double d = 0;
+        uint64_t sz = 0;
+        if (cli_is_help(a)) {
+            build_help(stdout);
+            free(inputs);
+            return CLI_OK;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            quiet = true;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--input", &missing))) {
+            inputs[ninputs++] = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--output", &missing))) {
+            o.output_dir = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--workers", &missing))) {
+            if (!cli_parse_i64(v, 1, 1024, &n))
+                rc = cli_usage_error("build ", "--workers takes 1..1024, got '%s'", v);
+            o.workers = (int)n;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--max-row-size-mb", &missing))) {
+            if (!parse_double(v, &d) || d < 0.001 || d > 2047)
+                rc = cli_usage_error("build ",
+                                     "--max-row-size-mb takes a size in MiB "
+                                     "(0.001..2047), got '%s'",
+                                     v);
+            o.max_row_size = (uint64_t)(d * 1024 * 1024);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--train-ratio", &missing))) {
+            if (!parse_double(v, &d) || d < 0 || d > 1)
+                rc = cli_usage_error("build ", "--train-ratio takes 0..1, got '%s'", v);
+            o.train_ratio = d;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--split", &missing))) {
+            if (strcmp(v, "ratio") == 0)
+                o.split = PRW_SPLIT_RATIO;
+            else if (strcmp(v, "hash") == 0)
+                o.split = PRW_SPLIT_HASH;
+            else
+                rc = cli_usage_error("build ", "--split takes ratio or hash, got '%s'", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--null-rtt", &missing))) {
+            if (strcmp(v, "keep") == 0)
+                o.null_rtt = PRW_NULL_RTT_KEEP;
+            else if (strcmp(v, "drop") == 0)
+                o.null_rtt = PRW_NULL_RTT_DROP;
+            else if (strcmp(v, "failed") == 0)
+                o.null_rtt = PRW_NULL_RTT_FAILED;
+            else
+                rc =
+                    cli_usage_error("build ", "--null-rtt takes keep, drop or failed, got '%s'", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--column", &missing))) {
+            rc = set_column(&o, v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--ar-options", &missing))) {
+            o.ar_options = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--shards", &missing))) {
+            if (!cli_parse_i64(v, 1, 99999, &n))
+                rc = cli_usage_error("build ", "--shards takes 1..99999, got '%s'", v);
+            o.shards = (int)n;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--temp-dir", &missing))) {
+            o.temp_dir = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--memory-limit-gb", &missing))) {
+            if (!parse_double(v, &d) || d <= 0)
+                rc = cli_usage_error("build ",
+                                     "--memory-limit-gb takes a positive number, "
+                                     "got '%s'",
+                                     v);
+            o.memory_limit = (uint64_t)(d * 1024 * 1024 * 1024);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--memory-limit", &missing))) {
+            if (!cli_parse_size(v, &sz) || sz == 0)
+                rc = cli_usage_error("build ",
+                                     "--memory-limit takes a size like 512M or 2G, "
+                                     "got '%s'",
+                                     v);
+            o.memory_limit = sz;
+        } else if (missing) {
+            rc = cli_usage_error("build ", "%s needs a value", a);
+        } else {
+            rc = cli_usage_error("build ", "unknown option '%s'", a);
+        }
+    }
+    if (rc == CLI_OK && ninputs == 0)
+        rc = cli_usage_error("build ", "no --input given");
+    if (rc == CLI_OK && !o.output_dir)
+        rc = cli_usage_error("build ", "no --output given");
+    if (rc != CLI_OK) {
+        free(inputs);
+        return rc;
+    }
+    o.inputs = inputs;
+    o.n_inputs = ninputs;
+    char *cmdline = join_args(argc, argv);
+    o.command_line = cmdline;
+    progress_state ps = {isatty(2) != 0, quiet, 0, NULL};
+    o.progress = on_progress;
+    o.progress_ctx = &ps;
+    prw_build_stats stats;
+    prw_error err;
+    prw_error_clear(&err);
+    prw_status st = prw_build(&o, &stats, &err);
+    free(cmdline);
+    free(inputs);
+    if (st == PRW_E_INVALID)
+        return cli_usage_error("build ", "%s", err.msg);
+    if (st < 0)
+        return cli_error(NULL, &err);
+    if (!quiet)
+        print_summary(&stats, o.output_dir);
+    return CLI_OK;
+}

@@ -1,0 +1,1004 @@
+/*
+ * `proberows build`: the in-memory pipeline (see pl_internal.h for the data flow).
+ *
+ * Phases and their parallelism:
+ *   scan    open every footer, resolve columns                       (serial; footers are small)
+ *   decode  one task per row group -> fixed-size rows, interned keys (all workers)
+ *   group   rank probes by src_addr bytes; per-probe counts; key-range partitions balanced by
+ *           rows; scatter rows into partitions keeping input order  (all workers, per row group)
+ *   write   per partition: sort, cut, encode records (all workers, a bounded window of
+ *           partitions); the calling thread hands records, in key order, to the ArrayRecord
+ *           writers, whose chunk compression runs on their own pools.
+ * Output goes to a hidden staging directory inside output_dir and is renamed into place only
+ * when everything succeeded.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/io.h"
+#include "pipeline/pl_internal.h"
+#include "proberows/arrayrecord.h"
+#include "proberows/arrow_ipc.h"
+
+#define DEFAULT_MAX_ROW_SIZE (8u << 20)
+/* Room for output_dir (at most MAX_DIR bytes) plus the longest name written inside it. */
+#define MAX_DIR 3800
+#define PATH_BUF 4096
+
+void prw_build_options_init(prw_build_options *o) {
+    memset(o, 0, sizeof *o);
+    o->max_row_size = DEFAULT_MAX_ROW_SIZE;
+    o->train_ratio = 0.9;
+    o->split = PRW_SPLIT_RATIO;
+    o->null_rtt = PRW_NULL_RTT_KEEP;
+    o->shards = 1;
+}
+
+/* One partition's encoded records, handed from a worker to the writing thread. */
+typedef struct pl_part_out {
+    prw__buf bytes; /* records back to back */
+    prw__buf meta;  /* pl_rec_meta per record */
+    int64_t probes_cut;
+    bool done;
+} pl_part_out;
+
+typedef struct pl_rec_meta {
+    uint64_t len;
+    uint32_t rank;
+    int32_t n_measurements;
+} pl_rec_meta;
+
+/* Per-worker scratch for grouping and encoding. */
+typedef struct pl_scratch {
+    prw__pl_row *tmp;
+    size_t tmp_cap;
+    size_t *starts;
+    size_t starts_cap;
+    int64_t *t;
+    int64_t *dst_off;
+    uint8_t *dst_valid, *ipv_valid, *rtt_valid;
+    int8_t *ipv;
+    float *rtt;
+    uint32_t *nd, *ni, *nr; /* prefix null counts */
+    size_t cols_cap;
+    prw__buf dst_bytes;
+} pl_scratch;
+
+typedef struct pl_build {
+    const prw_build_options *o;
+    prw_build_stats *stats;
+    int workers;
+    double t0;
+    uint64_t max_row;
+
+    prw__pl_source *src;
+    size_t nrg;
+    prw__pl_decoded *dec; /* per row group */
+    prw__pl_decoder **decoders;
+    size_t ndecoders;
+    pthread_mutex_t pool_mu; /* guards the free lists of decoders and scratch */
+    size_t *free_dec;
+    size_t nfree_dec;
+    pl_scratch *scratch;
+    size_t *free_scratch;
+    size_t nfree_scratch;
+
+    prw__intern src_tab, dst_tab;
+    uint32_t n_probes;
+    uint32_t *rank;    /* by src intern id */
+    uint32_t *by_rank; /* src intern id by rank */
+    uint64_t *probe_rows;
+    uint64_t *probe_bytes; /* estimated record bytes, for balancing shards */
+    int64_t *src_id;       /* by rank */
+    uint8_t *probe_split;  /* by rank: 0 train, 1 test */
+    uint32_t *probe_shard; /* by rank */
+    uint32_t *probe_part;  /* by rank: its key-range partition */
+
+    size_t nparts;
+    uint32_t *part_key;  /* nparts + 1 rank bounds */
+    size_t *rg_part_off; /* nrg * (nparts + 1): where each row group's rows of p start */
+    size_t *part_start;  /* nparts + 1 */
+    prw__pl_row *rows;   /* all rows, partition-major */
+    size_t nrows;
+
+    pl_part_out *parts;
+    pthread_mutex_t done_mu;
+    pthread_cond_t done_cv;
+
+    pthread_mutex_t err_mu;
+    _Atomic int failed;
+    prw_status err_st;
+    prw_error err;
+    _Atomic int64_t progress_done;
+} pl_build;
+
+/* ---- errors and progress -------------------------------------------------------------------- */
+
+static void record_error(pl_build *b, prw_status st, const prw_error *e) {
+    prw__mutex_lock(&b->err_mu);
+    if (!atomic_load(&b->failed)) {
+        b->err_st = st;
+        b->err = *e;
+        atomic_store(&b->failed, 1);
+    }
+    prw__mutex_unlock(&b->err_mu);
+}
+
+static void report(pl_build *b, const char *phase, int64_t done, int64_t total, bool end) {
+    if (!b->o->progress)
+        return;
+    prw_build_progress p = {phase, done, total, prw__now() - b->t0, end};
+    b->o->progress(b->o->progress_ctx, &p);
+}
+
+/* Waits for the pool while reporting progress of `phase` every 250 ms. */
+static void wait_with_progress(pl_build *b, prw__pool *pool, const char *phase, int64_t total,
+                               size_t *pending, pthread_mutex_t *mu, pthread_cond_t *cv) {
+    if (b->o->progress) {
+        prw__mutex_lock(mu);
+        while (*pending > 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 250 * 1000 * 1000;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(cv, mu, &ts);
+            prw__mutex_unlock(mu);
+            report(b, phase, atomic_load(&b->progress_done), total, false);
+            prw__mutex_lock(mu);
+        }
+        prw__mutex_unlock(mu);
+    }
+    prw__pool_wait(pool);
+    if (total > 0)
+        report(b, phase, atomic_load(&b->progress_done), total, true);
+}
+
+static int64_t peak_rss(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    int64_t kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtoll(line + 6, NULL, 10);
+    fclose(f);
+    return kb * 1024;
+}
+
+/* ---- phase: decode ------------------------------------------------------------------------ */
+
+typedef struct pl_task {
+    pl_build *b;
+    size_t index;
+    size_t *pending;
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+} pl_task;
+
+static size_t take_decoder(pl_build *b) {
+    prw__mutex_lock(&b->pool_mu);
+    size_t i = b->free_dec[--b->nfree_dec];
+    prw__mutex_unlock(&b->pool_mu);
+    return i;
+}
+
+static void give_decoder(pl_build *b, size_t i) {
+    prw__mutex_lock(&b->pool_mu);
+    b->free_dec[b->nfree_dec++] = i;
+    prw__mutex_unlock(&b->pool_mu);
+}
+
+static void task_done(pl_task *t) {
+    prw__mutex_lock(t->mu);
+    (*t->pending)--;
+    prw__cond_signal(t->cv);
+    prw__mutex_unlock(t->mu);
+}
+
+static void decode_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    if (!atomic_load(&b->failed)) {
+        size_t di = take_decoder(b);
+        prw_error e;
+        prw_error_clear(&e);
+        prw_status st = prw__pl_decode_rg(b->decoders[di], t->index, &b->src_tab, &b->dst_tab,
+                                          b->o->null_rtt, &b->dec[t->index], &e);
+        give_decoder(b, di);
+        if (st < 0)
+            record_error(b, st, &e);
+        else
+            atomic_fetch_add(&b->progress_done, prw__pl_source_rg_rows(b->src, t->index));
+    }
+    task_done(t);
+}
+
+/* Runs fn(index) for index in [0, n) on the pool, waiting with progress. */
+static prw_status run_all(pl_build *b, prw__pool *pool, size_t n, void (*fn)(void *),
+                          const char *phase, int64_t total, prw_error *err) {
+    pl_task *tasks = prw__calloc(n ? n : 1, sizeof *tasks);
+    if (!tasks)
+        return prw__error_nomem(err, "task list", n * sizeof *tasks);
+    size_t pending = n;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    prw__mutex_init(&mu);
+    prw__cond_init(&cv);
+    atomic_store(&b->progress_done, 0);
+    for (size_t i = 0; i < n; i++) {
+        tasks[i] = (pl_task){b, i, &pending, &mu, &cv};
+        prw__pool_submit(pool, fn, &tasks[i]);
+    }
+    wait_with_progress(b, pool, phase, total, &pending, &mu, &cv);
+    prw__mutex_destroy(&mu);
+    prw__cond_destroy(&cv);
+    prw__free(tasks);
+    if (atomic_load(&b->failed)) {
+        if (err)
+            *err = b->err;
+        return b->err_st;
+    }
+    return PRW_OK;
+}
+
+/* ---- phase: group ------------------------------------------------------------------------- */
+
+typedef struct src_key {
+    const uint8_t *p;
+    size_t len;
+    uint32_t id;
+} src_key;
+
+/* Byte order of src_addr (memcmp, a proper prefix first): DuckDB's ORDER BY src_addr. */
+static int cmp_src(const void *a, const void *b) {
+    const src_key *x = a, *y = b;
+    int c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+    if (c)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static prw_status rank_probes(pl_build *b, prw_error *err) {
+    uint32_t n = (uint32_t)b->src_tab.n;
+    b->n_probes = n;
+    size_t cnt = n ? n : 1;
+    b->rank = prw__malloc_array(cnt, sizeof *b->rank);
+    b->by_rank = prw__malloc_array(cnt, sizeof *b->by_rank);
+    b->probe_rows = prw__calloc(cnt, sizeof *b->probe_rows);
+    b->probe_bytes = prw__calloc(cnt, sizeof *b->probe_bytes);
+    b->src_id = prw__malloc_array(cnt, sizeof *b->src_id);
+    b->probe_split = prw__calloc(cnt, 1);
+    b->probe_shard = prw__calloc(cnt, sizeof *b->probe_shard);
+    b->probe_part = prw__calloc(cnt, sizeof *b->probe_part);
+    if (!b->rank || !b->by_rank || !b->probe_rows || !b->probe_bytes || !b->src_id ||
+        !b->probe_split || !b->probe_shard || !b->probe_part)
+        return prw__error_nomem(err, "probe tables", (size_t)n * 40);
+    src_key *keys = prw__malloc_array(cnt, sizeof *keys);
+    if (!keys)
+        return prw__error_nomem(err, "probe keys", (size_t)n * sizeof *keys);
+    for (uint32_t i = 0; i < n; i++)
+        keys[i] = (src_key){prw__intern_ptr(&b->src_tab, i), prw__intern_len(&b->src_tab, i), i};
+    qsort(keys, n, sizeof *keys, cmp_src);
+    for (uint32_t r = 0; r < n; r++)
+        b->by_rank[r] = keys[r].id;
+    prw__free(keys);
+    for (uint32_t r = 0; r < n; r++) {
+        b->rank[b->by_rank[r]] = r;
+        uint32_t id = b->by_rank[r];
+        b->src_id[r] =
+            prw__pl_src_id(prw__intern_ptr(&b->src_tab, id), prw__intern_len(&b->src_tab, id));
+    }
+    return PRW_OK;
+}
+
+/* Pass 1 per row group: key := probe rank. */
+static void rank_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    prw__pl_decoded *d = &b->dec[t->index];
+    for (size_t i = 0; i < d->n; i++)
+        d->rows[i].key = b->rank[d->rows[i].key];
+    task_done(t);
+}
+
+static void split_and_shards(pl_build *b) {
+    const prw_build_options *o = b->o;
+    int64_t n_train = prw__pl_ratio_train_count(b->n_probes, o->train_ratio);
+    int64_t num = 0, den = 1;
+    prw__pl_ratio_fraction(o->train_ratio, &num, &den);
+    uint64_t total[2] = {0, 0};
+    for (uint32_t r = 0; r < b->n_probes; r++) {
+        bool train = o->split == PRW_SPLIT_RATIO ? (int64_t)r < n_train : b->src_id[r] % den < num;
+        b->probe_split[r] = train ? 0 : 1;
+        total[b->probe_split[r]] += b->probe_bytes[r];
+    }
+    /* Shards: contiguous runs of each split's probes, balanced by estimated bytes. */
+    int shards = o->shards > 1 ? o->shards : 1;
+    uint64_t acc[2] = {0, 0};
+    for (uint32_t r = 0; r < b->n_probes; r++) {
+        int s = b->probe_split[r];
+        uint64_t mid = acc[s] + b->probe_bytes[r] / 2;
+        uint64_t k = total[s] ? (uint64_t)((double)mid * shards / (double)total[s]) : 0;
+        b->probe_shard[r] = (uint32_t)(k >= (uint64_t)shards ? (uint64_t)shards - 1 : k);
+        acc[s] += b->probe_bytes[r];
+    }
+}
+
+static prw_status make_partitions(pl_build *b, prw_error *err) {
+    size_t target = b->nrows / ((size_t)b->workers * 16) + 1;
+    if (target < 65536)
+        target = 65536;
+    if (target > (1u << 20))
+        target = 1u << 20;
+    size_t maxp = b->nrows / target + 2;
+    b->part_key = prw__malloc_array(maxp + 1, sizeof *b->part_key);
+    if (!b->part_key)
+        return prw__error_nomem(err, "partitions", maxp * 4);
+    size_t np = 0, acc = 0;
+    b->part_key[0] = 0;
+    for (uint32_t r = 0; r < b->n_probes; r++) {
+        acc += b->probe_rows[r];
+        if (acc >= target && r + 1 < b->n_probes && np + 1 < maxp) {
+            b->part_key[++np] = r + 1;
+            acc = 0;
+        }
+    }
+    b->part_key[++np] = b->n_probes;
+    b->nparts = np;
+    return PRW_OK;
+}
+
+/* Pass 2 per row group: count rows per partition. */
+static void count_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    prw__pl_decoded *d = &b->dec[t->index];
+    size_t *off = b->rg_part_off + t->index * (b->nparts + 1);
+    memset(off, 0, (b->nparts + 1) * sizeof *off);
+    for (size_t i = 0; i < d->n; i++)
+        off[b->probe_part[d->rows[i].key]]++;
+    task_done(t);
+}
+
+/* Pass 3 per row group: scatter rows to their partition's slice, then free the row group. */
+static void scatter_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    prw__pl_decoded *d = &b->dec[t->index];
+    size_t *off = b->rg_part_off + t->index * (b->nparts + 1);
+    for (size_t i = 0; i < d->n; i++) {
+        const prw__pl_row *r = &d->rows[i];
+        b->rows[off[b->probe_part[r->key]]++] = *r;
+    }
+    prw__free(d->rows);
+    d->rows = NULL;
+    task_done(t);
+}
+
+static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
+    PRW_TRY(rank_probes(b, err));
+    PRW_TRY(run_all(b, pool, b->nrg, rank_task, "group", 0, err));
+    /* Per-probe counts (serial: one pass over memory already hot). */
+    b->nrows = 0;
+    for (size_t g = 0; g < b->nrg; g++) {
+        const prw__pl_decoded *d = &b->dec[g];
+        for (size_t i = 0; i < d->n; i++) {
+            const prw__pl_row *r = &d->rows[i];
+            b->probe_rows[r->key]++;
+            b->probe_bytes[r->key] +=
+                28 + (r->dst == PRW_PL_NULL_ID ? 0 : prw__intern_len(&b->dst_tab, r->dst));
+        }
+        b->nrows += d->n;
+    }
+    for (uint32_t r = 0; r < b->n_probes; r++)
+        b->probe_bytes[r] +=
+            b->probe_rows[r] * (4 + prw__intern_len(&b->src_tab, b->by_rank[r])) + 2048;
+    PRW_TRY(make_partitions(b, err));
+    for (size_t p = 0; p < b->nparts; p++)
+        for (uint32_t r = b->part_key[p]; r < b->part_key[p + 1]; r++)
+            b->probe_part[r] = (uint32_t)p;
+    size_t np1 = b->nparts + 1;
+    b->rg_part_off = prw__malloc_array(b->nrg * np1 + 1, sizeof *b->rg_part_off);
+    b->part_start = prw__calloc(np1, sizeof *b->part_start);
+    b->rows = prw__malloc_array(b->nrows ? b->nrows : 1, sizeof *b->rows);
+    if (!b->rg_part_off || !b->part_start || !b->rows)
+        return prw__error_nomem(err, "the grouped rows", b->nrows * sizeof *b->rows);
+    PRW_TRY(run_all(b, pool, b->nrg, count_task, "group", 0, err));
+    /* Exclusive offsets: partition-major, row groups in input order inside each partition. */
+    size_t pos = 0;
+    for (size_t p = 0; p < b->nparts; p++) {
+        b->part_start[p] = pos;
+        for (size_t g = 0; g < b->nrg; g++) {
+            size_t *off = b->rg_part_off + g * np1;
+            size_t c = off[p];
+            off[p] = pos;
+            pos += c;
+        }
+    }
+    b->part_start[b->nparts] = pos;
+    PRW_TRY(run_all(b, pool, b->nrg, scatter_task, "group", 0, err));
+    split_and_shards(b);
+    report(b, "group", (int64_t)b->nrows, (int64_t)b->nrows, true);
+    return PRW_OK;
+}
+
+/* ---- phase: encode and write ---------------------------------------------------------------- */
+
+static prw_status scratch_reserve(pl_scratch *s, size_t rows, size_t nkeys, prw_error *err) {
+    if (rows > s->tmp_cap) {
+        prw__free(s->tmp);
+        s->tmp = prw__malloc_array(rows, sizeof *s->tmp);
+        if (!s->tmp) {
+            s->tmp_cap = 0;
+            return prw__error_nomem(err, "sort buffer", rows * sizeof *s->tmp);
+        }
+        s->tmp_cap = rows;
+    }
+    if (nkeys + 1 > s->starts_cap) {
+        prw__free(s->starts);
+        s->starts = prw__malloc_array(nkeys + 1, sizeof *s->starts);
+        if (!s->starts) {
+            s->starts_cap = 0;
+            return prw__error_nomem(err, "group offsets", nkeys * 8);
+        }
+        s->starts_cap = nkeys + 1;
+    }
+    return PRW_OK;
+}
+
+static void scratch_free_cols(pl_scratch *s) {
+    prw__free(s->t);
+    prw__free(s->dst_off);
+    prw__free(s->dst_valid);
+    prw__free(s->ipv_valid);
+    prw__free(s->rtt_valid);
+    prw__free(s->ipv);
+    prw__free(s->rtt);
+    prw__free(s->nd);
+    prw__free(s->ni);
+    prw__free(s->nr);
+    s->t = NULL;
+    s->dst_off = NULL;
+    s->dst_valid = s->ipv_valid = s->rtt_valid = NULL;
+    s->ipv = NULL;
+    s->rtt = NULL;
+    s->nd = s->ni = s->nr = NULL;
+    s->cols_cap = 0;
+}
+
+static prw_status scratch_cols(pl_scratch *s, size_t n, prw_error *err) {
+    if (n + 1 <= s->cols_cap)
+        return PRW_OK;
+    scratch_free_cols(s);
+    size_t cap = n + 1 < 1024 ? 1024 : n + 1;
+    s->t = prw__malloc_array(cap, sizeof *s->t);
+    s->dst_off = prw__malloc_array(cap, sizeof *s->dst_off);
+    s->dst_valid = prw__malloc(cap);
+    s->ipv_valid = prw__malloc(cap);
+    s->rtt_valid = prw__malloc(cap);
+    s->ipv = prw__malloc(cap);
+    s->rtt = prw__malloc_array(cap, sizeof *s->rtt);
+    s->nd = prw__malloc_array(cap, sizeof *s->nd);
+    s->ni = prw__malloc_array(cap, sizeof *s->ni);
+    s->nr = prw__malloc_array(cap, sizeof *s->nr);
+    if (!s->t || !s->dst_off || !s->dst_valid || !s->ipv_valid || !s->rtt_valid || !s->ipv ||
+        !s->rtt || !s->nd || !s->ni || !s->nr) {
+        scratch_free_cols(s);
+        return prw__error_nomem(err, "probe columns", cap * 48);
+    }
+    s->cols_cap = cap;
+    return PRW_OK;
+}
+
+static void scratch_cleanup(pl_scratch *s) {
+    prw__free(s->tmp);
+    prw__free(s->starts);
+    scratch_free_cols(s);
+    prw__buf_cleanup(&s->dst_bytes);
+    memset(s, 0, sizeof *s);
+}
+
+/* Exact inner-stream size of rows [i, j) of the probe in scratch. */
+static uint64_t piece_size(const pl_scratch *s, size_t src_len, size_t i, size_t j) {
+    prw_ipc_inner_counts c = {0};
+    c.rows = (int64_t)(j - i);
+    c.src_bytes = (int64_t)(src_len * (j - i));
+    c.dst_bytes = s->dst_off[j] - s->dst_off[i];
+    c.null_dst = s->nd[j] - s->nd[i];
+    c.null_ip_version = s->ni[j] - s->ni[i];
+    c.null_rtt = s->nr[j] - s->nr[i];
+    return prw_ipc_stream_size(&c);
+}
+
+/* Longest j in (i, n] with piece_size(i, j) <= limit; at least i + 1. */
+static size_t cut_end(const pl_scratch *s, size_t src_len, size_t i, size_t n, uint64_t limit) {
+    if (piece_size(s, src_len, i, n) <= limit)
+        return n;
+    size_t lo = i + 1, hi = n; /* size(lo) may exceed the limit: a single row always goes */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (piece_size(s, src_len, i, mid) <= limit)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static prw_status encode_probe(pl_build *b, pl_scratch *s, uint32_t rank, const prw__pl_row *rows,
+                               size_t n, pl_part_out *out, prw_error *err) {
+    PRW_TRY(scratch_cols(s, n, err));
+    prw__buf_clear(&s->dst_bytes);
+    const prw__intern *dt = &b->dst_tab;
+    size_t dst_total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].dst != PRW_PL_NULL_ID)
+            dst_total += prw__intern_len(dt, rows[i].dst);
+    PRW_TRY(prw__buf_reserve(&s->dst_bytes, dst_total + 1, err));
+    uint8_t *db = s->dst_bytes.data;
+    size_t pos = 0;
+    uint32_t nd = 0, ni = 0, nr = 0;
+    s->dst_off[0] = 0;
+    s->nd[0] = s->ni[0] = s->nr[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const prw__pl_row *r = &rows[i];
+        s->t[i] = r->t;
+        if (r->dst != PRW_PL_NULL_ID) {
+            size_t l = prw__intern_len(dt, r->dst);
+            memcpy(db + pos, prw__intern_ptr(dt, r->dst), l);
+            pos += l;
+            s->dst_valid[i] = 1;
+        } else {
+            s->dst_valid[i] = 0;
+            nd++;
+        }
+        s->dst_off[i + 1] = (int64_t)pos;
+        bool ipv_null = r->flags & PRW_PL_IPV_NULL, rtt_null = r->flags & PRW_PL_RTT_NULL;
+        s->ipv[i] = ipv_null ? 0 : r->ipv;
+        s->ipv_valid[i] = !ipv_null;
+        ni += ipv_null;
+        s->rtt[i] = rtt_null ? 0.0f : r->rtt;
+        s->rtt_valid[i] = !rtt_null;
+        nr += rtt_null;
+        s->nd[i + 1] = nd;
+        s->ni[i + 1] = ni;
+        s->nr[i + 1] = nr;
+    }
+    uint32_t src = b->by_rank[rank];
+    size_t src_len = prw__intern_len(&b->src_tab, src);
+    prw_ipc_inner_columns cols = {0};
+    cols.event_time = s->t;
+    cols.src_data = (const char *)prw__intern_ptr(&b->src_tab, src);
+    cols.src_const_len = src_len;
+    cols.dst_offsets = s->dst_off;
+    cols.dst_data = (const char *)db;
+    cols.dst_valid = nd ? s->dst_valid : NULL;
+    cols.ip_version = s->ipv;
+    cols.ip_version_valid = ni ? s->ipv_valid : NULL;
+    cols.rtt = s->rtt;
+    cols.rtt_valid = nr ? s->rtt_valid : NULL;
+    size_t pieces = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = cut_end(s, src_len, i, n, b->max_row);
+        uint64_t inner = piece_size(s, src_len, i, j);
+        uint64_t outer = prw_ipc_outer_size((size_t)inner);
+        PRW_CHECK(outer != 0 && outer < (1ull << 32), err, PRW_E_LIMIT, -1,
+                  "a row of %llu bytes is too large for one record", (unsigned long long)inner);
+        PRW_TRY(prw__buf_reserve(&out->bytes, (size_t)outer, err));
+        uint8_t *dst = out->bytes.data + out->bytes.len;
+        size_t wrote = 0;
+        PRW_TRY(prw_ipc_encode_inner(&cols, (int64_t)i, (int64_t)j,
+                                     dst + PRW_IPC_OUTER_INNER_OFFSET,
+                                     (size_t)outer - PRW_IPC_OUTER_INNER_OFFSET, &wrote, err));
+        prw_ipc_outer_row row = {0};
+        row.src_id = b->src_id[rank];
+        row.measurements = dst + PRW_IPC_OUTER_INNER_OFFSET;
+        row.measurements_len = wrote;
+        row.n_measurements = (int32_t)(j - i);
+        row.first_timestamp = s->t[i];
+        row.last_timestamp = s->t[j - 1];
+        row.time_span_seconds = (double)(s->t[j - 1] - s->t[i]) / 1e6;
+        size_t total = 0;
+        PRW_TRY(prw_ipc_encode_outer(&row, dst, (size_t)outer, &total, err));
+        out->bytes.len += total;
+        pl_rec_meta m = {total, rank, (int32_t)(j - i)};
+        PRW_TRY(prw__buf_append(&out->meta, &m, sizeof m, err));
+        pieces++;
+        i = j;
+    }
+    if (pieces > 1)
+        out->probes_cut++;
+    return PRW_OK;
+}
+
+static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_error *err) {
+    size_t start = b->part_start[p], n = b->part_start[p + 1] - start;
+    uint32_t k0 = b->part_key[p], nkeys = b->part_key[p + 1] - k0;
+    pl_part_out *out = &b->parts[p];
+    PRW_TRY(scratch_reserve(s, n, nkeys, err));
+    prw__pl_row *rows = b->rows + start;
+    PRW_TRY(prw__pl_group(rows, s->tmp, n, k0, nkeys, s->starts, err));
+    for (uint32_t k = 0; k < nkeys; k++) {
+        size_t a = s->starts[k], e = s->starts[k + 1];
+        if (e > a)
+            PRW_TRY(encode_probe(b, s, k0 + k, rows + a, e - a, out, err));
+    }
+    return PRW_OK;
+}
+
+static void encode_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    if (!atomic_load(&b->failed)) {
+        prw__mutex_lock(&b->pool_mu);
+        size_t si = b->free_scratch[--b->nfree_scratch];
+        prw__mutex_unlock(&b->pool_mu);
+        prw_error e;
+        prw_error_clear(&e);
+        prw_status st = encode_partition(b, &b->scratch[si], t->index, &e);
+        prw__mutex_lock(&b->pool_mu);
+        b->free_scratch[b->nfree_scratch++] = si;
+        prw__mutex_unlock(&b->pool_mu);
+        if (st < 0)
+            record_error(b, st, &e);
+    }
+    prw__mutex_lock(&b->done_mu);
+    b->parts[t->index].done = true;
+    prw__cond_broadcast(&b->done_cv);
+    prw__mutex_unlock(&b->done_mu);
+}
+
+/* The ArrayRecord files of one split: shards are written one after another. */
+typedef struct pl_sink {
+    pl_build *b;
+    const char *stage;
+    const char *split_name;
+    prw_ar_options ar;
+    int shards;
+    int current; /* shard open in w, or -1 */
+    prw_ar_writer *w;
+    int threads;
+} pl_sink;
+
+/* snprintf into a path buffer; paths longer than the buffer were refused up front. */
+static void path_fmt(char *buf, size_t cap, const char *fmt, ...) PRW_PRINTF(3, 4);
+static void path_fmt(char *buf, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+
+static void shard_name(char *buf, size_t cap, const char *dir, const char *split, int shard,
+                       int shards) {
+    if (shards <= 1)
+        path_fmt(buf, cap, "%s/%s.arrayrecord", dir, split);
+    else
+        path_fmt(buf, cap, "%s/%s.arrayrecord-%05d-of-%05d", dir, split, shard, shards);
+}
+
+static prw_status sink_close_current(pl_sink *k, prw_error *err) {
+    if (!k->w)
+        return PRW_OK;
+    prw_ar_writer *w = k->w;
+    k->w = NULL;
+    return prw_ar_writer_close(w, err);
+}
+
+/* Makes shard `shard` the open one, creating any empty shards before it. */
+static prw_status sink_goto(pl_sink *k, int shard, prw_error *err) {
+    while (k->current < shard) {
+        PRW_TRY(sink_close_current(k, err));
+        k->current++;
+        char path[PATH_BUF];
+        shard_name(path, sizeof path, k->stage, k->split_name, k->current, k->shards);
+        PRW_TRY(prw_ar_writer_open_opts(&k->w, path, &k->ar, k->threads, err));
+    }
+    return PRW_OK;
+}
+
+static prw_status write_partition(pl_build *b, pl_sink sinks[2], size_t p, prw_error *err) {
+    pl_part_out *out = &b->parts[p];
+    const pl_rec_meta *m = (const pl_rec_meta *)out->meta.data;
+    size_t nrec = out->meta.len / sizeof *m;
+    const uint8_t *data = out->bytes.data;
+    uint32_t last_rank = UINT32_MAX;
+    for (size_t i = 0; i < nrec; i++) {
+        int s = b->probe_split[m[i].rank];
+        PRW_TRY(sink_goto(&sinks[s], (int)b->probe_shard[m[i].rank], err));
+        PRW_TRY(prw_ar_writer_add_record(sinks[s].w, data, (size_t)m[i].len, err));
+        data += m[i].len;
+        prw_build_split_stats *ss = &b->stats->split[s];
+        ss->records++;
+        ss->measurements += m[i].n_measurements;
+        if (m[i].rank != last_rank)
+            ss->probes++;
+        last_rank = m[i].rank;
+        atomic_fetch_add(&b->progress_done, m[i].n_measurements);
+    }
+    b->stats->split_probes_cut += out->probes_cut;
+    prw__buf_cleanup(&out->bytes);
+    prw__buf_cleanup(&out->meta);
+    return PRW_OK;
+}
+
+static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, prw_error *err) {
+    prw_ar_options ar;
+    PRW_TRY(prw_ar_options_parse(b->o->ar_options ? b->o->ar_options : "", &ar, err));
+    b->parts = prw__calloc(b->nparts ? b->nparts : 1, sizeof *b->parts);
+    if (!b->parts)
+        return prw__error_nomem(err, "partition outputs", b->nparts * sizeof *b->parts);
+    int shards = b->o->shards > 1 ? b->o->shards : 1;
+    pl_sink sinks[2] = {{b, stage, "train", ar, shards, -1, NULL, b->workers},
+                        {b, stage, "test", ar, shards, -1, NULL, b->workers}};
+    size_t window = (size_t)b->workers * 2 + 2;
+    pl_task *tasks = prw__calloc(b->nparts ? b->nparts : 1, sizeof *tasks);
+    if (!tasks)
+        return prw__error_nomem(err, "task list", b->nparts * sizeof *tasks);
+    prw_status st = PRW_OK;
+    size_t submitted = 0;
+    atomic_store(&b->progress_done, 0);
+    double last_report = 0;
+    for (size_t p = 0; p < b->nparts && st == PRW_OK; p++) {
+        while (submitted < b->nparts && submitted < p + window) {
+            tasks[submitted] = (pl_task){b, submitted, NULL, NULL, NULL};
+            prw__pool_submit(pool, encode_task, &tasks[submitted]);
+            submitted++;
+        }
+        prw__mutex_lock(&b->done_mu);
+        while (!b->parts[p].done)
+            prw__cond_wait(&b->done_cv, &b->done_mu);
+        prw__mutex_unlock(&b->done_mu);
+        if (atomic_load(&b->failed))
+            break;
+        st = write_partition(b, sinks, p, err);
+        double now = prw__now();
+        if (now - last_report > 0.25) {
+            report(b, "write", atomic_load(&b->progress_done), (int64_t)b->nrows, false);
+            last_report = now;
+        }
+    }
+    prw__pool_wait(pool);
+    if (st == PRW_OK && atomic_load(&b->failed)) {
+        st = b->err_st;
+        if (err)
+            *err = b->err;
+    }
+    /* Every shard of both splits exists, even when empty. */
+    for (int s = 0; s < 2 && st == PRW_OK; s++) {
+        st = sink_goto(&sinks[s], shards - 1, err);
+        if (st == PRW_OK)
+            st = sink_close_current(&sinks[s], err);
+    }
+    for (int s = 0; s < 2; s++)
+        if (sinks[s].w)
+            prw_ar_writer_abort(sinks[s].w);
+    for (size_t p = 0; p < b->nparts; p++) {
+        prw__buf_cleanup(&b->parts[p].bytes);
+        prw__buf_cleanup(&b->parts[p].meta);
+    }
+    prw__free(tasks);
+    if (st == PRW_OK)
+        report(b, "write", atomic_load(&b->progress_done), (int64_t)b->nrows, true);
+    return st;
+}
+
+/* ---- staging, manifest and the whole job ------------------------------------------------ */
+
+static void remove_tree(const char *dir) {
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char path[PATH_BUF];
+            path_fmt(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static int64_t file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+static prw_status publish(pl_build *b, const char *stage, prw_error *err) {
+    int shards = b->o->shards > 1 ? b->o->shards : 1;
+    const char *names[2] = {"train", "test"};
+    for (int s = 0; s < 2; s++) {
+        b->stats->split[s].files = shards;
+        for (int k = 0; k < shards; k++) {
+            char from[PATH_BUF], to[PATH_BUF];
+            shard_name(from, sizeof from, stage, names[s], k, shards);
+            shard_name(to, sizeof to, b->o->output_dir, names[s], k, shards);
+            b->stats->split[s].bytes += file_size(from);
+        }
+    }
+    PRW_TRY(prw__pl_write_manifest(b->o, b->stats, b->src, stage, err));
+    for (int s = 0; s < 2; s++) {
+        for (int k = 0; k < shards; k++) {
+            char from[PATH_BUF], to[PATH_BUF];
+            shard_name(from, sizeof from, stage, names[s], k, shards);
+            shard_name(to, sizeof to, b->o->output_dir, names[s], k, shards);
+            if (rename(from, to) != 0)
+                return prw__error_sys(err, errno, "cannot move %s into place", to);
+        }
+    }
+    char from[PATH_BUF], to[PATH_BUF];
+    path_fmt(from, sizeof from, "%s/manifest.json", stage);
+    path_fmt(to, sizeof to, "%s/manifest.json", b->o->output_dir);
+    if (rename(from, to) != 0)
+        return prw__error_sys(err, errno, "cannot move %s into place", to);
+    return PRW_OK;
+}
+
+static void build_cleanup(pl_build *b) {
+    if (b->dec)
+        for (size_t g = 0; g < b->nrg; g++)
+            prw__free(b->dec[g].rows);
+    prw__free(b->dec);
+    for (size_t i = 0; i < b->ndecoders; i++) {
+        prw__pl_decoder_destroy(b->decoders[i]);
+        scratch_cleanup(&b->scratch[i]);
+    }
+    prw__free(b->decoders);
+    prw__free(b->scratch);
+    prw__free(b->free_dec);
+    prw__free(b->free_scratch);
+    prw__pl_source_close(b->src);
+    prw__intern_cleanup(&b->src_tab);
+    prw__intern_cleanup(&b->dst_tab);
+    prw__free(b->rank);
+    prw__free(b->by_rank);
+    prw__free(b->probe_rows);
+    prw__free(b->probe_bytes);
+    prw__free(b->src_id);
+    prw__free(b->probe_split);
+    prw__free(b->probe_shard);
+    prw__free(b->probe_part);
+    prw__free(b->part_key);
+    prw__free(b->rg_part_off);
+    prw__free(b->part_start);
+    prw__free(b->rows);
+    prw__free(b->parts);
+}
+
+static prw_status check_options(const prw_build_options *o, prw_error *err) {
+    PRW_CHECK(o->n_inputs > 0 && o->inputs, err, PRW_E_INVALID, -1, "no --input given");
+    PRW_CHECK(o->output_dir && o->output_dir[0], err, PRW_E_INVALID, -1, "no --output given");
+    PRW_CHECK(strlen(o->output_dir) <= MAX_DIR, err, PRW_E_INVALID, -1,
+              "--output path longer than %d bytes", MAX_DIR);
+    PRW_CHECK(o->train_ratio >= 0.0 && o->train_ratio <= 1.0, err, PRW_E_INVALID, -1,
+              "--train-ratio must be between 0 and 1");
+    PRW_CHECK(o->shards >= 0 && o->shards <= 99999, err, PRW_E_INVALID, -1,
+              "--shards must be between 1 and 99999");
+    PRW_CHECK(o->workers >= 0 && o->workers <= 1024, err, PRW_E_INVALID, -1,
+              "--workers must be between 1 and 1024");
+    PRW_CHECK(o->max_row_size == 0 || o->max_row_size >= 1024, err, PRW_E_INVALID, -1,
+              "--max-row-size must be at least 1 KiB");
+    prw_ar_options ar;
+    PRW_TRY(prw_ar_options_parse(o->ar_options ? o->ar_options : "", &ar, err));
+    return PRW_OK;
+}
+
+static prw_status setup_workers(pl_build *b, prw_error *err) {
+    size_t n = (size_t)b->workers;
+    b->ndecoders = n;
+    b->decoders = prw__calloc(n, sizeof *b->decoders);
+    b->scratch = prw__calloc(n, sizeof *b->scratch);
+    b->free_dec = prw__calloc(n, sizeof *b->free_dec);
+    b->free_scratch = prw__calloc(n, sizeof *b->free_scratch);
+    if (!b->decoders || !b->scratch || !b->free_dec || !b->free_scratch)
+        return prw__error_nomem(err, "worker contexts", n * 64);
+    for (size_t i = 0; i < n; i++) {
+        PRW_TRY(prw__pl_decoder_create(b->src, &b->decoders[i], err));
+        b->free_dec[b->nfree_dec++] = i;
+        b->free_scratch[b->nfree_scratch++] = i;
+    }
+    return PRW_OK;
+}
+
+static prw_status run(pl_build *b, prw__pool *pool, const char *stage, prw_error *err) {
+    const prw_build_options *o = b->o;
+    prw_build_stats *st = b->stats;
+    double t = prw__now();
+    char **paths = NULL;
+    size_t npaths = 0;
+    PRW_TRY(prw__pl_glob(o->inputs, o->n_inputs, &paths, &npaths, err));
+    prw_status s = prw__pl_source_open(&b->src, paths, npaths, o, err);
+    prw__pl_free_paths(paths, npaths);
+    PRW_TRY(s);
+    st->files = (int64_t)prw__pl_source_files(b->src);
+    for (size_t f = 0; f < (size_t)st->files; f++) {
+        st->rows_read += prw__pl_source_file_rows(b->src, f);
+        st->input_bytes += prw__pl_source_file_bytes(b->src, f);
+    }
+    b->nrg = prw__pl_source_row_groups(b->src);
+    st->row_groups = (int64_t)b->nrg;
+    report(b, "scan", st->files, st->files, true);
+    st->seconds_scan = prw__now() - t;
+
+    t = prw__now();
+    PRW_TRY(setup_workers(b, err));
+    PRW_TRY(prw__intern_init(&b->src_tab, err));
+    PRW_TRY(prw__intern_init(&b->dst_tab, err));
+    b->dec = prw__calloc(b->nrg ? b->nrg : 1, sizeof *b->dec);
+    if (!b->dec)
+        return prw__error_nomem(err, "row group list", b->nrg * sizeof *b->dec);
+    PRW_TRY(run_all(b, pool, b->nrg, decode_task, "decode", st->rows_read, err));
+    for (size_t g = 0; g < b->nrg; g++) {
+        const prw__pl_decoded *d = &b->dec[g];
+        st->dropped_null_src_addr += d->dropped_null_src;
+        st->dropped_null_event_time += d->dropped_null_time;
+        st->dropped_null_rtt += d->dropped_null_rtt;
+        st->null_rtt_kept += d->null_rtt_kept;
+        st->null_rtt_failed += d->null_rtt_failed;
+    }
+    st->seconds_decode = prw__now() - t;
+
+    t = prw__now();
+    PRW_TRY(group_phase(b, pool, err));
+    st->seconds_group = prw__now() - t;
+
+    t = prw__now();
+    PRW_TRY(write_phase(b, pool, stage, err));
+    st->seconds_write = prw__now() - t;
+    st->seconds_total = prw__now() - b->t0;
+    st->peak_rss_bytes = peak_rss();
+    return publish(b, stage, err);
+}
+
+prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_error *err) {
+    prw_build_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    PRW_TRY(check_options(opts, err));
+    pl_build b;
+    memset(&b, 0, sizeof b);
+    b.o = opts;
+    b.stats = stats;
+    b.t0 = prw__now();
+    b.workers = opts->workers > 0 ? opts->workers : prw__online_cpus();
+    b.max_row = opts->max_row_size ? opts->max_row_size : DEFAULT_MAX_ROW_SIZE;
+    stats->workers = b.workers;
+    prw__mutex_init(&b.pool_mu);
+    prw__mutex_init(&b.err_mu);
+    prw__mutex_init(&b.done_mu);
+    prw__cond_init(&b.done_cv);
+
+    PRW_TRY(prw__mkdir_p(opts->output_dir, err));
+    char stage[PATH_BUF];
+    path_fmt(stage, sizeof stage, "%s/.proberows-staging-XXXXXX", opts->output_dir);
+    if (!mkdtemp(stage))
+        return prw__error_sys(err, errno, "cannot create a directory in %s", opts->output_dir);
+
+    prw__pool *pool = NULL;
+    prw_status st = prw__pool_create(&pool, b.workers, (size_t)b.workers * 4 + 8, err);
+    if (st == PRW_OK)
+        st = run(&b, pool, stage, err);
+    prw__pool_destroy(pool);
+    build_cleanup(&b);
+    remove_tree(stage);
+    prw__mutex_destroy(&b.pool_mu);
+    prw__mutex_destroy(&b.err_mu);
+    prw__mutex_destroy(&b.done_mu);
+    prw__cond_destroy(&b.done_cv);
+    return st;
+}

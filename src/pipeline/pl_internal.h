@@ -1,0 +1,151 @@
+/*
+ * Internals of the probe-row pipeline (`proberows build`).
+ *
+ * Data flow (docs/PIPELINE.md has the long version):
+ *   glob -> open footers -> decode row groups in parallel into fixed-size rows (src_addr and
+ *   dst_addr interned to ids) -> rank probes by src_addr bytes -> cut the probe order into
+ *   key-range partitions balanced by rows -> scatter rows into partitions (input order kept)
+ *   -> per partition, in parallel: counting sort by probe, stable sort by event_time, cut
+ *   pieces at the exact inner-stream size, encode records -> write partitions in key order.
+ * Partitions are independent and processed in byte order of src_addr, so the memory-bounded
+ * mode can spill them without changing the output.
+ */
+#ifndef PRW_PIPELINE_PL_INTERNAL_H
+#define PRW_PIPELINE_PL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "common/thread.h"
+#include "proberows/pipeline.h"
+
+/* ---- input globs ----------------------------------------------------------------------- */
+
+/**
+ * Expands the patterns into existing regular files, de-duplicated and sorted by path bytes.
+ * A pattern that matches nothing is an error naming it. Free with prw__pl_free_paths.
+ */
+prw_status prw__pl_glob(const char *const *patterns, size_t npatterns, char ***paths,
+                        size_t *npaths, prw_error *err);
+void prw__pl_free_paths(char **paths, size_t n);
+
+/* ---- string interning ------------------------------------------------------------------ */
+
+typedef struct prw__intern {
+    prw__buf bytes;   /* all strings back to back */
+    uint64_t *offs;   /* n + 1 offsets into bytes */
+    uint64_t *hashes; /* per id */
+    uint32_t *slots;  /* id + 1, 0 = empty */
+    size_t n, ncap, nslots;
+    pthread_mutex_t mu; /* callers hold it around prw__intern_get on shared tables */
+    bool mu_init;
+} prw__intern;
+
+uint64_t prw__pl_hash(const void *data, size_t n);
+prw_status prw__intern_init(prw__intern *t, prw_error *err);
+void prw__intern_cleanup(prw__intern *t);
+/** Finds or adds the string; *id is dense from 0 in order of first insertion. */
+prw_status prw__intern_get(prw__intern *t, const uint8_t *data, size_t len, uint64_t hash,
+                           uint32_t *id, prw_error *err);
+static inline const uint8_t *prw__intern_ptr(const prw__intern *t, uint32_t id) {
+    return t->bytes.data + t->offs[id];
+}
+static inline size_t prw__intern_len(const prw__intern *t, uint32_t id) {
+    return (size_t)(t->offs[id + 1] - t->offs[id]);
+}
+
+/* ---- rows ------------------------------------------------------------------------------- */
+
+#define PRW_PL_NULL_ID UINT32_MAX
+enum { PRW_PL_RTT_NULL = 1, PRW_PL_IPV_NULL = 2 };
+
+/** One measurement: 24 bytes, moved as a unit by scatter and sort. */
+typedef struct prw__pl_row {
+    int64_t t;    /* event_time, microseconds since the epoch */
+    uint32_t key; /* src_addr: intern id, then probe rank */
+    uint32_t dst; /* dst_addr intern id, PRW_PL_NULL_ID for NULL */
+    float rtt;
+    int8_t ipv;
+    uint8_t flags; /* PRW_PL_RTT_NULL | PRW_PL_IPV_NULL */
+    uint16_t pad;
+} prw__pl_row;
+
+/* ---- grouping ----------------------------------------------------------------------------- */
+
+/**
+ * Sorts rows[0..n) (all with key in [k0, k0 + nkeys)) by key, stably, through `tmp` (n rows),
+ * then each key's run stably by t. `starts` (nkeys + 1 entries) receives each key's first
+ * index. The result is in rows.
+ */
+prw_status prw__pl_group(prw__pl_row *rows, prw__pl_row *tmp, size_t n, uint32_t k0, uint32_t nkeys,
+                         size_t *starts, prw_error *err);
+
+/** Stable sort of rows[0..n) by t (merge sort through tmp); O(n) when already sorted. */
+void prw__pl_sort_by_time(prw__pl_row *rows, prw__pl_row *tmp, size_t n);
+
+/* ---- split and ids ------------------------------------------------------------------------ */
+
+/** src_id: the top 60 bits of md5(src_addr), big-endian (the first 15 hex digits). */
+int64_t prw__pl_src_id(const uint8_t *src, size_t len);
+
+/** Reduces ratio to N/D with D ≤ 10000 (0.9 -> 9/10). */
+void prw__pl_ratio_fraction(double ratio, int64_t *num, int64_t *den);
+
+/** Number of train probes of the ratio rule: floor(n_probes * ratio) in double precision. */
+int64_t prw__pl_ratio_train_count(int64_t n_probes, double ratio);
+
+#endif
+
+/* ---- the Parquet side (pl_source.c) -------------------------------------------------------- */
+
+/** All input files, opened, with the five columns resolved and checked in each. */
+typedef struct prw__pl_source prw__pl_source;
+
+/**
+ * Opens every file's footer and resolves the columns (by name, remapped by opts->columns),
+ * checking their types (CONTRACT.md §1). Errors name the file and the column.
+ */
+prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t npaths,
+                               const prw_build_options *opts, prw_error *err);
+void prw__pl_source_close(prw__pl_source *s);
+size_t prw__pl_source_files(const prw__pl_source *s);
+const char *prw__pl_source_path(const prw__pl_source *s, size_t file);
+int64_t prw__pl_source_file_rows(const prw__pl_source *s, size_t file);
+int64_t prw__pl_source_file_bytes(const prw__pl_source *s, size_t file);
+/** Row groups of all files, numbered in input order. */
+size_t prw__pl_source_row_groups(const prw__pl_source *s);
+int64_t prw__pl_source_rg_rows(const prw__pl_source *s, size_t rg);
+
+/** What decoding a row group produced. rows is owned by the caller (prw__free). */
+typedef struct prw__pl_decoded {
+    prw__pl_row *rows;
+    size_t n;
+    int64_t dropped_null_src, dropped_null_time, dropped_null_rtt;
+    int64_t null_rtt_kept, null_rtt_failed;
+} prw__pl_decoded;
+
+/** Per-worker decoding state (buffers, codec contexts). */
+typedef struct prw__pl_decoder prw__pl_decoder;
+prw_status prw__pl_decoder_create(prw__pl_source *s, prw__pl_decoder **out, prw_error *err);
+void prw__pl_decoder_destroy(prw__pl_decoder *d);
+
+/**
+ * Decodes row group `rg` into rows in input order, interning src_addr and dst_addr into the
+ * shared tables (taking their mutexes once per batch of distinct strings), applying the NULL
+ * policy. Errors name the file, column, row group and byte offset.
+ */
+prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
+                             prw__intern *dst_tab, prw_null_rtt policy, prw__pl_decoded *out,
+                             prw_error *err);
+
+/* ---- manifest.json (pl_manifest.c) ------------------------------------------------------ */
+
+/** Writes DIR/manifest.json (atomically) describing the run. */
+prw_status prw__pl_write_manifest(const prw_build_options *o, const prw_build_stats *st,
+                                  const prw__pl_source *src, const char *dir, prw_error *err);
+
+/** Appends s as a JSON string literal (quoted, escaped). */
+prw_status prw__pl_json_str(prw__buf *b, const char *s, prw_error *err);
+/** Appends printf-style text. */
+prw_status prw__pl_bufprintf(prw__buf *b, prw_error *err, const char *fmt, ...) PRW_PRINTF(3, 4);

@@ -1,0 +1,371 @@
+/*
+ * The pipeline's Parquet side: open every input, resolve and type-check the five columns
+ * (CONTRACT.md §1), and decode one row group at a time into fixed-size rows.
+ *
+ * src_addr and dst_addr are interned: for a dictionary-encoded chunk each dictionary entry is
+ * hashed once and rows map through the entry's id; a plain chunk interns row by row. Either
+ * way the shared table's mutex is taken once per row group and column.
+ */
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "pipeline/pl_internal.h"
+#include "proberows/parquet.h"
+
+static const char *const g_logical[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
+                                                     "ip_version", "rtt"};
+
+typedef struct pl_file {
+    prw_pq_file *pq;
+    int col[PRW_COL_COUNT];
+    const prw_pq_column_info *info[PRW_COL_COUNT];
+    int64_t bytes;
+} pl_file;
+
+typedef struct pl_rg {
+    uint32_t file;
+    int rg;
+    int64_t rows;
+} pl_rg;
+
+struct prw__pl_source {
+    pl_file *files;
+    size_t nfiles;
+    pl_rg *rgs;
+    size_t nrgs;
+};
+
+struct prw__pl_decoder {
+    prw__pl_source *src;
+    prw_pq_decoder *pq;
+    prw_pq_column_data cd[PRW_COL_COUNT];
+    int64_t *times;
+    size_t times_cap;
+    uint32_t *map;
+    size_t map_cap;
+};
+
+/* ---- opening and checking ------------------------------------------------------------------ */
+
+static bool is_int(const prw_pq_column_info *c) {
+    return (c->physical == PRW_PQ_INT32 || c->physical == PRW_PQ_INT64) &&
+           (c->logical == PRW_PQ_LOGICAL_NONE || c->logical == PRW_PQ_LOGICAL_INT);
+}
+
+static prw_status check_column(const char *path, int logical, const char *name,
+                               const prw_pq_column_info *c, prw_error *err) {
+    bool ok = false;
+    const char *want = "";
+    switch (logical) {
+    case PRW_COL_EVENT_TIME:
+        ok = (c->physical == PRW_PQ_INT64 && c->logical == PRW_PQ_LOGICAL_TIMESTAMP) ||
+             c->physical == PRW_PQ_INT96;
+        want = "an INT64 TIMESTAMP (millis, micros or nanos) or INT96";
+        break;
+    case PRW_COL_SRC_ADDR:
+    case PRW_COL_DST_ADDR:
+        ok = c->physical == PRW_PQ_BYTE_ARRAY &&
+             (c->logical == PRW_PQ_LOGICAL_NONE || c->logical == PRW_PQ_LOGICAL_STRING);
+        want = "a BYTE_ARRAY string";
+        break;
+    case PRW_COL_IP_VERSION:
+        ok = is_int(c);
+        want = "an INT32 or INT64 integer";
+        break;
+    case PRW_COL_RTT:
+        ok = c->physical == PRW_PQ_FLOAT || c->physical == PRW_PQ_DOUBLE || is_int(c);
+        want = "a FLOAT, DOUBLE or integer";
+        break;
+    default:
+        break;
+    }
+    if (!c->supported)
+        return prw__error_set(err, PRW_E_UNSUPPORTED, -1,
+                              "%s: column '%s' (for %s) is nested or repeated; only flat "
+                              "columns are supported",
+                              path, name, g_logical[logical]);
+    if (!ok) {
+        char logical_text[64];
+        prw_pq_logical_text(c, logical_text, sizeof logical_text);
+        return prw__error_set(
+            err, PRW_E_UNSUPPORTED, -1, "%s: column '%s' has type %s %s; %s must be %s", path, name,
+            prw_pq_physical_name(c->physical), logical_text, g_logical[logical], want);
+    }
+    return PRW_OK;
+}
+
+static prw_status open_file(pl_file *f, const char *path, const prw_build_options *o,
+                            prw_error *err) {
+    PRW_TRY(prw_pq_open(&f->pq, path, NULL, err));
+    struct stat st;
+    f->bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+    for (int c = 0; c < PRW_COL_COUNT; c++) {
+        const char *name = o->columns[c] ? o->columns[c] : g_logical[c];
+        f->col[c] = prw_pq_find_column(f->pq, name);
+        PRW_CHECK(f->col[c] >= 0, err, PRW_E_UNSUPPORTED, -1, "%s: column '%s' not found%s", path,
+                  name, o->columns[c] ? "" : " (use --column to read it from another column)");
+        f->info[c] = prw_pq_column(f->pq, f->col[c]);
+        PRW_TRY(check_column(path, c, name, f->info[c], err));
+    }
+    return PRW_OK;
+}
+
+prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t npaths,
+                               const prw_build_options *opts, prw_error *err) {
+    *out = NULL;
+    prw__pl_source *s = prw__calloc(1, sizeof *s);
+    if (!s)
+        return prw__error_nomem(err, "input list", sizeof *s);
+    s->files = prw__calloc(npaths ? npaths : 1, sizeof *s->files);
+    if (!s->files) {
+        prw__free(s);
+        return prw__error_nomem(err, "input list", npaths * sizeof *s->files);
+    }
+    prw_status st = PRW_OK;
+    size_t nrgs = 0;
+    for (size_t i = 0; i < npaths && st == PRW_OK; i++) {
+        st = open_file(&s->files[i], paths[i], opts, err);
+        s->nfiles = i + 1;
+        if (st == PRW_OK)
+            nrgs += (size_t)prw_pq_num_row_groups(s->files[i].pq);
+    }
+    if (st == PRW_OK) {
+        s->rgs = prw__calloc(nrgs ? nrgs : 1, sizeof *s->rgs);
+        if (!s->rgs)
+            st = prw__error_nomem(err, "row group list", nrgs * sizeof *s->rgs);
+    }
+    for (size_t i = 0; i < s->nfiles && st == PRW_OK; i++) {
+        int n = prw_pq_num_row_groups(s->files[i].pq);
+        for (int g = 0; g < n; g++)
+            s->rgs[s->nrgs++] = (pl_rg){(uint32_t)i, g, prw_pq_row_group_rows(s->files[i].pq, g)};
+    }
+    if (st < 0) {
+        prw__pl_source_close(s);
+        return st;
+    }
+    *out = s;
+    return PRW_OK;
+}
+
+void prw__pl_source_close(prw__pl_source *s) {
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nfiles; i++)
+        prw_pq_close(s->files[i].pq);
+    prw__free(s->files);
+    prw__free(s->rgs);
+    prw__free(s);
+}
+
+size_t prw__pl_source_files(const prw__pl_source *s) {
+    return s->nfiles;
+}
+const char *prw__pl_source_path(const prw__pl_source *s, size_t file) {
+    return prw_pq_path(s->files[file].pq);
+}
+int64_t prw__pl_source_file_rows(const prw__pl_source *s, size_t file) {
+    return prw_pq_num_rows(s->files[file].pq);
+}
+int64_t prw__pl_source_file_bytes(const prw__pl_source *s, size_t file) {
+    return s->files[file].bytes;
+}
+size_t prw__pl_source_row_groups(const prw__pl_source *s) {
+    return s->nrgs;
+}
+int64_t prw__pl_source_rg_rows(const prw__pl_source *s, size_t rg) {
+    return s->rgs[rg].rows;
+}
+
+/* A column's row r is present (decoders may omit the validity bytes of a column with no NULL). */
+static inline bool present(const prw_pq_column_data *cd, size_t r) {
+    return !cd->valid || cd->valid[r];
+}
+
+/* ---- decoding -------------------------------------------------------------------------------- */
+
+prw_status prw__pl_decoder_create(prw__pl_source *s, prw__pl_decoder **out, prw_error *err) {
+    prw__pl_decoder *d = prw__calloc(1, sizeof *d);
+    if (!d)
+        return prw__error_nomem(err, "a decoder", sizeof *d);
+    d->src = s;
+    for (int c = 0; c < PRW_COL_COUNT; c++)
+        prw_pq_column_data_init(&d->cd[c]);
+    prw_status st = prw_pq_decoder_create(&d->pq, err);
+    if (st < 0) {
+        prw__free(d);
+        return st;
+    }
+    *out = d;
+    return PRW_OK;
+}
+
+void prw__pl_decoder_destroy(prw__pl_decoder *d) {
+    if (!d)
+        return;
+    for (int c = 0; c < PRW_COL_COUNT; c++)
+        prw_pq_column_data_cleanup(&d->cd[c]);
+    prw_pq_decoder_destroy(d->pq);
+    prw__free(d->times);
+    prw__free(d->map);
+    prw__free(d);
+}
+
+static prw_status grow(void **p, size_t *cap, size_t n, size_t size, prw_error *err) {
+    if (n <= *cap)
+        return PRW_OK;
+    prw__free(*p);
+    *p = prw__malloc_array(n, size);
+    if (!*p) {
+        *cap = 0;
+        return prw__error_nomem(err, "decode buffers", n * size);
+    }
+    *cap = n;
+    return PRW_OK;
+}
+
+/* Interns the strings of a decoded BYTE_ARRAY column: ids[r] per row (PRW_PL_NULL_ID for
+ * NULL). Dictionary chunks intern each entry once. */
+static prw_status intern_column(prw__pl_decoder *d, const prw_pq_column_data *cd, prw__intern *tab,
+                                uint32_t *ids, prw_error *err) {
+    int64_t n = cd->num_rows;
+    prw_status st = PRW_OK;
+    if (cd->dict_encoded) {
+        size_t nd = (size_t)cd->dict_count;
+        PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
+        prw__mutex_lock(&tab->mu);
+        for (size_t i = 0; i < nd && st == PRW_OK; i++) {
+            const uint8_t *p = cd->dict_bytes + cd->dict_offsets[i];
+            size_t len = (size_t)(cd->dict_offsets[i + 1] - cd->dict_offsets[i]);
+            st = prw__intern_get(tab, p, len, prw__pl_hash(p, len), &d->map[i], err);
+        }
+        prw__mutex_unlock(&tab->mu);
+        PRW_TRY(st);
+        for (int64_t r = 0; r < n; r++)
+            ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
+        return PRW_OK;
+    }
+    prw__mutex_lock(&tab->mu);
+    for (int64_t r = 0; r < n && st == PRW_OK; r++) {
+        if (!present(cd, (size_t)r)) {
+            ids[r] = PRW_PL_NULL_ID;
+            continue;
+        }
+        const uint8_t *p = cd->bytes + cd->offsets[r];
+        size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
+        st = prw__intern_get(tab, p, len, prw__pl_hash(p, len), &ids[r], err);
+    }
+    prw__mutex_unlock(&tab->mu);
+    return st;
+}
+
+static int64_t int_value(const prw_pq_column_data *cd, int64_t r) {
+    if (cd->value_size == 8) {
+        int64_t v;
+        memcpy(&v, cd->values + (size_t)r * 8, 8);
+        return v;
+    }
+    int32_t v;
+    memcpy(&v, cd->values + (size_t)r * 4, 4);
+    return v;
+}
+
+static float rtt_value(const prw_pq_column_info *c, const prw_pq_column_data *cd, int64_t r) {
+    if (c->physical == PRW_PQ_FLOAT) {
+        float v;
+        memcpy(&v, cd->values + (size_t)r * 4, 4);
+        return v;
+    }
+    if (c->physical == PRW_PQ_DOUBLE) {
+        double v;
+        memcpy(&v, cd->values + (size_t)r * 8, 8);
+        return (float)v;
+    }
+    if (c->logical == PRW_PQ_LOGICAL_INT && !c->int_signed) {
+        uint64_t u =
+            c->int_bits == 64 ? (uint64_t)int_value(cd, r) : (uint64_t)(uint32_t)int_value(cd, r);
+        return (float)u;
+    }
+    return (float)int_value(cd, r);
+}
+
+prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
+                             prw__intern *dst_tab, prw_null_rtt policy, prw__pl_decoded *out,
+                             prw_error *err) {
+    memset(out, 0, sizeof *out);
+    const pl_rg *g = &d->src->rgs[rg];
+    const pl_file *f = &d->src->files[g->file];
+    const char *path = prw_pq_path(f->pq);
+    for (int c = 0; c < PRW_COL_COUNT; c++) {
+        unsigned flags = (c == PRW_COL_SRC_ADDR || c == PRW_COL_DST_ADDR) ? PRW_PQ_DECODE_DICT : 0;
+        PRW_TRY(prw_pq_decode_column(d->pq, f->pq, g->rg, f->col[c], flags, &d->cd[c], err));
+        PRW_CHECK(d->cd[c].num_rows == g->rows, err, PRW_E_CORRUPT, -1,
+                  "%s: row group %d: column '%s' has %lld rows, the row group %lld", path, g->rg,
+                  f->info[c]->name, (long long)d->cd[c].num_rows, (long long)g->rows);
+    }
+    size_t n = (size_t)g->rows;
+    /* times, then src ids and dst ids, share one scratch area of 16 bytes per row. */
+    PRW_TRY(grow((void **)&d->times, &d->times_cap, n ? 2 * n : 1, sizeof *d->times, err));
+    int64_t *times = d->times;
+    uint32_t *src_ids = (uint32_t *)(d->times + n);
+    uint32_t *dst_ids = src_ids + n;
+    prw_status st = prw_pq_timestamp_micros(f->info[PRW_COL_EVENT_TIME], &d->cd[PRW_COL_EVENT_TIME],
+                                            times, err);
+    if (st < 0) {
+        prw__error_prefix(err, "%s: row group %d: column '%s': ", path, g->rg,
+                          f->info[PRW_COL_EVENT_TIME]->name);
+        return st;
+    }
+    PRW_TRY(intern_column(d, &d->cd[PRW_COL_SRC_ADDR], src_tab, src_ids, err));
+    PRW_TRY(intern_column(d, &d->cd[PRW_COL_DST_ADDR], dst_tab, dst_ids, err));
+    out->rows = prw__malloc_array(n ? n : 1, sizeof *out->rows);
+    if (!out->rows)
+        return prw__error_nomem(err, "decoded rows", n * sizeof *out->rows);
+    const prw_pq_column_data *tv = &d->cd[PRW_COL_EVENT_TIME], *iv = &d->cd[PRW_COL_IP_VERSION],
+                             *rv = &d->cd[PRW_COL_RTT];
+    const prw_pq_column_info *rtt_info = f->info[PRW_COL_RTT];
+    size_t k = 0;
+    for (size_t r = 0; r < n; r++) {
+        if (src_ids[r] == PRW_PL_NULL_ID) {
+            out->dropped_null_src++;
+            continue;
+        }
+        if (!present(tv, r)) {
+            out->dropped_null_time++;
+            continue;
+        }
+        prw__pl_row row = {0};
+        row.t = times[r];
+        row.key = src_ids[r];
+        row.dst = dst_ids[r];
+        if (present(iv, r)) {
+            int64_t v = int_value(iv, (int64_t)r);
+            if (v < INT8_MIN || v > INT8_MAX) {
+                prw__free(out->rows);
+                out->rows = NULL;
+                return prw__error_set(err, PRW_E_CORRUPT, -1,
+                                      "%s: column '%s', row group %d, row %zu: ip_version %lld "
+                                      "does not fit int8",
+                                      path, f->info[PRW_COL_IP_VERSION]->name, g->rg, r,
+                                      (long long)v);
+            }
+            row.ipv = (int8_t)v;
+        } else {
+            row.flags |= PRW_PL_IPV_NULL;
+        }
+        if (present(rv, r)) {
+            row.rtt = rtt_value(rtt_info, rv, (int64_t)r);
+        } else if (policy == PRW_NULL_RTT_DROP) {
+            out->dropped_null_rtt++;
+            continue;
+        } else if (policy == PRW_NULL_RTT_FAILED) {
+            row.rtt = -1.0f;
+            out->null_rtt_failed++;
+        } else {
+            row.flags |= PRW_PL_RTT_NULL;
+            out->null_rtt_kept++;
+        }
+        out->rows[k++] = row;
+    }
+    out->n = k;
+    return PRW_OK;
+}

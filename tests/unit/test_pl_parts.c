@@ -1,0 +1,133 @@
+/* Unit tests of the pipeline's building blocks: globbing, interning, grouping and sorting,
+ * src_id and the split rules. */
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+#include "pipeline/pl_internal.h"
+
+TEST(pl_glob_patterns_sorted_deduplicated) {
+    const char *d = th_tmpdir();
+    const char *files[] = {"a/x1.parquet",     "a/x2.parquet",      "a/b/x3.parquet",
+                           "a/b/c/x4.parquet", "a/.hidden.parquet", "a/y.txt"};
+    ASSERT_EQ_I64(th_sh(th_fmt("mkdir -p %s/a/b/c", d)), 0);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        ASSERT_TRUE(th_write(th_fmt("%s/%s", d, files[i]), "x", 1));
+    prw_error err;
+    prw_error_clear(&err);
+    const char *pats[] = {th_fmt("%s/a/*.parquet", d), th_fmt("%s/a/x1.parquet", d)};
+    char **paths;
+    size_t n;
+    ASSERT_OK(prw__pl_glob(pats, 2, &paths, &n, &err), &err);
+    ASSERT_EQ_I64(n, 2); /* x1 once, x2; no hidden file, no .txt */
+    ASSERT_EQ_STR(paths[0], th_fmt("%s/a/x1.parquet", d));
+    ASSERT_EQ_STR(paths[1], th_fmt("%s/a/x2.parquet", d));
+    prw__pl_free_paths(paths, n);
+    const char *deep[] = {th_fmt("%s/a/**/x?.parquet", d)};
+    ASSERT_OK(prw__pl_glob(deep, 1, &paths, &n, &err), &err);
+    ASSERT_EQ_I64(n, 4);
+    ASSERT_EQ_STR(paths[0], th_fmt("%s/a/b/c/x4.parquet", d)); /* byte order of paths */
+    ASSERT_EQ_STR(paths[3], th_fmt("%s/a/x2.parquet", d));
+    prw__pl_free_paths(paths, n);
+    const char *cls[] = {th_fmt("%s/a/x[2-9].parquet", d)};
+    ASSERT_OK(prw__pl_glob(cls, 1, &paths, &n, &err), &err);
+    ASSERT_EQ_I64(n, 1);
+    prw__pl_free_paths(paths, n);
+    const char *none[] = {th_fmt("%s/a/*.csv", d)};
+    ASSERT_ERR(prw__pl_glob(none, 1, &paths, &n, &err), PRW_E_IO);
+    ASSERT_TRUE(strstr(err.msg, "*.csv") != NULL);
+}
+
+TEST(pl_intern_dense_ids) {
+    prw__intern t;
+    prw_error err;
+    ASSERT_OK(prw__intern_init(&t, &err), &err);
+    char key[32];
+    for (int round = 0; round < 2; round++) {
+        for (uint32_t i = 0; i < 5000; i++) {
+            int len = snprintf(key, sizeof key, "10.%u.%u.1", i / 256, i % 256);
+            uint32_t id = 0;
+            prw_status st = prw__intern_get(&t, (const uint8_t *)key, (size_t)len,
+                                            prw__pl_hash(key, (size_t)len), &id, &err);
+            if (st < 0)
+                prw__intern_cleanup(&t);
+            ASSERT_OK(st, &err);
+            ASSERT_EQ_I64(id, i);
+        }
+    }
+    ASSERT_EQ_I64(t.n, 5000);
+    uint32_t id;
+    ASSERT_OK(prw__intern_get(&t, (const uint8_t *)"", 0, prw__pl_hash("", 0), &id, &err), &err);
+    ASSERT_EQ_I64(id, 5000);
+    ASSERT_EQ_I64(prw__intern_len(&t, 5000), 0);
+    ASSERT_MEM_EQ(prw__intern_ptr(&t, 3), "10.0.3.1", 8);
+    prw__intern_cleanup(&t);
+}
+
+TEST(pl_group_stable_by_key_then_time) {
+    uint64_t seed = 42;
+    size_t n = 20000;
+    prw__pl_row *rows = calloc(n, sizeof *rows), *tmp = calloc(n, sizeof *tmp);
+    size_t starts[51];
+    for (size_t i = 0; i < n; i++) {
+        rows[i].key = 100 + (uint32_t)(th_rand(&seed) % 50);
+        rows[i].t = (int64_t)(th_rand(&seed) % 100); /* many ties */
+        rows[i].dst = (uint32_t)i;                   /* input position */
+    }
+    prw_error err;
+    prw_status st = prw__pl_group(rows, tmp, n, 100, 50, starts, &err);
+    bool ok = st == PRW_OK && starts[0] == 0 && starts[50] == n;
+    for (size_t i = 1; i < n && ok; i++) {
+        const prw__pl_row *a = &rows[i - 1], *b = &rows[i];
+        if (a->key > b->key || (a->key == b->key && a->t > b->t) ||
+            (a->key == b->key && a->t == b->t && a->dst > b->dst))
+            ok = false;
+    }
+    for (uint32_t k = 0; k < 50 && ok; k++)
+        for (size_t i = starts[k]; i < starts[k + 1]; i++)
+            if (rows[i].key != 100 + k)
+                ok = false;
+    free(rows);
+    free(tmp);
+    ASSERT_TRUE(ok);
+}
+
+TEST(pl_sort_by_time_sorted_and_reverse) {
+    for (size_t n = 0; n < 300; n += 37) {
+        prw__pl_row r[300], tmp[300];
+        for (size_t i = 0; i < n; i++) {
+            r[i].t = (int64_t)(n - i) / 3;
+            r[i].dst = (uint32_t)i;
+        }
+        prw__pl_sort_by_time(r, tmp, n);
+        for (size_t i = 1; i < n; i++) {
+            ASSERT_TRUE(r[i - 1].t <= r[i].t);
+            if (r[i - 1].t == r[i].t)
+                ASSERT_TRUE(r[i - 1].dst < r[i].dst);
+        }
+    }
+}
+
+TEST(pl_src_id_and_split_rules) {
+    /* md5("abc") = 900150983cd24fb0...: the first 15 hex digits as an integer. */
+    ASSERT_EQ_I64(prw__pl_src_id((const uint8_t *)"abc", 3), 0x900150983cd24fbLL);
+    int64_t num, den;
+    prw__pl_ratio_fraction(0.9, &num, &den);
+    ASSERT_EQ_I64(num, 9);
+    ASSERT_EQ_I64(den, 10);
+    prw__pl_ratio_fraction(0.75, &num, &den);
+    ASSERT_EQ_I64(num, 3);
+    ASSERT_EQ_I64(den, 4);
+    prw__pl_ratio_fraction(1.0, &num, &den);
+    ASSERT_EQ_I64(num, 1);
+    ASSERT_EQ_I64(den, 1);
+    prw__pl_ratio_fraction(0.0, &num, &den);
+    ASSERT_EQ_I64(num, 0);
+    prw__pl_ratio_fraction(0.1234, &num, &den);
+    ASSERT_EQ_I64(num, 617);
+    ASSERT_EQ_I64(den, 5000);
+    /* The seed's shard: 18,928 probes -> 17,035 train with ratio 0.9. */
+    ASSERT_EQ_I64(prw__pl_ratio_train_count(18928, 0.9), 17035);
+    ASSERT_EQ_I64(prw__pl_ratio_train_count(10, 1.0), 10);
+    ASSERT_EQ_I64(prw__pl_ratio_train_count(0, 0.9), 0);
+}
