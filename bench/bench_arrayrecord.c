@@ -43,9 +43,9 @@ static uint64_t g_bytes;
 
 /* Text-like pool: words from a small vocabulary with numbers, so zstd has work to do. */
 static void make_data(uint64_t total) {
-    static const char *const words[] = {"probe", "rtt", "ping", "from", "dst_addr", "timestamp",
-                                        "src", "ttl", "size", "result", "msm_id", "af",
-                                        "avg", "min", "max", "sent", "rcvd", "lts"};
+    static const char *const words[] = {"probe", "rtt", "ping", "from",   "dst_addr", "timestamp",
+                                        "src",   "ttl", "size", "result", "msm_id",   "af",
+                                        "avg",   "min", "max",  "sent",   "rcvd",     "lts"};
     g_pool = malloc(POOL);
     uint64_t s = 42;
     size_t p = 0;
@@ -54,8 +54,8 @@ static void make_data(uint64_t total) {
             p += (size_t)snprintf((char *)g_pool + p, 32, "%llu,",
                                   (unsigned long long)(rng(&s) % 100000));
         else
-            p += (size_t)snprintf((char *)g_pool + p, 32, "\"%s\":",
-                                  words[rng(&s) % (sizeof words / sizeof words[0])]);
+            p += (size_t)snprintf((char *)g_pool + p, 32,
+                                  "\"%s\":", words[rng(&s) % (sizeof words / sizeof words[0])]);
     }
     memset(g_pool + p, ' ', POOL - p);
     size_t cap = 1 << 16;
@@ -142,7 +142,8 @@ static double raw_zstd(int threads) {
     zjob jobs[8];
     double t0 = now();
     for (int k = 0; k < threads; k++) {
-        jobs[k] = (zjob){g_n * (size_t)k / (size_t)threads, g_n * (size_t)(k + 1) / (size_t)threads, 0};
+        jobs[k] =
+            (zjob){g_n * (size_t)k / (size_t)threads, g_n * (size_t)(k + 1) / (size_t)threads, 0};
         pthread_create(&t[k], NULL, zstd_worker, &jobs[k]);
     }
     for (int k = 0; k < threads; k++)
@@ -205,8 +206,8 @@ int main(int argc, char **argv) {
         double loop = median(v3, runs);
         printf("write zstd:3, %d thread%s:             %6.3f GB/s (add loop) %6.3f GB/s (incl. "
                "close+fsync)   raw libzstd -3, %d thread%s: %6.3f GB/s   ratio %.2f / %.2f\n",
-               threads, threads > 1 ? "s" : " ", loop, ours, threads, threads > 1 ? "s" : "",
-               raw, loop / raw, ours / raw);
+               threads, threads > 1 ? "s" : " ", loop, ours, threads, threads > 1 ? "s" : "", raw,
+               loop / raw, ours / raw);
     }
     for (int i = 0; i < runs; i++)
         v[i] = gb / read_seq(path);

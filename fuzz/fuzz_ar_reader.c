@@ -5,6 +5,7 @@
  * rest goes at the start of the last block, where the postscript lives. Everything else is
  * zero. tools/gen_ar_fuzz_seeds.py turns real files into such inputs.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
 static prw_status count_cb(void *ctx, uint64_t index, const uint8_t *data, size_t len) {
     (void)index;
     if (len)
-        *(uint64_t *)ctx += data[0] + data[len - 1];
+        atomic_fetch_add((_Atomic uint64_t *)ctx, data[0] + data[len - 1]);
     return PRW_OK;
 }
 
@@ -51,7 +52,8 @@ FUZZ_TARGET(ar_reader) {
         (void)prw_ar_reader_seek(r, 0, &err);
         for (uint64_t i = 0; i < 2000 && prw_ar_reader_next(r, &b, &err) == PRW_OK; i++)
             sum += b.len;
-        (void)prw_ar_reader_read_range(r, 0, n < 2000 ? n : 2000, 2, count_cb, &sum, &err);
+        _Atomic uint64_t asum = 0; /* the callback runs on two threads */
+        (void)prw_ar_reader_read_range(r, 0, n < 2000 ? n : 2000, 2, count_cb, &asum, &err);
         (void)prw_ar_options_parse(prw_ar_reader_options(r), &(prw_ar_options){0}, &err);
         prw_ar_reader_close(r);
         (void)sum;

@@ -96,8 +96,7 @@ PRW_API prw_status prw_ar_writer_open(prw_ar_writer **out, const char *path, con
  *   of online CPUs). With 1 thread, chunks are encoded on the calling thread.
  */
 PRW_API prw_status prw_ar_writer_open_opts(prw_ar_writer **out, const char *path,
-                                           const prw_ar_options *opts, int threads,
-                                           prw_error *err);
+                                           const prw_ar_options *opts, int threads, prw_error *err);
 
 /**
  * Appends one record (its bytes are copied; `data` may be NULL when len is 0). Whenever a
@@ -194,8 +193,7 @@ PRW_API prw_status prw_ar_reader_next(prw_ar_reader *r, prw_bytes *out, prw_erro
  * Called for each record of a range read: `data` is valid during the call only. Return
  * PRW_OK to go on; any negative status stops the read and is returned by it.
  */
-typedef prw_status (*prw_ar_record_fn)(void *ctx, uint64_t index, const uint8_t *data,
-                                       size_t len);
+typedef prw_status (*prw_ar_record_fn)(void *ctx, uint64_t index, const uint8_t *data, size_t len);
 
 /**
  * Reads records [begin, end) on `threads` threads (0 = online CPUs), calling fn for each
@@ -213,9 +211,9 @@ PRW_API prw_status prw_ar_reader_read_range(prw_ar_reader *r, uint64_t begin, ui
 
 /** What prw_ar_verify walked. */
 typedef struct prw_ar_verify_stats {
-    uint64_t blocks;      /**< block headers checked */
-    uint64_t chunks;      /**< chunks of every type, signature to final padding */
-    uint64_t records;     /**< user records decoded through the footer index */
+    uint64_t blocks;  /**< block headers checked */
+    uint64_t chunks;  /**< chunks of every type, signature to final padding */
+    uint64_t records; /**< user records decoded through the footer index */
     uint64_t file_size;
 } prw_ar_verify_stats;
 

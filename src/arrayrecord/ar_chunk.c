@@ -26,8 +26,7 @@ void prw__ar_chunk_hdr_put(uint8_t out[AR_CHUNK_HDR], const prw__ar_chunk_hdr *h
     prw__store_le64(out, prw__ar_hash(out + 8, AR_CHUNK_HDR - 8));
 }
 
-void prw__ar_block_hdr_put(uint8_t out[AR_BLOCK_HDR], uint64_t pos, uint64_t begin,
-                           uint64_t end) {
+void prw__ar_block_hdr_put(uint8_t out[AR_BLOCK_HDR], uint64_t pos, uint64_t begin, uint64_t end) {
     prw__store_le64(out + 8, pos - begin);
     prw__store_le64(out + 16, end - pos);
     prw__store_le64(out, prw__ar_hash(out + 8, 16));
@@ -100,8 +99,8 @@ static prw_status check_block_headers(const prw__ar_image *img, uint64_t begin, 
     uint64_t p = (begin + AR_BLOCK - 1) / AR_BLOCK * AR_BLOCK;
     for (; p < end; p += AR_BLOCK) {
         const uint8_t *b = img->data + p;
-        PRW_CHECK(prw__load_le64(b) == prw__ar_hash(b + 8, 16), err, PRW_E_CHECKSUM,
-                  (int64_t)p, "block header hash mismatch at %llu", (unsigned long long)p);
+        PRW_CHECK(prw__load_le64(b) == prw__ar_hash(b + 8, 16), err, PRW_E_CHECKSUM, (int64_t)p,
+                  "block header hash mismatch at %llu", (unsigned long long)p);
         uint64_t prev = prw__load_le64(b + 8), next = prw__load_le64(b + 16);
         PRW_CHECK(prev == p - begin && next == end - p, err, PRW_E_CORRUPT, (int64_t)p,
                   "block header at %llu points to a chunk at %llu..%llu, expected %llu..%llu",
@@ -122,14 +121,12 @@ prw_status prw__ar_read_chunk(const prw__ar_image *img, uint64_t begin, prw__ar_
               (unsigned long long)begin, (unsigned long long)img->size);
     if (begin % AR_BLOCK == 0 && begin + AR_BLOCK_HDR <= img->size) {
         const uint8_t *b = img->data + begin;
-        PRW_CHECK(prw__load_le64(b) == prw__ar_hash(b + 8, 16), err, PRW_E_CHECKSUM,
-                  (int64_t)begin, "block header hash mismatch at %llu",
-                  (unsigned long long)begin);
+        PRW_CHECK(prw__load_le64(b) == prw__ar_hash(b + 8, 16), err, PRW_E_CHECKSUM, (int64_t)begin,
+                  "block header hash mismatch at %llu", (unsigned long long)begin);
     }
     PRW_TRY(read_logical(img, &pos, hdr, sizeof hdr, begin, &hdr_at, err));
-    PRW_CHECK(prw__load_le64(hdr) == prw__ar_hash(hdr + 8, AR_CHUNK_HDR - 8), err,
-              PRW_E_CHECKSUM, (int64_t)hdr_at, "chunk header hash mismatch at %llu",
-              (unsigned long long)hdr_at);
+    PRW_CHECK(prw__load_le64(hdr) == prw__ar_hash(hdr + 8, AR_CHUNK_HDR - 8), err, PRW_E_CHECKSUM,
+              (int64_t)hdr_at, "chunk header hash mismatch at %llu", (unsigned long long)hdr_at);
     h->data_size = prw__load_le64(hdr + 8);
     h->data_hash = prw__load_le64(hdr + 16);
     uint64_t tr = prw__load_le64(hdr + 24);
@@ -155,8 +152,8 @@ prw_status prw__ar_read_chunk(const prw__ar_image *img, uint64_t begin, prw__ar_
     } else {
         PRW_TRY(prw__buf_resize(&cb->gather, (size_t)h->data_size, err));
         uint64_t ignored;
-        PRW_TRY(read_logical(img, &pos, cb->gather.data, (size_t)h->data_size, begin, &ignored,
-                             err));
+        PRW_TRY(
+            read_logical(img, &pos, cb->gather.data, (size_t)h->data_size, begin, &ignored, err));
         *data = cb->gather.data;
     }
     PRW_CHECK(prw__ar_hash(*data, (size_t)h->data_size) == h->data_hash, err, PRW_E_CHECKSUM,
@@ -197,8 +194,8 @@ static prw__codec codec_of_byte(uint8_t comp) {
 }
 
 /* Decompresses one block (varint uncompressed length + stream) into out. */
-static prw_status decompress_block(prw__ar_chunkbuf *cb, uint8_t comp, const uint8_t *p,
-                                   size_t n, prw__buf *out, const uint8_t **res, uint64_t *len,
+static prw_status decompress_block(prw__ar_chunkbuf *cb, uint8_t comp, const uint8_t *p, size_t n,
+                                   prw__buf *out, const uint8_t **res, uint64_t *len,
                                    const char *what, uint64_t off, prw_error *err) {
     prw__rd rd;
     prw__rd_init(&rd, p, n);
@@ -207,8 +204,8 @@ static prw_status decompress_block(prw__ar_chunkbuf *cb, uint8_t comp, const uin
               "bad %s length in the chunk at %llu", what, (unsigned long long)off);
     size_t clen = prw__rd_left(&rd);
     PRW_CHECK(raw <= max_expansion(comp, clen) && raw <= SIZE_MAX / 2, err, PRW_E_CORRUPT,
-              (int64_t)off, "%s of the chunk at %llu claims %llu bytes from %zu compressed",
-              what, (unsigned long long)off, (unsigned long long)raw, clen);
+              (int64_t)off, "%s of the chunk at %llu claims %llu bytes from %zu compressed", what,
+              (unsigned long long)off, (unsigned long long)raw, clen);
     if (!cb->codec)
         PRW_TRY(prw__codec_ctx_create(&cb->codec, err));
     PRW_TRY(prw__buf_resize(out, (size_t)raw, err));
@@ -243,15 +240,15 @@ prw_status prw__ar_decode_simple(const prw__ar_chunk_hdr *h, const uint8_t *data
               "simple chunk at %llu has no data", o);
     PRW_CHECK(comp == AR_COMP_NONE || comp == AR_COMP_ZSTD || comp == AR_COMP_BROTLI ||
                   comp == AR_COMP_SNAPPY,
-              err, PRW_E_CORRUPT, (int64_t)off,
-              "chunk at %llu has unknown compression type 0x%02x", o, comp);
-    PRW_CHECK(prw__rd_varint(&rd, &sizes_len) && sizes_len <= prw__rd_left(&rd), err,
-              PRW_E_CORRUPT, (int64_t)off, "bad sizes length in the chunk at %llu", o);
+              err, PRW_E_CORRUPT, (int64_t)off, "chunk at %llu has unknown compression type 0x%02x",
+              o, comp);
+    PRW_CHECK(prw__rd_varint(&rd, &sizes_len) && sizes_len <= prw__rd_left(&rd), err, PRW_E_CORRUPT,
+              (int64_t)off, "bad sizes length in the chunk at %llu", o);
     const uint8_t *sizes = rd.p, *vals = rd.p + sizes_len;
     uint64_t nsizes = sizes_len, nvals = prw__rd_left(&rd) - sizes_len;
     if (comp != AR_COMP_NONE) {
-        PRW_TRY(decompress_block(cb, comp, sizes, (size_t)sizes_len, &cb->sizes, &sizes,
-                                 &nsizes, "sizes", off, err));
+        PRW_TRY(decompress_block(cb, comp, sizes, (size_t)sizes_len, &cb->sizes, &sizes, &nsizes,
+                                 "sizes", off, err));
         PRW_TRY(decompress_block(cb, comp, vals, (size_t)nvals, &cb->values, &vals, &nvals,
                                  "values", off, err));
     }

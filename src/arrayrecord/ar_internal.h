@@ -21,10 +21,10 @@
 #define AR_USABLE (AR_BLOCK - AR_BLOCK_HDR)
 #define AR_CHUNK_HDR 40u
 
-#define AR_CHUNK_SIGNATURE 0x73 /* 's' */
-#define AR_CHUNK_METADATA 0x6d  /* 'm' */
-#define AR_CHUNK_PADDING 0x70   /* 'p' */
-#define AR_CHUNK_SIMPLE 0x72    /* 'r' */
+#define AR_CHUNK_SIGNATURE 0x73  /* 's' */
+#define AR_CHUNK_METADATA 0x6d   /* 'm' */
+#define AR_CHUNK_PADDING 0x70    /* 'p' */
+#define AR_CHUNK_SIMPLE 0x72     /* 'r' */
 #define AR_CHUNK_TRANSPOSED 0x74 /* 't' */
 
 #define AR_COMP_NONE 0x00
@@ -51,8 +51,7 @@ typedef struct prw__ar_chunk_hdr {
 void prw__ar_chunk_hdr_put(uint8_t out[AR_CHUNK_HDR], const prw__ar_chunk_hdr *h);
 
 /** Fills a block header for a header at `pos` interrupting the chunk [begin, end). */
-void prw__ar_block_hdr_put(uint8_t out[AR_BLOCK_HDR], uint64_t pos, uint64_t begin,
-                           uint64_t end);
+void prw__ar_block_hdr_put(uint8_t out[AR_BLOCK_HDR], uint64_t pos, uint64_t begin, uint64_t end);
 
 /** Where the chunk beginning at `begin` with this header ends (next chunk begins), §4.3. */
 uint64_t prw__ar_chunk_end(uint64_t begin, uint64_t data_size, uint64_t num_records);

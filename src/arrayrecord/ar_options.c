@@ -30,10 +30,18 @@ enum {
     OPT_COUNT
 };
 
-static const char *const g_names[OPT_COUNT] = {
-    "default", "group_size", "max_parallelism", "saturation_delay_ms",   "uncompressed",
-    "brotli",  "zstd",       "snappy",          "window_log",            "transpose",
-    "transpose_bucket_size", "pad_to_block_boundary"};
+static const char *const g_names[OPT_COUNT] = {"default",
+                                               "group_size",
+                                               "max_parallelism",
+                                               "saturation_delay_ms",
+                                               "uncompressed",
+                                               "brotli",
+                                               "zstd",
+                                               "snappy",
+                                               "window_log",
+                                               "transpose",
+                                               "transpose_bucket_size",
+                                               "pad_to_block_boundary"};
 
 /* Parses a whole decimal integer (optional sign) in [min, max]. */
 static bool parse_int(const char *s, size_t n, long long min, long long max, long long *out) {
@@ -88,8 +96,8 @@ static prw_status parse_compression(parse_state *ps, int id, const char *v, size
                                     bool has_value, prw_error *err) {
     const char *name = g_names[id];
     if (ps->codec_opt >= 0)
-        return prw__error_set(err, PRW_E_INVALID, -1, "Option %s conflicts with option %s",
-                              name, g_names[ps->codec_opt]);
+        return prw__error_set(err, PRW_E_INVALID, -1, "Option %s conflicts with option %s", name,
+                              g_names[ps->codec_opt]);
     if (id == OPT_UNCOMPRESSED || id == OPT_SNAPPY) {
         if (ps->seen[OPT_WINDOW_LOG])
             return prw__error_set(err, PRW_E_INVALID, -1,
@@ -269,11 +277,11 @@ size_t prw_ar_options_format(const prw_ar_options *o, char *buf, size_t cap) {
     char win[24] = "";
     if (o->window_log_given && o->window_log)
         snprintf(win, sizeof win, ",window_log:%d", o->window_log);
-    int n = snprintf(buf, cap,
-                     "group_size:%u,transpose:false,pad_to_block_boundary:%s,%s%s,"
-                     "max_parallelism:1",
-                     (unsigned)o->group_size, o->pad_to_block_boundary ? "true" : "false", comp,
-                     win);
+    int n =
+        snprintf(buf, cap,
+                 "group_size:%u,transpose:false,pad_to_block_boundary:%s,%s%s,"
+                 "max_parallelism:1",
+                 (unsigned)o->group_size, o->pad_to_block_boundary ? "true" : "false", comp, win);
     return n < 0 ? 0 : (size_t)n;
 }
 

@@ -36,8 +36,8 @@ struct prw_ar_reader {
 typedef struct pb_field {
     uint32_t number;
     uint8_t wire;
-    uint64_t v;          /* varint value */
-    const uint8_t *p;    /* length-delimited bytes */
+    uint64_t v;       /* varint value */
+    const uint8_t *p; /* length-delimited bytes */
     size_t len;
 } pb_field;
 
@@ -80,8 +80,7 @@ static bool pb_next(prw__rd *rd, pb_field *f, bool *bad) {
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
-static prw_status read_simple(prw_ar_reader *r, uint64_t off, const char *what,
-                              prw_error *err) {
+static prw_status read_simple(prw_ar_reader *r, uint64_t off, const char *what, prw_error *err) {
     prw__ar_chunk_hdr h;
     const uint8_t *data;
     uint64_t end;
@@ -129,8 +128,8 @@ static prw_status read_postscript(prw_ar_reader *r, prw_error *err) {
     }
     PRW_CHECK(!bad, err, PRW_E_CORRUPT, (int64_t)ps, "malformed postscript record at %llu",
               (unsigned long long)ps);
-    PRW_CHECK(has_off && has_magic && magic == AR_POSTSCRIPT_MAGIC, err, PRW_E_CORRUPT,
-              (int64_t)ps, "postscript at %llu lacks the footer offset or the ArrayRecord magic",
+    PRW_CHECK(has_off && has_magic && magic == AR_POSTSCRIPT_MAGIC, err, PRW_E_CORRUPT, (int64_t)ps,
+              "postscript at %llu lacks the footer offset or the ArrayRecord magic",
               (unsigned long long)ps);
     PRW_CHECK(r->footer_offset >= 64 && r->footer_offset < ps, err, PRW_E_CORRUPT, (int64_t)ps,
               "postscript gives footer offset %llu outside the file's data (64..%llu)",
@@ -172,11 +171,11 @@ static prw_status parse_metadata(prw_ar_reader *r, const uint8_t *p, size_t n, u
     }
     PRW_CHECK(!bad && !inner_bad, err, PRW_E_CORRUPT, (int64_t)off,
               "malformed footer metadata in the chunk at %llu", (unsigned long long)off);
-    PRW_CHECK(found, err, PRW_E_CORRUPT, (int64_t)off,
-              "footer at %llu has no ArrayRecord metadata", (unsigned long long)off);
+    PRW_CHECK(found, err, PRW_E_CORRUPT, (int64_t)off, "footer at %llu has no ArrayRecord metadata",
+              (unsigned long long)off);
     PRW_CHECK(version == 1, err, PRW_E_UNSUPPORTED, (int64_t)off,
-              "footer at %llu has ArrayRecord version %llu, expected 1",
-              (unsigned long long)off, (unsigned long long)version);
+              "footer at %llu has ArrayRecord version %llu, expected 1", (unsigned long long)off,
+              (unsigned long long)version);
     return PRW_OK;
 }
 
@@ -333,20 +332,17 @@ static prw_status load_chunk(const prw_ar_reader *r, uint64_t c, prw__ar_chunkbu
     const uint8_t *data;
     uint64_t end;
     PRW_TRY(prw__ar_read_chunk(&r->img, off, cb, &h, &data, &end, err));
-    uint64_t want = c + 1 < r->num_chunks ? r->group_size
-                                          : r->num_records - c * r->group_size;
-    PRW_CHECK(h.type != AR_CHUNK_SIMPLE || h.num_records == want, err, PRW_E_CORRUPT,
-              (int64_t)off, "chunk %llu at %llu has %llu records, the footer says %llu",
-              (unsigned long long)c, (unsigned long long)off,
-              (unsigned long long)h.num_records, (unsigned long long)want);
+    uint64_t want = c + 1 < r->num_chunks ? r->group_size : r->num_records - c * r->group_size;
+    PRW_CHECK(h.type != AR_CHUNK_SIMPLE || h.num_records == want, err, PRW_E_CORRUPT, (int64_t)off,
+              "chunk %llu at %llu has %llu records, the footer says %llu", (unsigned long long)c,
+              (unsigned long long)off, (unsigned long long)h.num_records, (unsigned long long)want);
     PRW_CHECK(end <= r->footer_offset, err, PRW_E_CORRUPT, (int64_t)off,
               "chunk %llu at %llu overlaps the footer", (unsigned long long)c,
               (unsigned long long)off);
     return prw__ar_decode_simple(&h, data, off, cb, err);
 }
 
-prw_status prw_ar_reader_read(prw_ar_reader *r, uint64_t index, prw_bytes *out,
-                              prw_error *err) {
+prw_status prw_ar_reader_read(prw_ar_reader *r, uint64_t index, prw_bytes *out, prw_error *err) {
     PRW_CHECK(index < r->num_records, err, PRW_E_INVALID, -1,
               "record %llu is out of range (the file has %llu)", (unsigned long long)index,
               (unsigned long long)r->num_records);
@@ -362,9 +358,8 @@ prw_status prw_ar_reader_read(prw_ar_reader *r, uint64_t index, prw_bytes *out,
 }
 
 prw_status prw_ar_reader_seek(prw_ar_reader *r, uint64_t index, prw_error *err) {
-    PRW_CHECK(index <= r->num_records, err, PRW_E_INVALID, -1,
-              "cannot seek to record %llu of %llu", (unsigned long long)index,
-              (unsigned long long)r->num_records);
+    PRW_CHECK(index <= r->num_records, err, PRW_E_INVALID, -1, "cannot seek to record %llu of %llu",
+              (unsigned long long)index, (unsigned long long)r->num_records);
     r->next_index = index;
     r->readahead_end = 0;
     return PRW_OK;
@@ -406,8 +401,7 @@ typedef struct range_ctx {
     prw_error err;
 } range_ctx;
 
-static prw_status range_chunk(range_ctx *rc, uint64_t c, prw__ar_chunkbuf *cb,
-                              prw_error *err) {
+static prw_status range_chunk(range_ctx *rc, uint64_t c, prw__ar_chunkbuf *cb, prw_error *err) {
     const prw_ar_reader *r = rc->r;
     PRW_TRY(load_chunk(r, c, cb, err));
     uint64_t first = c * r->group_size;
@@ -415,8 +409,8 @@ static prw_status range_chunk(range_ctx *rc, uint64_t c, prw__ar_chunkbuf *cb,
     uint64_t hi = first + cb->num_records < rc->end ? first + cb->num_records : rc->end;
     for (uint64_t i = lo; i < hi; i++) {
         uint64_t j = i - first;
-        prw_status st = rc->fn(rc->ctx, i, cb->vals + cb->offs[j],
-                               (size_t)(cb->offs[j + 1] - cb->offs[j]));
+        prw_status st =
+            rc->fn(rc->ctx, i, cb->vals + cb->offs[j], (size_t)(cb->offs[j + 1] - cb->offs[j]));
         if (st < 0)
             return prw__error_set(err, st, -1, "record callback failed on record %llu",
                                   (unsigned long long)i);
@@ -451,9 +445,8 @@ static void range_worker(void *arg) {
     prw__ar_chunkbuf_cleanup(&cb);
 }
 
-prw_status prw_ar_reader_read_range(prw_ar_reader *r, uint64_t begin, uint64_t end,
-                                    int threads, prw_ar_record_fn fn, void *ctx,
-                                    prw_error *err) {
+prw_status prw_ar_reader_read_range(prw_ar_reader *r, uint64_t begin, uint64_t end, int threads,
+                                    prw_ar_record_fn fn, void *ctx, prw_error *err) {
     PRW_CHECK(begin <= end && end <= r->num_records, err, PRW_E_INVALID, -1,
               "record range %llu..%llu is out of range (the file has %llu)",
               (unsigned long long)begin, (unsigned long long)end,
@@ -508,8 +501,7 @@ static prw_status count_record(void *ctx, uint64_t index, const uint8_t *data, s
     return PRW_OK;
 }
 
-static prw_status walk_chunks(const prw__ar_image *img, prw_ar_verify_stats *vs,
-                              prw_error *err) {
+static prw_status walk_chunks(const prw__ar_image *img, prw_ar_verify_stats *vs, prw_error *err) {
     prw__ar_chunkbuf cb;
     prw__ar_chunkbuf_init(&cb);
     prw_status st = PRW_OK;
@@ -529,8 +521,8 @@ static prw_status walk_chunks(const prw__ar_image *img, prw_ar_verify_stats *vs,
         else if (h.type != AR_CHUNK_PADDING && h.type != AR_CHUNK_SIGNATURE &&
                  h.type != AR_CHUNK_METADATA)
             st = prw__error_set(err, PRW_E_CORRUPT, (int64_t)pos,
-                                "chunk at %llu has unknown type 0x%02x",
-                                (unsigned long long)pos, h.type);
+                                "chunk at %llu has unknown type 0x%02x", (unsigned long long)pos,
+                                h.type);
         else if (h.type == AR_CHUNK_SIGNATURE && pos != 0)
             st = prw__error_set(err, PRW_E_CORRUPT, (int64_t)pos,
                                 "file signature chunk at %llu, not at the start",
@@ -557,8 +549,8 @@ prw_status prw_ar_verify_mem(const void *data, size_t len, prw_ar_verify_stats *
     PRW_TRY(walk_chunks(&img, vs, err));
     prw_ar_reader *r;
     PRW_TRY(prw_ar_reader_open_mem(&r, data, len, err));
-    prw_status st = prw_ar_reader_read_range(r, 0, r->num_records, 1, count_record,
-                                             &vs->records, err);
+    prw_status st =
+        prw_ar_reader_read_range(r, 0, r->num_records, 1, count_record, &vs->records, err);
     prw_ar_reader_close(r);
     return st;
 }

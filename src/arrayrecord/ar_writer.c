@@ -17,10 +17,11 @@
 #include "common/io.h"
 #include "common/thread.h"
 
-#define OUT_FLUSH (1u << 20) /* output buffer flushed once it holds this much */
+#define OUT_FLUSH (1u << 20)      /* output buffer flushed once it holds this much */
+#define INFLIGHT_BYTES (4u << 20) /* record bytes pending encoding, per thread */
 
 typedef struct ar_job {
-    prw__buf raw;   /* `head` bytes of headroom, then the values */
+    prw__buf raw; /* `head` bytes of headroom, then the values */
     size_t head;
     prw__buf sizes; /* record sizes as varints */
     uint64_t n;
@@ -43,8 +44,8 @@ struct prw_ar_writer {
     prw_ar_options opts;
     char opts_str[PRW_AR_OPTIONS_MAX];
     prw__buf out;
-    uint64_t pos;          /* file offset of the next byte */
-    uint64_t chunk_begin;  /* chunk being written, for block headers */
+    uint64_t pos;         /* file offset of the next byte */
+    uint64_t chunk_begin; /* chunk being written, for block headers */
     uint64_t chunk_end;
     uint64_t num_records;
     uint64_t num_chunks;
@@ -59,6 +60,7 @@ struct prw_ar_writer {
     int threads;
     ar_job **ring;
     size_t rhead, inflight, max_inflight;
+    size_t inflight_bytes, max_inflight_bytes;
     pthread_mutex_t mu;
     pthread_cond_t done_cv;
     prw_status failed;
@@ -84,8 +86,7 @@ static prw_status out_bytes(prw_ar_writer *w, const uint8_t *data, size_t n, prw
             PRW_TRY(flush_out(w, err));
         if (w->pos % AR_BLOCK == 0) {
             PRW_TRY(prw__buf_reserve(&w->out, AR_BLOCK_HDR, err));
-            prw__ar_block_hdr_put(w->out.data + w->out.len, w->pos, w->chunk_begin,
-                                  w->chunk_end);
+            prw__ar_block_hdr_put(w->out.data + w->out.len, w->pos, w->chunk_begin, w->chunk_end);
             w->out.len += AR_BLOCK_HDR;
             w->pos += AR_BLOCK_HDR;
         }
@@ -176,8 +177,8 @@ static prw_status job_add(ar_job *j, const void *data, size_t len, prw_error *er
 }
 
 /* Compresses `n` bytes at src into b after a varint of n (a Riegeli compressed block). */
-static prw_status compress_block(ar_job *j, const prw__codec_opts *co, const uint8_t *src,
-                                 size_t n, prw__buf *b, prw_error *err) {
+static prw_status compress_block(ar_job *j, const prw__codec_opts *co, const uint8_t *src, size_t n,
+                                 prw__buf *b, prw_error *err) {
     prw__codec c = prw__ar_codec_of(j->comp);
     size_t bound = prw__codec_bound(c, n);
     PRW_CHECK(bound > 0 || n == 0, err, PRW_E_LIMIT, -1, "%zu bytes are too many for %s", n,
@@ -189,8 +190,8 @@ static prw_status compress_block(ar_job *j, const prw__codec_opts *co, const uin
         PRW_TRY(prw__codec_compress_brotli(co->level, co->window_log, src, n, b->data + b->len,
                                            b->cap - b->len, &clen, err));
     else
-        PRW_TRY(prw__codec_compress(j->cc, c, co, src, n, b->data + b->len, b->cap - b->len,
-                                    &clen, err));
+        PRW_TRY(prw__codec_compress(j->cc, c, co, src, n, b->data + b->len, b->cap - b->len, &clen,
+                                    err));
     b->len += clen;
     return PRW_OK;
 }
@@ -282,6 +283,7 @@ static prw_status drain_one(prw_ar_writer *w, prw_error *err) {
     prw__mutex_unlock(&w->mu);
     w->rhead = (w->rhead + 1) % w->max_inflight;
     w->inflight--;
+    w->inflight_bytes -= (size_t)j->decoded;
     prw_status st = j->st;
     if (st < 0) {
         if (err)
@@ -310,7 +312,8 @@ static prw_status submit(prw_ar_writer *w, ar_job *j, prw_error *err) {
         job_put(w, j);
         return st;
     }
-    while (w->inflight == w->max_inflight) {
+    while (w->inflight == w->max_inflight ||
+           (w->inflight > 0 && w->inflight_bytes + j->decoded > w->max_inflight_bytes)) {
         prw_status st = drain_one(w, err);
         if (st < 0) {
             job_put(w, j);
@@ -319,6 +322,7 @@ static prw_status submit(prw_ar_writer *w, ar_job *j, prw_error *err) {
     }
     w->ring[(w->rhead + w->inflight) % w->max_inflight] = j;
     w->inflight++;
+    w->inflight_bytes += (size_t)j->decoded;
     prw__pool_submit(w->pool, encode_task, j);
     while (oldest_done(w))
         PRW_TRY(drain_one(w, err));
@@ -373,7 +377,10 @@ prw_status prw_ar_writer_open_opts(prw_ar_writer **out, const char *path,
     if (threads > 256)
         threads = 256;
     w->threads = threads;
-    w->max_inflight = 2 * (size_t)threads;
+    /* Deep enough that workers rarely sleep on tiny (group_size:1) chunks; bytes in flight
+     * are capped separately (INFLIGHT_BYTES per thread). */
+    w->max_inflight = 32 * (size_t)threads;
+    w->max_inflight_bytes = INFLIGHT_BYTES * (size_t)threads;
     w->njobs_max = w->max_inflight + 2;
     w->free_jobs = prw__calloc(w->njobs_max, sizeof *w->free_jobs);
     w->ring = prw__calloc(w->max_inflight, sizeof *w->ring);

@@ -15,25 +15,24 @@
 #include "proberows/arrayrecord.h"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "Usage: proberows ar info FILE\n"
-            "       proberows ar cat FILE [--range I:J]\n"
-            "       proberows ar pack [--options STRING] OUT\n"
-            "       proberows ar verify FILE\n\n"
-            "Inspects, dumps, builds and checks ArrayRecord (Riegeli) files.\n\n"
-            "  info     print records, chunks, group size, compression, options string, size\n"
-            "  cat      write records I..J-1 (default: all) to stdout, each framed as a\n"
-            "           4-byte little-endian length followed by the bytes\n"
-            "  pack     read records framed the same way from stdin into a new file OUT,\n"
-            "           written under a temporary name and renamed when complete\n"
-            "  verify   walk every block header and chunk, check every hash and record\n\n"
-            "Options:\n"
-            "  --range I:J        records from I to J-1 (I: = to the end)\n"
-            "  --options STRING   ArrayRecord writer options, Google's syntax, e.g.\n"
-            "                     'group_size:64,zstd:3' or 'uncompressed' (default: zstd:3,\n"
-            "                     group_size:1)\n"
-            "  -h, --help         show this help\n\n"
-            "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n");
+    fprintf(out, "Usage: proberows ar info FILE\n"
+                 "       proberows ar cat FILE [--range I:J]\n"
+                 "       proberows ar pack [--options STRING] OUT\n"
+                 "       proberows ar verify FILE\n\n"
+                 "Inspects, dumps, builds and checks ArrayRecord (Riegeli) files.\n\n"
+                 "  info     print records, chunks, group size, compression, options string, size\n"
+                 "  cat      write records I..J-1 (default: all) to stdout, each framed as a\n"
+                 "           4-byte little-endian length followed by the bytes\n"
+                 "  pack     read records framed the same way from stdin into a new file OUT,\n"
+                 "           written under a temporary name and renamed when complete\n"
+                 "  verify   walk every block header and chunk, check every hash and record\n\n"
+                 "Options:\n"
+                 "  --range I:J        records from I to J-1 (I: = to the end)\n"
+                 "  --options STRING   ArrayRecord writer options, Google's syntax, e.g.\n"
+                 "                     'group_size:64,zstd:3' or 'uncompressed' (default: zstd:3,\n"
+                 "                     group_size:1)\n"
+                 "  -h, --help         show this help\n\n"
+                 "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n");
 }
 
 static int ar_info(const char *path) {
@@ -91,9 +90,9 @@ static int ar_cat(const char *path, const char *range) {
         hi = n;
     int rc = CLI_OK;
     if (lo > n || hi > n) {
-        rc = cli_usage_error("ar ", "range %" PRIu64 ":%" PRIu64 " is beyond the %" PRIu64
-                                    " records of %s",
-                             lo, hi, n, path);
+        rc = cli_usage_error(
+            "ar ", "range %" PRIu64 ":%" PRIu64 " is beyond the %" PRIu64 " records of %s", lo, hi,
+            n, path);
         goto out;
     }
     static char obuf[1 << 20];
@@ -152,8 +151,8 @@ static int ar_pack(const char *out, const char *options) {
             rc = cli_fail("stdin: truncated record length (at byte %" PRIu64 ")", at);
             break;
         }
-        size_t len = (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 |
-                     (size_t)hdr[3] << 24;
+        size_t len =
+            (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 | (size_t)hdr[3] << 24;
         if (len > cap) {
             uint8_t *nb = realloc(buf, len);
             if (!nb) {

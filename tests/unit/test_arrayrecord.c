@@ -20,16 +20,14 @@
 /* ---- sha256 (FIPS 180-4), test code only ------------------------------------------------ */
 
 static const uint32_t K256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 static uint32_t ror(uint32_t x, int n) {
     return (x >> n) | (x << (32 - n));
@@ -47,8 +45,8 @@ static void sha256_block(uint32_t h[8], const uint8_t *p) {
     }
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t t1 = k + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) +
-                      K256[i] + w[i];
+        uint32_t t1 =
+            k + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
         uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         k = g;
         g = f;
@@ -245,14 +243,12 @@ static bool check_records(prw_ar_reader *r, const char *txt_path) {
         unsigned long long idx, rlen;
         char want[65], got[65];
         if (!line || sscanf(line, "%llu %llu %64s", &idx, &rlen, want) != 3 || idx != i)
-            return th_note("%s: bad line for record %llu", txt_path, (unsigned long long)i),
-                   false;
+            return th_note("%s: bad line for record %llu", txt_path, (unsigned long long)i), false;
         prw_bytes b;
         prw_error err;
         prw_error_clear(&err);
         if (prw_ar_reader_next(r, &b, &err) != PRW_OK)
-            return th_note("%s: record %llu: %s", txt_path, (unsigned long long)i, err.msg),
-                   false;
+            return th_note("%s: record %llu: %s", txt_path, (unsigned long long)i, err.msg), false;
         sha256_hex(b.ptr, b.len, got);
         if (b.len != rlen || strcmp(got, want) != 0)
             return th_note("%s: record %llu differs", txt_path, (unsigned long long)i), false;
@@ -298,8 +294,8 @@ TEST(ar_golden_files_read) {
     size_t n = load_cases(dir, cases, 64);
     ASSERT_TRUE(n >= 17);
     for (size_t i = 0; i < n; i++) {
-        const char *path = th_fmt("%s/testdata/arrayrecord/golden/%s.array_record", dir,
-                                  cases[i].name);
+        const char *path =
+            th_fmt("%s/testdata/arrayrecord/golden/%s.array_record", dir, cases[i].name);
         prw_ar_reader *r;
         prw_error err;
         prw_error_clear(&err);
@@ -313,8 +309,8 @@ TEST(ar_golden_files_read) {
             ASSERT_EQ_I64(err.offset, 64);
             continue;
         }
-        bool ok = check_records(r, th_fmt("%s/testdata/arrayrecord/golden/%s.records.txt", dir,
-                                          cases[i].name));
+        bool ok = check_records(
+            r, th_fmt("%s/testdata/arrayrecord/golden/%s.records.txt", dir, cases[i].name));
         prw_ar_reader_close(r);
         if (!ok)
             th_note("golden %s", cases[i].name);
@@ -343,10 +339,10 @@ TEST(ar_golden_metadata) {
     prw_ar_reader *r;
     prw_error err;
     prw_error_clear(&err);
-    ASSERT_OK(prw_ar_reader_open(
-                  &r, th_fmt("%s/testdata/arrayrecord/golden/padded_group4.array_record", dir),
-                  &err),
-              &err);
+    ASSERT_OK(
+        prw_ar_reader_open(
+            &r, th_fmt("%s/testdata/arrayrecord/golden/padded_group4.array_record", dir), &err),
+        &err);
     ASSERT_EQ_U64(prw_ar_reader_num_records(r), 40);
     ASSERT_EQ_U64(prw_ar_reader_num_chunks(r), 10);
     ASSERT_EQ_U64(prw_ar_reader_group_size(r), 4);
@@ -494,8 +490,10 @@ static prw_status range_cb(void *ctx, uint64_t index, const uint8_t *data, size_
 }
 
 TEST(ar_roundtrip_matrix) {
-    static const char *const opts[] = {"uncompressed",     "zstd:1",
-                                       "brotli:1",         "snappy",
+    static const char *const opts[] = {"uncompressed",
+                                       "zstd:1",
+                                       "brotli:1",
+                                       "snappy",
                                        "uncompressed,group_size:7",
                                        "zstd,group_size:100,window_log:18",
                                        "brotli:0,group_size:33,window_log:25",
@@ -712,8 +710,8 @@ TEST(ar_mustfail_truncation) {
                                         "small1000_zstd3"};
     for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
         size_t len;
-        uint8_t *data = th_read(
-            th_fmt("%s/testdata/arrayrecord/golden/%s.array_record", dir, files[fi]), &len);
+        uint8_t *data =
+            th_read(th_fmt("%s/testdata/arrayrecord/golden/%s.array_record", dir, files[fi]), &len);
         ASSERT_TRUE(data != NULL);
         uint64_t starts[1100];
         size_t ns = chunk_starts(data, len, starts, 1100);
@@ -773,8 +771,7 @@ TEST(ar_mustfail_bitflips) {
     REQUIRE_SHARED(dir);
     size_t len;
     uint8_t *data =
-        th_read(th_fmt("%s/testdata/arrayrecord/golden/tiny_uncompressed.array_record", dir),
-                &len);
+        th_read(th_fmt("%s/testdata/arrayrecord/golden/tiny_uncompressed.array_record", dir), &len);
     ASSERT_TRUE(data && len == 131072);
     /* §8: block header + signature [0,64), chunks at 64 and 110 (headers 40, data 6 and 8),
      * footer at 158 (header 40, data 114), postscript block at 65536 (24 + 40 + 44). */
@@ -783,14 +780,14 @@ TEST(ar_mustfail_bitflips) {
     ASSERT_TRUE(flip_range(data, len, 158, 158 + 40 + 114, "footer"));
     ASSERT_TRUE(flip_range(data, len, 65536, 65536 + 24 + 40 + 44, "postscript"));
     /* a compressed file: header, hash and data of its first chunk and of its footer */
-    uint8_t *z = th_read(
-        th_fmt("%s/testdata/arrayrecord/golden/small1000_zstd3.array_record", dir), &len);
+    uint8_t *z =
+        th_read(th_fmt("%s/testdata/arrayrecord/golden/small1000_zstd3.array_record", dir), &len);
     ASSERT_TRUE(z != NULL);
     ASSERT_TRUE(flip_range(z, len, 64, 64 + 40 + 20, "zstd chunk"));
     ASSERT_TRUE(flip_range(z, len, len - 65536, len - 65536 + 24 + 40 + 44, "zstd postscript"));
     /* the padding chunk after the footer is checked by verify only */
-    uint8_t *u = th_read(
-        th_fmt("%s/testdata/arrayrecord/golden/tiny_uncompressed.array_record", dir), &len);
+    uint8_t *u =
+        th_read(th_fmt("%s/testdata/arrayrecord/golden/tiny_uncompressed.array_record", dir), &len);
     u[0x138 + 10] ^= 1;
     prw_error err;
     prw_error_clear(&err);
