@@ -303,13 +303,20 @@ static prw_status rank_probes(pl_build *b, prw_error *err) {
     return PRW_OK;
 }
 
-/* Pass 1 per row group: key := probe rank. */
+/* Pass 1 per row group: key := probe rank, and per-probe rows and estimated bytes (relaxed
+ * atomic adds: probes are many, so two workers rarely touch the same counter). */
 static void rank_task(void *arg) {
     pl_task *t = arg;
     pl_build *b = t->b;
     prw__pl_decoded *d = &b->dec[t->index];
-    for (size_t i = 0; i < d->n; i++)
-        d->rows[i].key = b->rank[d->rows[i].key];
+    for (size_t i = 0; i < d->n; i++) {
+        prw__pl_row *r = &d->rows[i];
+        uint32_t k = b->rank[r->key];
+        r->key = k;
+        uint64_t bytes = 28 + (r->dst == PRW_PL_NULL_ID ? 0 : prw__intern_len(&b->dst_tab, r->dst));
+        __atomic_fetch_add(&b->probe_rows[k], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&b->probe_bytes[k], bytes, __ATOMIC_RELAXED);
+    }
     task_done(t);
 }
 
@@ -390,18 +397,9 @@ static void scatter_task(void *arg) {
 static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     PRW_TRY(rank_probes(b, err));
     PRW_TRY(run_all(b, pool, b->nrg, rank_task, "group", 0, err));
-    /* Per-probe counts (serial: one pass over memory already hot). */
     b->nrows = 0;
-    for (size_t g = 0; g < b->nrg; g++) {
-        const prw__pl_decoded *d = &b->dec[g];
-        for (size_t i = 0; i < d->n; i++) {
-            const prw__pl_row *r = &d->rows[i];
-            b->probe_rows[r->key]++;
-            b->probe_bytes[r->key] +=
-                28 + (r->dst == PRW_PL_NULL_ID ? 0 : prw__intern_len(&b->dst_tab, r->dst));
-        }
-        b->nrows += d->n;
-    }
+    for (size_t g = 0; g < b->nrg; g++)
+        b->nrows += b->dec[g].n;
     for (uint32_t r = 0; r < b->n_probes; r++)
         b->probe_bytes[r] +=
             b->probe_rows[r] * (4 + prw__intern_len(&b->src_tab, b->by_rank[r])) + 2048;

@@ -35,6 +35,15 @@ struct prw__pl_source {
     size_t nrgs;
 };
 
+/* A worker's private view of a shared string table: local id -> global id. Row groups mostly
+ * repeat the same strings, so after the first few every lookup is a hit without the lock. */
+typedef struct pl_cache {
+    prw__intern local;
+    uint32_t *global; /* by local id */
+    size_t cap;
+    bool init;
+} pl_cache;
+
 struct prw__pl_decoder {
     prw__pl_source *src;
     prw_pq_decoder *pq;
@@ -43,6 +52,9 @@ struct prw__pl_decoder {
     size_t times_cap;
     uint32_t *map;
     size_t map_cap;
+    uint32_t *miss; /* local ids not yet resolved in the shared table */
+    size_t miss_cap;
+    pl_cache cache[2]; /* src_addr, dst_addr */
 };
 
 /* ---- opening and checking ------------------------------------------------------------------ */
@@ -207,6 +219,12 @@ void prw__pl_decoder_destroy(prw__pl_decoder *d) {
     prw_pq_decoder_destroy(d->pq);
     prw__free(d->times);
     prw__free(d->map);
+    prw__free(d->miss);
+    for (int i = 0; i < 2; i++) {
+        if (d->cache[i].init)
+            prw__intern_cleanup(&d->cache[i].local);
+        prw__free(d->cache[i].global);
+    }
     prw__free(d);
 }
 
@@ -223,39 +241,90 @@ static prw_status grow(void **p, size_t *cap, size_t n, size_t size, prw_error *
     return PRW_OK;
 }
 
-/* Interns the strings of a decoded BYTE_ARRAY column: ids[r] per row (PRW_PL_NULL_ID for
- * NULL). Dictionary chunks intern each entry once. */
-static prw_status intern_column(prw__pl_decoder *d, const prw_pq_column_data *cd, prw__intern *tab,
-                                uint32_t *ids, prw_error *err) {
-    int64_t n = cd->num_rows;
+/* Finds the global id of one string through the worker's cache; unknown strings get a local
+ * id now and are queued in d->miss for one locked pass over the shared table. */
+static prw_status cache_lookup(prw__pl_decoder *d, pl_cache *c, const uint8_t *p, size_t len,
+                               uint32_t *lid, size_t *nmiss, prw_error *err) {
+    size_t before = c->local.n;
+    PRW_TRY(prw__intern_get(&c->local, p, len, prw__pl_hash(p, len), lid, err));
+    if (c->local.n == before)
+        return PRW_OK;
+    if (c->local.n > c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 1024;
+        uint32_t *g = prw__realloc(c->global, cap * sizeof *g);
+        if (!g)
+            return prw__error_nomem(err, "a string cache", cap * sizeof *g);
+        c->global = g;
+        c->cap = cap;
+    }
+    if (*nmiss == d->miss_cap) {
+        size_t cap = d->miss_cap ? 2 * d->miss_cap : 1024;
+        uint32_t *m = prw__realloc(d->miss, cap * sizeof *m);
+        if (!m)
+            return prw__error_nomem(err, "a string cache", cap * sizeof *m);
+        d->miss = m;
+        d->miss_cap = cap;
+    }
+    d->miss[(*nmiss)++] = *lid;
+    return PRW_OK;
+}
+
+/* Resolves the queued local ids in the shared table, under its lock once. */
+static prw_status cache_resolve(prw__pl_decoder *d, pl_cache *c, prw__intern *tab, size_t nmiss,
+                                prw_error *err) {
+    if (nmiss == 0)
+        return PRW_OK;
     prw_status st = PRW_OK;
+    prw__mutex_lock(&tab->mu);
+    for (size_t i = 0; i < nmiss && st == PRW_OK; i++) {
+        uint32_t lid = d->miss[i];
+        st = prw__intern_get(tab, prw__intern_ptr(&c->local, lid), prw__intern_len(&c->local, lid),
+                             c->local.hashes[lid], &c->global[lid], err);
+    }
+    prw__mutex_unlock(&tab->mu);
+    return st;
+}
+
+/* Interns the strings of a decoded BYTE_ARRAY column: ids[r] per row (PRW_PL_NULL_ID for
+ * NULL). Dictionary chunks look each entry up once; plain chunks look up every row. */
+static prw_status intern_column(prw__pl_decoder *d, int which, const prw_pq_column_data *cd,
+                                prw__intern *tab, uint32_t *ids, prw_error *err) {
+    pl_cache *c = &d->cache[which];
+    if (!c->init) {
+        PRW_TRY(prw__intern_init(&c->local, err));
+        c->init = true;
+    }
+    int64_t n = cd->num_rows;
+    size_t nmiss = 0;
     if (cd->dict_encoded) {
         size_t nd = (size_t)cd->dict_count;
         PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
-        prw__mutex_lock(&tab->mu);
-        for (size_t i = 0; i < nd && st == PRW_OK; i++) {
+        for (size_t i = 0; i < nd; i++) {
             const uint8_t *p = cd->dict_bytes + cd->dict_offsets[i];
             size_t len = (size_t)(cd->dict_offsets[i + 1] - cd->dict_offsets[i]);
-            st = prw__intern_get(tab, p, len, prw__pl_hash(p, len), &d->map[i], err);
+            PRW_TRY(cache_lookup(d, c, p, len, &d->map[i], &nmiss, err));
         }
-        prw__mutex_unlock(&tab->mu);
-        PRW_TRY(st);
+        PRW_TRY(cache_resolve(d, c, tab, nmiss, err));
+        for (size_t i = 0; i < nd; i++)
+            d->map[i] = c->global[d->map[i]];
         for (int64_t r = 0; r < n; r++)
             ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
         return PRW_OK;
     }
-    prw__mutex_lock(&tab->mu);
-    for (int64_t r = 0; r < n && st == PRW_OK; r++) {
+    for (int64_t r = 0; r < n; r++) {
         if (!present(cd, (size_t)r)) {
             ids[r] = PRW_PL_NULL_ID;
             continue;
         }
         const uint8_t *p = cd->bytes + cd->offsets[r];
         size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
-        st = prw__intern_get(tab, p, len, prw__pl_hash(p, len), &ids[r], err);
+        PRW_TRY(cache_lookup(d, c, p, len, &ids[r], &nmiss, err));
     }
-    prw__mutex_unlock(&tab->mu);
-    return st;
+    PRW_TRY(cache_resolve(d, c, tab, nmiss, err));
+    for (int64_t r = 0; r < n; r++)
+        if (ids[r] != PRW_PL_NULL_ID)
+            ids[r] = c->global[ids[r]];
+    return PRW_OK;
 }
 
 static int64_t int_value(const prw_pq_column_data *cd, int64_t r) {
@@ -315,8 +384,8 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
                           f->info[PRW_COL_EVENT_TIME]->name);
         return st;
     }
-    PRW_TRY(intern_column(d, &d->cd[PRW_COL_SRC_ADDR], src_tab, src_ids, err));
-    PRW_TRY(intern_column(d, &d->cd[PRW_COL_DST_ADDR], dst_tab, dst_ids, err));
+    PRW_TRY(intern_column(d, 0, &d->cd[PRW_COL_SRC_ADDR], src_tab, src_ids, err));
+    PRW_TRY(intern_column(d, 1, &d->cd[PRW_COL_DST_ADDR], dst_tab, dst_ids, err));
     out->rows = prw__malloc_array(n ? n : 1, sizeof *out->rows);
     if (!out->rows)
         return prw__error_nomem(err, "decoded rows", n * sizeof *out->rows);
