@@ -125,6 +125,38 @@ PRW_API uint64_t prw_ar_writer_num_records(const prw_ar_writer *w);
 /** Bytes of the file written so far (the final file size once closed successfully). */
 PRW_API uint64_t prw_ar_writer_bytes_written(const prw_ar_writer *w);
 
+/* ---- chunks encoded away from the writer ------------------------------------------------ */
+
+/**
+ * Encodes (compresses and hashes) data chunks on any thread, so a program that produces
+ * records in parallel can also compress them in parallel and hand the writer finished chunks.
+ * One encoder per thread; not thread-safe.
+ */
+typedef struct prw_ar_chunk_encoder prw_ar_chunk_encoder;
+
+/** Creates an encoder for `opts` (NULL: the defaults). Errors: PRW_E_NOMEM, PRW_E_INVALID. */
+PRW_API prw_status prw_ar_chunk_encoder_create(const prw_ar_options *opts,
+                                               prw_ar_chunk_encoder **out, prw_error *err);
+/** Frees an encoder; NULL is accepted. */
+PRW_API void prw_ar_chunk_encoder_destroy(prw_ar_chunk_encoder *e);
+
+/**
+ * Encodes `n` records (1 to group_size) as one simple chunk: *chunk views the chunk header
+ * and data, valid until the next call on this encoder. A chunk of fewer than group_size
+ * records is only valid as a file's last data chunk (the reader's index assumes full groups).
+ * Errors: PRW_E_INVALID (n), PRW_E_LIMIT (a record over 4 GiB - 1), PRW_E_CODEC, PRW_E_NOMEM.
+ */
+PRW_API prw_status prw_ar_chunk_encode(prw_ar_chunk_encoder *e, const prw_bytes *records, size_t n,
+                                       prw_bytes *chunk, prw_error *err);
+
+/**
+ * Appends a chunk made by prw_ar_chunk_encode with the same options as the writer's, after
+ * every record added before it. Errors: PRW_E_INVALID (not such a chunk, or records of an
+ * unfinished group are pending), PRW_E_IO; a failed writer stays failed.
+ */
+PRW_API prw_status prw_ar_writer_add_chunk(prw_ar_writer *w, const void *chunk, size_t len,
+                                           prw_error *err);
+
 /* ---- reader ----------------------------------------------------------------------------- */
 
 /** An ArrayRecord reader (opaque). One thread at a time, except prw_ar_reader_read_range. */

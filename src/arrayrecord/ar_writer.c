@@ -254,24 +254,13 @@ static void encode_task(void *arg) {
     prw__mutex_unlock(&j->w->mu);
 }
 
+static prw_status write_encoded(prw_ar_writer *w, const uint8_t hdr[AR_CHUNK_HDR],
+                                const uint8_t *data, size_t data_size, uint64_t n, uint64_t decoded,
+                                prw_error *err);
+
 /* Writes an encoded data chunk and records its footer entry. */
 static prw_status write_data_job(prw_ar_writer *w, ar_job *j, prw_error *err) {
-    uint64_t off = w->pos;
-    PRW_TRY(write_chunk(w, j->hdr, j->data, j->data_size, j->n, err));
-    uint8_t e[3 + 3 * PRW_VARINT_MAX];
-    size_t k = 0;
-    e[k++] = 0x08;
-    k += prw__varint_put(e + k, off);
-    e[k++] = 0x10;
-    k += prw__varint_put(e + k, j->decoded);
-    e[k++] = 0x18;
-    k += prw__varint_put(e + k, j->n);
-    PRW_TRY(prw__buf_varint(&w->fsizes, k, err));
-    PRW_TRY(prw__buf_append(&w->fvals, e, k, err));
-    w->num_chunks++;
-    if (w->opts.pad_to_block_boundary)
-        PRW_TRY(pad_to_boundary(w, err));
-    return PRW_OK;
+    return write_encoded(w, j->hdr, j->data, j->data_size, j->n, j->decoded, err);
 }
 
 /* Waits for the oldest in-flight job and writes it. */
@@ -326,6 +315,28 @@ static prw_status submit(prw_ar_writer *w, ar_job *j, prw_error *err) {
     prw__pool_submit(w->pool, encode_task, j);
     while (oldest_done(w))
         PRW_TRY(drain_one(w, err));
+    return PRW_OK;
+}
+
+/* Writes a finished chunk (header + data) and records its footer entry. */
+static prw_status write_encoded(prw_ar_writer *w, const uint8_t hdr[AR_CHUNK_HDR],
+                                const uint8_t *data, size_t data_size, uint64_t n, uint64_t decoded,
+                                prw_error *err) {
+    uint64_t off = w->pos;
+    PRW_TRY(write_chunk(w, hdr, data, data_size, n, err));
+    uint8_t e[3 + 3 * PRW_VARINT_MAX];
+    size_t k = 0;
+    e[k++] = 0x08;
+    k += prw__varint_put(e + k, off);
+    e[k++] = 0x10;
+    k += prw__varint_put(e + k, decoded);
+    e[k++] = 0x18;
+    k += prw__varint_put(e + k, n);
+    PRW_TRY(prw__buf_varint(&w->fsizes, k, err));
+    PRW_TRY(prw__buf_append(&w->fvals, e, k, err));
+    w->num_chunks++;
+    if (w->opts.pad_to_block_boundary)
+        PRW_TRY(pad_to_boundary(w, err));
     return PRW_OK;
 }
 
@@ -531,4 +542,99 @@ uint64_t prw_ar_writer_num_records(const prw_ar_writer *w) {
 
 uint64_t prw_ar_writer_bytes_written(const prw_ar_writer *w) {
     return w->pos;
+}
+
+/* ---- chunks encoded away from the writer ----------------------------------------------- */
+
+struct prw_ar_chunk_encoder {
+    prw_ar_options opts;
+    ar_job job;
+    prw__buf out;
+};
+
+prw_status prw_ar_chunk_encoder_create(const prw_ar_options *opts, prw_ar_chunk_encoder **out,
+                                       prw_error *err) {
+    *out = NULL;
+    prw_ar_chunk_encoder *e = prw__calloc(1, sizeof *e);
+    if (!e)
+        return prw__error_nomem(err, "a chunk encoder", sizeof *e);
+    if (opts) {
+        e->opts = *opts;
+    } else {
+        prw_status st = prw_ar_options_parse(NULL, &e->opts, err);
+        if (st < 0) {
+            prw__free(e);
+            return st;
+        }
+    }
+    *out = e;
+    return PRW_OK;
+}
+
+void prw_ar_chunk_encoder_destroy(prw_ar_chunk_encoder *e) {
+    if (!e)
+        return;
+    prw__buf_cleanup(&e->job.raw);
+    prw__buf_cleanup(&e->job.sizes);
+    prw__buf_cleanup(&e->job.enc);
+    prw__buf_cleanup(&e->job.tmp);
+    prw__codec_ctx_destroy(e->job.cc);
+    prw__buf_cleanup(&e->out);
+    prw__free(e);
+}
+
+prw_status prw_ar_chunk_encode(prw_ar_chunk_encoder *e, const prw_bytes *records, size_t n,
+                               prw_bytes *chunk, prw_error *err) {
+    PRW_CHECK(n >= 1 && n <= e->opts.group_size, err, PRW_E_INVALID, -1,
+              "a chunk holds 1 to group_size (%u) records, not %zu", e->opts.group_size, n);
+    ar_job *j = &e->job;
+    uint64_t g = e->opts.group_size < 4096 ? e->opts.group_size : 4096;
+    j->head = 11 + 5 * (size_t)g;
+    PRW_TRY(prw__buf_resize(&j->raw, j->head, err));
+    prw__buf_clear(&j->sizes);
+    j->n = 0;
+    j->decoded = 0;
+    j->comp = e->opts.compression;
+    for (size_t i = 0; i < n; i++) {
+        PRW_CHECK(records[i].len <= UINT32_MAX, err, PRW_E_LIMIT, -1,
+                  "a record of %zu bytes; records are limited to 4 GiB - 1", records[i].len);
+        PRW_TRY(job_add(j, records[i].ptr, records[i].len, err));
+    }
+    PRW_TRY(job_encode(j, &e->opts, err));
+    prw__buf_clear(&e->out);
+    PRW_TRY(prw__buf_reserve(&e->out, AR_CHUNK_HDR + j->data_size, err));
+    memcpy(e->out.data, j->hdr, AR_CHUNK_HDR);
+    memcpy(e->out.data + AR_CHUNK_HDR, j->data, j->data_size);
+    e->out.len = AR_CHUNK_HDR + j->data_size;
+    chunk->ptr = e->out.data;
+    chunk->len = e->out.len;
+    return PRW_OK;
+}
+
+prw_status prw_ar_writer_add_chunk(prw_ar_writer *w, const void *chunk, size_t len,
+                                   prw_error *err) {
+    if (w->failed < 0)
+        return replay_failure(w, err);
+    const uint8_t *c = chunk;
+    prw_status st;
+    if (len < AR_CHUNK_HDR || prw__load_le64(c + 8) != len - AR_CHUNK_HDR ||
+        (prw__load_le64(c + 24) & 0xff) != AR_CHUNK_SIMPLE ||
+        prw__load_le64(c) != prw__ar_hash(c + 8, AR_CHUNK_HDR - 8))
+        return fail(w,
+                    prw__error_set(err, PRW_E_INVALID, -1,
+                                   "not a chunk made by prw_ar_chunk_encode (%zu bytes)", len),
+                    err);
+    uint64_t n = prw__load_le64(c + 24) >> 8, decoded = prw__load_le64(c + 32);
+    if (w->cur && w->cur->n > 0)
+        return fail(w,
+                    prw__error_set(err, PRW_E_INVALID, -1,
+                                   "a chunk cannot follow a partial group of records"),
+                    err);
+    while (w->inflight > 0)
+        if ((st = drain_one(w, err)) < 0)
+            return fail(w, st, err);
+    if ((st = write_encoded(w, c, c + AR_CHUNK_HDR, len - AR_CHUNK_HDR, n, decoded, err)) < 0)
+        return fail(w, st, err);
+    w->num_records += n;
+    return PRW_OK;
 }

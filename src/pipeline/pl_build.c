@@ -70,6 +70,8 @@ typedef struct pl_scratch {
     uint32_t *nd, *ni, *nr; /* prefix null counts */
     size_t cols_cap;
     prw__buf dst_bytes;
+    prw__buf rec;              /* one outer record, when records are compressed here */
+    prw_ar_chunk_encoder *enc; /* group_size 1: each record becomes a finished chunk here */
 } pl_scratch;
 
 typedef struct pl_build {
@@ -81,6 +83,8 @@ typedef struct pl_build {
 
     prw__pl_source *src;
     size_t nrg;
+    prw_ar_options ar;    /* writer options */
+    bool chunked;         /* group_size 1: workers compress records into finished chunks */
     prw__pl_decoded *dec; /* per row group */
     prw__pl_decoder **decoders;
     size_t ndecoders;
@@ -110,6 +114,8 @@ typedef struct pl_build {
     size_t nrows;
 
     pl_part_out *parts;
+    prw__buf *spare; /* output buffers of written partitions, reused (no fresh page faults) */
+    size_t nspare, spare_cap;
     pthread_mutex_t done_mu;
     pthread_cond_t done_cv;
 
@@ -505,6 +511,8 @@ static void scratch_cleanup(pl_scratch *s) {
     prw__free(s->starts);
     scratch_free_cols(s);
     prw__buf_cleanup(&s->dst_bytes);
+    prw__buf_cleanup(&s->rec);
+    prw_ar_chunk_encoder_destroy(s->enc);
     memset(s, 0, sizeof *s);
 }
 
@@ -594,8 +602,11 @@ static prw_status encode_probe(pl_build *b, pl_scratch *s, uint32_t rank, const 
         uint64_t outer = prw_ipc_outer_size((size_t)inner);
         PRW_CHECK(outer != 0 && outer < (1ull << 32), err, PRW_E_LIMIT, -1,
                   "a row of %llu bytes is too large for one record", (unsigned long long)inner);
-        PRW_TRY(prw__buf_reserve(&out->bytes, (size_t)outer, err));
-        uint8_t *dst = out->bytes.data + out->bytes.len;
+        prw__buf *rb = b->chunked ? &s->rec : &out->bytes;
+        if (b->chunked)
+            prw__buf_clear(rb);
+        PRW_TRY(prw__buf_reserve(rb, (size_t)outer, err));
+        uint8_t *dst = rb->data + rb->len;
         size_t wrote = 0;
         PRW_TRY(prw_ipc_encode_inner(&cols, (int64_t)i, (int64_t)j,
                                      dst + PRW_IPC_OUTER_INNER_OFFSET,
@@ -610,7 +621,14 @@ static prw_status encode_probe(pl_build *b, pl_scratch *s, uint32_t rank, const 
         row.time_span_seconds = (double)(s->t[j - 1] - s->t[i]) / 1e6;
         size_t total = 0;
         PRW_TRY(prw_ipc_encode_outer(&row, dst, (size_t)outer, &total, err));
-        out->bytes.len += total;
+        if (b->chunked) {
+            prw_bytes rec = {dst, total}, chunk;
+            PRW_TRY(prw_ar_chunk_encode(s->enc, &rec, 1, &chunk, err));
+            PRW_TRY(prw__buf_append(&out->bytes, chunk.ptr, chunk.len, err));
+            total = chunk.len;
+        } else {
+            out->bytes.len += total;
+        }
         pl_rec_meta m = {total, rank, (int32_t)(j - i)};
         PRW_TRY(prw__buf_append(&out->meta, &m, sizeof m, err));
         pieces++;
@@ -625,7 +643,15 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
     size_t start = b->part_start[p], n = b->part_start[p + 1] - start;
     uint32_t k0 = b->part_key[p], nkeys = b->part_key[p + 1] - k0;
     pl_part_out *out = &b->parts[p];
+    prw__mutex_lock(&b->done_mu);
+    if (b->nspare >= 2) {
+        out->bytes = b->spare[--b->nspare];
+        out->meta = b->spare[--b->nspare];
+    }
+    prw__mutex_unlock(&b->done_mu);
     PRW_TRY(scratch_reserve(s, n, nkeys, err));
+    if (b->chunked && !s->enc)
+        PRW_TRY(prw_ar_chunk_encoder_create(&b->ar, &s->enc, err));
     prw__pl_row *rows = b->rows + start;
     PRW_TRY(prw__pl_group(rows, s->tmp, n, k0, nkeys, s->starts, err));
     for (uint32_t k = 0; k < nkeys; k++) {
@@ -716,7 +742,10 @@ static prw_status write_partition(pl_build *b, pl_sink sinks[2], size_t p, prw_e
     for (size_t i = 0; i < nrec; i++) {
         int s = b->probe_split[m[i].rank];
         PRW_TRY(sink_goto(&sinks[s], (int)b->probe_shard[m[i].rank], err));
-        PRW_TRY(prw_ar_writer_add_record(sinks[s].w, data, (size_t)m[i].len, err));
+        if (b->chunked)
+            PRW_TRY(prw_ar_writer_add_chunk(sinks[s].w, data, (size_t)m[i].len, err));
+        else
+            PRW_TRY(prw_ar_writer_add_record(sinks[s].w, data, (size_t)m[i].len, err));
         data += m[i].len;
         prw_build_split_stats *ss = &b->stats->split[s];
         ss->records++;
@@ -727,21 +756,39 @@ static prw_status write_partition(pl_build *b, pl_sink sinks[2], size_t p, prw_e
         atomic_fetch_add(&b->progress_done, m[i].n_measurements);
     }
     b->stats->split_probes_cut += out->probes_cut;
+    prw__mutex_lock(&b->done_mu);
+    if (b->nspare + 2 <= b->spare_cap) {
+        prw__buf_clear(&out->meta);
+        prw__buf_clear(&out->bytes);
+        b->spare[b->nspare++] = out->meta;
+        b->spare[b->nspare++] = out->bytes;
+        prw__buf_init(&out->meta);
+        prw__buf_init(&out->bytes);
+    }
+    prw__mutex_unlock(&b->done_mu);
     prw__buf_cleanup(&out->bytes);
     prw__buf_cleanup(&out->meta);
     return PRW_OK;
 }
 
 static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, prw_error *err) {
-    prw_ar_options ar;
-    PRW_TRY(prw_ar_options_parse(b->o->ar_options ? b->o->ar_options : "", &ar, err));
+    prw_ar_options ar = b->ar;
+    PRW_TRY(prw_ar_options_parse(b->o->ar_options ? b->o->ar_options : "", &b->ar, err));
+    ar = b->ar;
+    b->chunked = ar.group_size == 1;
+    /* With chunks compressed by the workers the writers only place bytes: no pool. */
+    int writer_threads = b->chunked ? 1 : b->workers;
     b->parts = prw__calloc(b->nparts ? b->nparts : 1, sizeof *b->parts);
     if (!b->parts)
         return prw__error_nomem(err, "partition outputs", b->nparts * sizeof *b->parts);
     int shards = b->o->shards > 1 ? b->o->shards : 1;
-    pl_sink sinks[2] = {{b, stage, "train", ar, shards, -1, NULL, b->workers},
-                        {b, stage, "test", ar, shards, -1, NULL, b->workers}};
+    pl_sink sinks[2] = {{b, stage, "train", ar, shards, -1, NULL, writer_threads},
+                        {b, stage, "test", ar, shards, -1, NULL, writer_threads}};
     size_t window = (size_t)b->workers * 2 + 2;
+    b->spare_cap = 2 * (window + 1);
+    b->spare = prw__calloc(b->spare_cap, sizeof *b->spare);
+    if (!b->spare)
+        return prw__error_nomem(err, "output buffers", b->spare_cap * sizeof *b->spare);
     pl_task *tasks = prw__calloc(b->nparts ? b->nparts : 1, sizeof *tasks);
     if (!tasks)
         return prw__error_nomem(err, "task list", b->nparts * sizeof *tasks);
@@ -787,6 +834,11 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
         prw__buf_cleanup(&b->parts[p].bytes);
         prw__buf_cleanup(&b->parts[p].meta);
     }
+    for (size_t i = 0; i < b->nspare; i++)
+        prw__buf_cleanup(&b->spare[i]);
+    prw__free(b->spare);
+    b->spare = NULL;
+    b->nspare = 0;
     prw__free(tasks);
     if (st == PRW_OK)
         report(b, "write", atomic_load(&b->progress_done), (int64_t)b->nrows, true);
