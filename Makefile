@@ -134,7 +134,8 @@ check: deps
 	@$(MAKE) --no-print-directory $(TESTS) $(CLI)
 	./$(TESTS) $(TEST_ARGS)
 
-run: $(CLI)
+run: deps
+	@$(MAKE) --no-print-directory $(CLI)
 	@sh tools/run_examples.sh $(CLI)
 
 bench: $(BENCH_BINS) $(CLI)
