@@ -224,14 +224,14 @@ TEST(build_writer_matrix_equals_duckdb_grouping) {
     ASSERT_TRUE(dir != NULL);
     struct dirent *e;
     int files = 0;
-    char names[64][256];
+    const char *names[64];
     while ((e = readdir(dir)) && files < 64) {
         size_t l = strlen(e->d_name);
         if (l > 8 && strcmp(e->d_name + l - 8, ".parquet") == 0)
-            snprintf(names[files++], 256, "%s/%s", wdir, e->d_name);
+            names[files++] = th_fmt("%s/%s", wdir, e->d_name);
     }
     closedir(dir);
-    snprintf(names[files++], 256, "%s/sharded3/*.parquet", wdir);
+    names[files++] = th_fmt("%s/sharded3/*.parquet", wdir);
     ASSERT_TRUE(files >= 10);
     for (int i = 0; i < files; i++) {
         const char *in[1] = {names[i]};
