@@ -839,6 +839,9 @@ static prw_status write_partition(pl_build *b, pl_sink sinks[2], size_t p, prw_e
     return PRW_OK;
 }
 
+/* First window of a merged probe, in rows; it doubles while no cut falls inside it. */
+#define MERGE_WINDOW 4096
+
 /* ---- merged probes (memory-bounded mode) -------------------------------------------------- */
 
 /* Merge order: time of a run's current row, then the run's row group (= input order). */
@@ -909,7 +912,7 @@ static prw_status stream_probe(pl_build *b, pl_sink sinks[2], size_t p, prw_erro
     if (st == PRW_OK && b->chunked && !s->enc)
         st = prw_ar_chunk_encoder_create(&b->ar, &s->enc, err);
     if (st == PRW_OK)
-        st = scratch_load(s, 65536, err);
+        st = scratch_load(s, MERGE_WINDOW, err);
     for (size_t g = 0; g < b->nrg && st == PRW_OK; g++) {
         if (prw__spill_rows(b->spill, g, p) == 0)
             continue;
@@ -1033,12 +1036,14 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
 
 #define MIB (1024.0 * 1024.0)
 /* The process itself: code, libraries, thread stacks, allocator slack. */
-#define RSS_BASE (24ull << 20)
+#define RSS_BASE (6ull << 20)
 /* Bytes per row of a partition being encoded: read back (24), sort buffer (24), probe
  * columns and destination bytes (~64); and per row of a finished partition's output. */
 #define ENCODE_ROW_BYTES 112
 #define OUTPUT_ROW_BYTES 64
 #define MAX_PART_ROWS (2u << 20)
+/* A merge window row: the row (24), its probe columns (36), destination bytes (~12). */
+#define MERGE_ROW_BYTES 72
 #define MIN_PART_ROWS 1024
 
 static void slot_take(pl_build *b) {
@@ -1124,9 +1129,10 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
     uint64_t W = (uint64_t)b->workers;
     uint64_t probes = b->n_probes;
     uint64_t dst_reserve = b->limit / 16 < (32u << 20) ? b->limit / 16 : (32u << 20);
-    uint64_t writer = (4ull << 20) * (b->chunked ? 1 : W) + 3 * b->max_row;
+    /* The writers' queues: finished chunks pass through; records wait for compression. */
+    uint64_t writer = (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row;
     uint64_t fixed = RSS_BASE + intern_bytes(&b->src_tab) + probes * 64 + dst_reserve + writer +
-                     W * (1ull << 20) + b->nrg * 64;
+                     W * (256u << 10) + b->nrg * 64;
     if (fixed >= b->limit)
         return too_small(b, fixed + b->rg_cost, "probe tables and writers", err);
     uint64_t avail = b->limit - fixed;
@@ -1137,15 +1143,23 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
     size_t nrg = b->nrg ? b->nrg : 1;
     uint64_t br = avail / 16 / (nrg * 2 * sizeof(prw__pl_row));
     b->block_rows = (size_t)(br < 256 ? 256 : br > 8192 ? 8192 : br);
-    /* A probe merged from runs: one block per run, a window of rows, a piece, its chunk. */
-    uint64_t merge = (uint64_t)nrg * b->block_rows * 2 * sizeof(prw__pl_row) +
-                     (2 * b->max_row / 16 + 65536) * ENCODE_ROW_BYTES + 2 * b->max_row;
     b->window = (size_t)W + 1;
     uint64_t per_row = W * ENCODE_ROW_BYTES + (W + 1) * OUTPUT_ROW_BYTES;
     uint64_t part = avail / per_row;
     bool big = false;
-    for (uint32_t r = 0; r < b->n_probes && !big; r++)
-        big = b->key_rows[r] > part || b->key_rows[r] > MAX_PART_ROWS;
+    size_t src_len = SIZE_MAX; /* the shortest src_addr among probes to be merged */
+    for (uint32_t r = 0; r < b->n_probes; r++) {
+        if (b->key_rows[r] > part || b->key_rows[r] > MAX_PART_ROWS) {
+            big = true;
+            size_t l = prw__intern_len(&b->src_tab, b->by_rank[r]);
+            src_len = l < src_len ? l : src_len;
+        }
+    }
+    /* A probe merged from runs: one block per run, a window of at most twice the rows of a
+     * piece (a row takes at least 17 + len(src_addr) inner bytes), a piece and its chunk. */
+    uint64_t piece_rows = big ? b->max_row / (17 + src_len) + 1 : 0;
+    uint64_t merge = (uint64_t)nrg * b->block_rows * 2 * sizeof(prw__pl_row) +
+                     (2 * piece_rows + MERGE_WINDOW) * MERGE_ROW_BYTES + 2 * b->max_row;
     if (big) {
         if (avail <= merge + MIN_PART_ROWS * per_row)
             return too_small(b, fixed + merge + MIN_PART_ROWS * per_row,
