@@ -59,9 +59,9 @@ typedef struct prw_build_options {
     prw_null_rtt null_rtt;
     const char *columns[PRW_COL_COUNT]; /**< source column names; NULL: the logical name */
     const char *ar_options;             /**< ArrayRecord writer options; NULL: the defaults */
-    int shards;               /**< files per split; 0 or 1: one file named SPLIT.arrayrecord */
-    const char *temp_dir;     /**< run files of the memory-bounded mode go to a hidden folder
-                                   here; NULL: inside output_dir */
+    int shards;           /**< files per split; 0 or 1: one file named SPLIT.arrayrecord */
+    const char *temp_dir; /**< run files of the memory-bounded mode go to a hidden folder
+                               here; NULL: inside output_dir */
     /** Bytes the build may use (peak RSS stays within it + 10%); when the rows do not fit,
      *  they are spilled to run files. 0: min(physical memory, cgroup limit) / 2. */
     uint64_t memory_limit;
@@ -113,9 +113,9 @@ typedef struct prw_build_stats {
  * succeeded; on error no new file is left in output_dir and older outputs stay intact.
  * Errors: PRW_E_INVALID (options), PRW_E_IO (files; err names the path), PRW_E_CORRUPT /
  * PRW_E_TRUNCATED / PRW_E_CHECKSUM / PRW_E_CODEC (bad input; err names file, column, row
- * group and byte offset), PRW_E_UNSUPPORTED (column types), PRW_E_NOMEM, PRW_E_LIMIT (a row too large for one record,
- * or a memory_limit too small to make progress: the message says how much is needed). Run
- * files are removed on success and on error.
+ * group and byte offset), PRW_E_UNSUPPORTED (column types), PRW_E_NOMEM, PRW_E_LIMIT (a row too
+ * large for one record, or a memory_limit too small to make progress: the message says how much is
+ * needed). Run files are removed on success and on error.
  */
 PRW_API prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_error *err);
 

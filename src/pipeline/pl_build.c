@@ -133,16 +133,16 @@ typedef struct pl_build {
     uint64_t *key_rows; /* by src intern id (key pass), then by rank */
     size_t key_rows_cap;
     pthread_mutex_t keys_mu;
-    uint8_t *part_big;  /* by partition: one probe, merged from time-sorted runs */
-    size_t *part_n;     /* by partition: rows spilled */
-    size_t slots_free;  /* row groups that may be decoded at once */
+    uint8_t *part_big; /* by partition: one probe, merged from time-sorted runs */
+    size_t *part_n;    /* by partition: rows spilled */
+    size_t slots_free; /* row groups that may be decoded at once */
     pthread_mutex_t slot_mu;
     pthread_cond_t slot_cv;
-    size_t **wcount;      /* by decoder: rows per partition of its row group */
-    prw__pl_row **wrows;  /* by decoder: the row group scattered by partition */
+    size_t **wcount;     /* by decoder: rows per partition of its row group */
+    prw__pl_row **wrows; /* by decoder: the row group scattered by partition */
     size_t *wrows_cap;
-    prw__codec_ctx **wcc; /* by decoder */
-    prw__buf *wbuf;       /* by decoder */
+    prw__codec_ctx **wcc;    /* by decoder */
+    prw__buf *wbuf;          /* by decoder */
     pl_scratch main_scratch; /* the writing thread's, for merged probes */
     size_t block_rows, window;
     uint64_t rg_cost; /* bytes one row group in flight needs */
@@ -691,14 +691,16 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
         PRW_TRY(scratch_load(s, n + b->block_rows, err));
         size_t got = 0;
         PRW_TRY(prw__spill_read_part(b->spill, s->cc, p, s->load, s->load_cap, &got, &s->io, err));
-        PRW_CHECK(got == n, err, PRW_E_CORRUPT, -1, "partition %zu: %zu rows read back, %zu spilled",
-                  p, got, n);
+        PRW_CHECK(got == n, err, PRW_E_CORRUPT, -1,
+                  "partition %zu: %zu rows read back, %zu spilled", p, got, n);
         rows = s->load;
     } else {
         start = b->part_start[p];
         n = b->part_start[p + 1] - start;
         rows = b->rows + start;
     }
+    if (n == 0)
+        return PRW_OK;
     uint32_t k0 = b->part_key[p], nkeys = b->part_key[p + 1] - k0;
     pl_part_out *out = &b->parts[p];
     prw__mutex_lock(&b->done_mu);
@@ -715,8 +717,8 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
         size_t a = s->starts[k], e = s->starts[k + 1];
         if (e > a) {
             size_t consumed = 0, pieces = 0;
-            PRW_TRY(encode_probe(b, s, k0 + k, rows + a, e - a, true, &consumed, &pieces, out,
-                                 err));
+            PRW_TRY(
+                encode_probe(b, s, k0 + k, rows + a, e - a, true, &consumed, &pieces, out, err));
             if (pieces > 1)
                 out->probes_cut++;
         }
@@ -881,7 +883,7 @@ static prw_status grow_load(pl_scratch *s, size_t keep, prw_error *err) {
 /* Fills the window from the merge heap; a run that ends leaves the heap. */
 static prw_status merge_fill(pl_build *b, pl_scratch *s, prw__spill_run *runs, size_t *heap,
                              size_t *nheap, size_t *n, prw_error *err) {
-    while (*n < s->load_cap && *nheap > 0) {
+    while (*n<s->load_cap && * nheap> 0) {
         prw__spill_run *r = &runs[heap[0]];
         s->load[(*n)++] = r->rows[r->pos++];
         if (r->pos == r->n) {
@@ -1133,11 +1135,14 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
     uint64_t writer = (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row;
     uint64_t fixed = RSS_BASE + intern_bytes(&b->src_tab) + probes * 64 + dst_reserve + writer +
                      W * (256u << 10) + b->nrg * 64;
-    if (fixed >= b->limit)
-        return too_small(b, fixed + b->rg_cost, "probe tables and writers", err);
-    uint64_t avail = b->limit - fixed;
+    /* 15% stays unplanned: allocator slack, per-thread arenas, page-granular buffers. */
+    uint64_t usable = b->limit - b->limit / 100 * 15;
+    if (fixed >= usable)
+        return too_small(b, (fixed + b->rg_cost) / 85 * 100, "probe tables and writers", err);
+    uint64_t avail = usable - fixed;
     if (avail < b->rg_cost)
-        return too_small(b, fixed + b->rg_cost, "one row group decoded at a time", err);
+        return too_small(b, (fixed + b->rg_cost) / 85 * 100, "one row group decoded at a time",
+                         err);
     uint64_t slots = avail / b->rg_cost;
     b->slots_free = (size_t)(slots < W ? slots : W);
     size_t nrg = b->nrg ? b->nrg : 1;
@@ -1162,12 +1167,13 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
                      (2 * piece_rows + MERGE_WINDOW) * MERGE_ROW_BYTES + 2 * b->max_row;
     if (big) {
         if (avail <= merge + MIN_PART_ROWS * per_row)
-            return too_small(b, fixed + merge + MIN_PART_ROWS * per_row,
+            return too_small(b, (fixed + merge + MIN_PART_ROWS * per_row) / 85 * 100,
                              "merging a probe larger than memory", err);
         part = (avail - merge) / per_row;
     }
     if (part < MIN_PART_ROWS)
-        return too_small(b, fixed + MIN_PART_ROWS * per_row, "a minimal partition", err);
+        return too_small(b, (fixed + MIN_PART_ROWS * per_row) / 85 * 100, "a minimal partition",
+                         err);
     if (part > MAX_PART_ROWS)
         part = MAX_PART_ROWS;
     /* Key ranges balanced by rows; a probe above the partition size is a partition alone. */
@@ -1206,8 +1212,8 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
  * merged probes sorted by time) and appends each slice to this worker's run file. */
 static prw_status spill_rg(pl_build *b, size_t di, size_t g, prw_error *err) {
     prw__pl_decoded *d = &b->dec[g];
-    PRW_TRY(prw__pl_decode_rg(b->decoders[di], g, &b->src_tab, &b->dst_tab, b->o->null_rtt, d,
-                              err));
+    PRW_TRY(
+        prw__pl_decode_rg(b->decoders[di], g, &b->src_tab, &b->dst_tab, b->o->null_rtt, d, err));
     size_t n = d->n, np = b->nparts;
     size_t *cnt = b->wcount[di];
     memset(cnt, 0, (np + 1) * sizeof *cnt);
@@ -1288,8 +1294,8 @@ static prw_status spill_setup(pl_build *b, prw_error *err) {
     for (size_t i = 0; i < b->slots_free; i++)
         b->free_dec[b->nfree_dec++] = i;
     const char *base = b->o->temp_dir ? b->o->temp_dir : b->o->output_dir;
-    PRW_CHECK(strlen(base) <= MAX_DIR, err, PRW_E_INVALID, -1, "--temp-dir path longer than %d bytes",
-              MAX_DIR);
+    PRW_CHECK(strlen(base) <= MAX_DIR, err, PRW_E_INVALID, -1,
+              "--temp-dir path longer than %d bytes", MAX_DIR);
     PRW_TRY(prw__mkdir_p(base, err));
     path_fmt(b->spill_dir, sizeof b->spill_dir, "%s/.proberows-spill-XXXXXX", base);
     if (!mkdtemp(b->spill_dir)) {
@@ -1520,8 +1526,8 @@ static bool choose_mode(pl_build *b) {
     size_t nrg = prw__pl_source_row_groups(b->src);
     for (size_t g = 0; g < nrg; g++) {
         uint64_t r = (uint64_t)prw__pl_source_rg_rows(b->src, g);
-        uint64_t c = (uint64_t)prw__pl_source_rg_decode_bytes(b->src, g) +
-                     r * 2 * sizeof(prw__pl_row);
+        uint64_t c =
+            (uint64_t)prw__pl_source_rg_decode_bytes(b->src, g) + r * 2 * sizeof(prw__pl_row);
         rows += r;
         if (c > rg_cost)
             rg_cost = c;

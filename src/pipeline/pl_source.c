@@ -465,8 +465,8 @@ prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_
               "%s: row group %d: column '%s' has %lld rows, the row group %lld", prw_pq_path(f->pq),
               g->rg, f->info[PRW_COL_SRC_ADDR]->name, (long long)cd->num_rows, (long long)g->rows);
     size_t rows = (size_t)g->rows;
-    PRW_TRY(grow((void **)&d->times, &d->times_cap, rows ? (rows + 1) / 2 : 1, sizeof *d->times,
-                 err));
+    PRW_TRY(
+        grow((void **)&d->times, &d->times_cap, rows ? (rows + 1) / 2 : 1, sizeof *d->times, err));
     uint32_t *out = (uint32_t *)d->times;
     PRW_TRY(intern_column(d, 0, cd, src_tab, out, err));
     *ids = out;

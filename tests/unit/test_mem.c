@@ -56,7 +56,8 @@ static int leftovers(const char *dir) {
 }
 
 static void expect_same_output(const char *ref, const char *out) {
-    ASSERT_TRUE(same_file(th_fmt("%s/train.arrayrecord", ref), th_fmt("%s/train.arrayrecord", out)));
+    ASSERT_TRUE(
+        same_file(th_fmt("%s/train.arrayrecord", ref), th_fmt("%s/train.arrayrecord", out)));
     ASSERT_TRUE(same_file(th_fmt("%s/test.arrayrecord", ref), th_fmt("%s/test.arrayrecord", out)));
 }
 
@@ -85,8 +86,8 @@ TEST(mem_spill_identical_to_in_memory_on_writer_matrix) {
         } runs[] = {{16 * MIB, 1}, {16 * MIB, 2}, {64 * MIB, 3}};
         for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
             const char *out = th_fmt("%s/out%zu_%zu", d, i, k);
-            ASSERT_OK(run_build(inputs[i], out, runs[k].workers, runs[k].limit, 64 * KIB, NULL,
-                                &st, &err),
+            ASSERT_OK(run_build(inputs[i], out, runs[k].workers, runs[k].limit, 64 * KIB, NULL, &st,
+                                &err),
                       &err);
             ASSERT_TRUE(st.spilled);
             ASSERT_TRUE(st.temp_bytes > 0);
