@@ -59,9 +59,12 @@ typedef struct prw_build_options {
     prw_null_rtt null_rtt;
     const char *columns[PRW_COL_COUNT]; /**< source column names; NULL: the logical name */
     const char *ar_options;             /**< ArrayRecord writer options; NULL: the defaults */
-    int shards;               /**< files per split; 0 or 1: one file named SPLIT.arrayrecord */
-    const char *temp_dir;     /**< for the memory-bounded mode; NULL: inside output_dir */
-    uint64_t memory_limit;    /**< bytes; 0: default */
+    int shards;           /**< files per split; 0 or 1: one file named SPLIT.arrayrecord */
+    const char *temp_dir; /**< run files of the memory-bounded mode go to a hidden folder
+                               here; NULL: inside output_dir */
+    /** Bytes the build may use (peak RSS stays within it + 10%); when the rows do not fit,
+     *  they are spilled to run files. 0: min(physical memory, cgroup limit) / 2. */
+    uint64_t memory_limit;
     const char *command_line; /**< recorded in manifest.json; may be NULL */
     /** Called every few hundred milliseconds and at each phase end; may be NULL. */
     void (*progress)(void *ctx, const prw_build_progress *p);
@@ -96,6 +99,13 @@ typedef struct prw_build_stats {
     double seconds_scan, seconds_decode, seconds_group, seconds_write, seconds_total;
     int64_t peak_rss_bytes;
     int workers;
+    uint64_t memory_limit;    /**< the limit in force (bytes; the default when 0 was given) */
+    bool spilled;             /**< rows went through run files (the memory-bounded mode) */
+    int64_t temp_bytes;       /**< bytes written to run files (0 in memory) */
+    int64_t partitions;       /**< key-range partitions */
+    int64_t spill_partitions; /**< partitions read back from run files */
+    int64_t merged_probes;    /**< probes too large for memory, merged from sorted runs */
+    double seconds_keys;      /**< the key pass of the memory-bounded mode */
 } prw_build_stats;
 
 /**
@@ -103,9 +113,18 @@ typedef struct prw_build_stats {
  * succeeded; on error no new file is left in output_dir and older outputs stay intact.
  * Errors: PRW_E_INVALID (options), PRW_E_IO (files; err names the path), PRW_E_CORRUPT /
  * PRW_E_TRUNCATED / PRW_E_CHECKSUM / PRW_E_CODEC (bad input; err names file, column, row
- * group and byte offset), PRW_E_UNSUPPORTED (column types), PRW_E_NOMEM, PRW_E_LIMIT.
+ * group and byte offset), PRW_E_UNSUPPORTED (column types), PRW_E_NOMEM, PRW_E_LIMIT (a row too
+ * large for one record, or a memory_limit too small to make progress: the message says how much is
+ * needed). Run files are removed on success and on error.
  */
 PRW_API prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_error *err);
+
+/**
+ * Removes the temporary directories (run files, output staging) of every prw_build running in
+ * this process. Async-signal-safe: meant for a SIGINT/SIGTERM handler, which should then
+ * end the process (the interrupted build cannot go on).
+ */
+PRW_API void prw_build_remove_temp_files(void);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
  * every few seconds otherwise) and a summary at the end.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +37,12 @@ static void build_help(FILE *out) {
             "  --ar-options STRING    ArrayRecord writer options (Google's grammar; default\n"
             "                         group_size:1,zstd:3,window_log:20)\n"
             "  --shards N             N files per split: SPLIT.arrayrecord-0000K-of-0000N\n"
-            "  --temp-dir DIR         scratch space (default: inside the output directory)\n"
+            "  --temp-dir DIR         run files of the memory-bounded mode go to a hidden\n"
+            "                         folder here (default: inside the output directory)\n"
             "  --memory-limit SIZE    memory budget, e.g. 512M, 2G (--memory-limit-gb X is\n"
-            "                         the old spelling); recorded, not yet enforced: the\n"
-            "                         memory-bounded mode is not part of this build\n"
+            "                         the old spelling); default: half of the physical memory\n"
+            "                         or of the cgroup limit. Rows that do not fit are spilled\n"
+            "                         to compressed run files; the output is the same\n"
             "  --quiet                no progress or summary\n"
             "  -h, --help             this help\n\n"
             "Flags of the Python tool map one to one: --input, --output, --workers,\n"
@@ -109,9 +112,25 @@ static void print_summary(const prw_build_stats *s, const char *outdir) {
             "with %d workers\n",
             s->seconds_scan, s->seconds_decode, s->seconds_group, s->seconds_write,
             s->seconds_total, s->workers);
+    if (s->spilled)
+        fprintf(stderr,
+                "  memory: limit %.1f MB, spilled %lld partitions (%lld probes merged from "
+                "runs), temp %.1f MB, key pass %.3fs\n",
+                (double)s->memory_limit / 1e6, (long long)s->spill_partitions,
+                (long long)s->merged_probes, (double)s->temp_bytes / 1e6, s->seconds_keys);
+    else
+        fprintf(stderr, "  memory: limit %.1f MB, in memory (no spill)\n",
+                (double)s->memory_limit / 1e6);
     double meas = (double)(s->split[0].measurements + s->split[1].measurements);
     fprintf(stderr, "  throughput: %.0f measurements/s; peak RSS %.1f MB\n",
             s->seconds_total > 0 ? meas / s->seconds_total : 0.0, (double)s->peak_rss_bytes / 1e6);
+}
+
+/* SIGINT/SIGTERM: remove the run files and staged output, then die of the same signal. */
+static void on_signal(int sig) {
+    prw_build_remove_temp_files();
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 static bool parse_double(const char *s, double *out) {
@@ -259,10 +278,18 @@ int cmd_build(int argc, char **argv) {
     progress_state ps = {isatty(2) != 0, quiet, 0, NULL};
     o.progress = on_progress;
     o.progress_ctx = &ps;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     prw_build_stats stats;
     prw_error err;
     prw_error_clear(&err);
     prw_status st = prw_build(&o, &stats, &err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     free(cmdline);
     free(inputs);
     if (st == PRW_E_INVALID)

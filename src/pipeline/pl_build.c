@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/codec.h"
 #include "common/io.h"
 #include "pipeline/pl_internal.h"
 #include "proberows/arrayrecord.h"
@@ -72,6 +73,10 @@ typedef struct pl_scratch {
     prw__buf dst_bytes;
     prw__buf rec;              /* one outer record, when records are compressed here */
     prw_ar_chunk_encoder *enc; /* group_size 1: each record becomes a finished chunk here */
+    prw__pl_row *load;         /* spill mode: a partition read back from the run files */
+    size_t load_cap;
+    prw__codec_ctx *cc; /* spill mode: run-file codec state */
+    prw__buf io;        /* spill mode: run-file block scratch */
 } pl_scratch;
 
 typedef struct pl_build {
@@ -118,6 +123,30 @@ typedef struct pl_build {
     size_t nspare, spare_cap;
     pthread_mutex_t done_mu;
     pthread_cond_t done_cv;
+
+    /* The memory-bounded mode (docs/MEMORY.md). */
+    uint64_t limit;
+    bool spill_mode;
+    prw__spill *spill;
+    char spill_dir[PATH_BUF];
+    int spill_slot, stage_slot;
+    uint64_t *key_rows; /* by src intern id (key pass), then by rank */
+    size_t key_rows_cap;
+    pthread_mutex_t keys_mu;
+    uint8_t *part_big; /* by partition: one probe, merged from time-sorted runs */
+    size_t *part_n;    /* by partition: rows spilled */
+    size_t slots_free; /* row groups that may be decoded at once */
+    pthread_mutex_t slot_mu;
+    pthread_cond_t slot_cv;
+    size_t **wcount;     /* by decoder: rows per partition of its row group */
+    prw__pl_row **wrows; /* by decoder: the row group scattered by partition */
+    size_t *wrows_cap;
+    prw__codec_ctx **wcc;    /* by decoder */
+    prw__buf *wbuf;          /* by decoder */
+    pl_scratch main_scratch; /* the writing thread's, for merged probes */
+    size_t block_rows, window;
+    uint64_t rg_cost; /* bytes one row group in flight needs */
+    uint32_t last_rank;
 
     pthread_mutex_t err_mu;
     _Atomic int failed;
@@ -168,19 +197,6 @@ static void wait_with_progress(pl_build *b, prw__pool *pool, const char *phase, 
     prw__pool_wait(pool);
     if (total > 0)
         report(b, phase, atomic_load(&b->progress_done), total, true);
-}
-
-static int64_t peak_rss(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return 0;
-    char line[256];
-    int64_t kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            kb = strtoll(line + 6, NULL, 10);
-    fclose(f);
-    return kb * 1024;
 }
 
 /* ---- phase: decode ------------------------------------------------------------------------ */
@@ -507,6 +523,9 @@ static prw_status scratch_cols(pl_scratch *s, size_t n, prw_error *err) {
 }
 
 static void scratch_cleanup(pl_scratch *s) {
+    prw__free(s->load);
+    prw__codec_ctx_destroy(s->cc);
+    prw__buf_cleanup(&s->io);
     prw__free(s->tmp);
     prw__free(s->starts);
     scratch_free_cols(s);
@@ -543,8 +562,15 @@ static size_t cut_end(const pl_scratch *s, size_t src_len, size_t i, size_t n, u
     return lo;
 }
 
+/*
+ * Encodes rows[0..n) of one probe (time-sorted) as greedy maximal pieces into out. With
+ * `final` false more rows follow: a piece is emitted only when a row beyond it shows where
+ * it ends, so a stream cut window by window gives the same pieces as the whole run.
+ * *consumed receives the rows emitted; *pieces counts pieces across calls.
+ */
 static prw_status encode_probe(pl_build *b, pl_scratch *s, uint32_t rank, const prw__pl_row *rows,
-                               size_t n, pl_part_out *out, prw_error *err) {
+                               size_t n, bool final, size_t *consumed, size_t *pieces,
+                               pl_part_out *out, prw_error *err) {
     PRW_TRY(scratch_cols(s, n, err));
     prw__buf_clear(&s->dst_bytes);
     const prw__intern *dt = &b->dst_tab;
@@ -595,9 +621,11 @@ static prw_status encode_probe(pl_build *b, pl_scratch *s, uint32_t rank, const 
     cols.ip_version_valid = ni ? s->ipv_valid : NULL;
     cols.rtt = s->rtt;
     cols.rtt_valid = nr ? s->rtt_valid : NULL;
-    size_t pieces = 0;
-    for (size_t i = 0; i < n;) {
+    size_t i = 0;
+    while (i < n) {
         size_t j = cut_end(s, src_len, i, n, b->max_row);
+        if (j == n && !final)
+            break;
         uint64_t inner = piece_size(s, src_len, i, j);
         uint64_t outer = prw_ipc_outer_size((size_t)inner);
         PRW_CHECK(outer != 0 && outer < (1ull << 32), err, PRW_E_LIMIT, -1,
@@ -631,16 +659,48 @@ static prw_status encode_probe(pl_build *b, pl_scratch *s, uint32_t rank, const 
         }
         pl_rec_meta m = {total, rank, (int32_t)(j - i)};
         PRW_TRY(prw__buf_append(&out->meta, &m, sizeof m, err));
-        pieces++;
+        (*pieces)++;
         i = j;
     }
-    if (pieces > 1)
-        out->probes_cut++;
+    *consumed = i;
+    return PRW_OK;
+}
+
+static prw_status scratch_load(pl_scratch *s, size_t rows, prw_error *err) {
+    if (!s->cc)
+        PRW_TRY(prw__codec_ctx_create(&s->cc, err));
+    if (rows <= s->load_cap)
+        return PRW_OK;
+    prw__free(s->load);
+    s->load = prw__malloc_array(rows, sizeof *s->load);
+    if (!s->load) {
+        s->load_cap = 0;
+        return prw__error_nomem(err, "a partition", rows * sizeof *s->load);
+    }
+    s->load_cap = rows;
     return PRW_OK;
 }
 
 static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_error *err) {
-    size_t start = b->part_start[p], n = b->part_start[p + 1] - start;
+    if (b->spill_mode && b->part_big[p])
+        return PRW_OK; /* merged and streamed by the writing thread */
+    size_t start = 0, n = 0;
+    prw__pl_row *rows = NULL;
+    if (b->spill_mode) {
+        n = b->part_n[p];
+        PRW_TRY(scratch_load(s, n + b->block_rows, err));
+        size_t got = 0;
+        PRW_TRY(prw__spill_read_part(b->spill, s->cc, p, s->load, s->load_cap, &got, &s->io, err));
+        PRW_CHECK(got == n, err, PRW_E_CORRUPT, -1,
+                  "partition %zu: %zu rows read back, %zu spilled", p, got, n);
+        rows = s->load;
+    } else {
+        start = b->part_start[p];
+        n = b->part_start[p + 1] - start;
+        rows = b->rows + start;
+    }
+    if (n == 0)
+        return PRW_OK;
     uint32_t k0 = b->part_key[p], nkeys = b->part_key[p + 1] - k0;
     pl_part_out *out = &b->parts[p];
     prw__mutex_lock(&b->done_mu);
@@ -652,12 +712,16 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
     PRW_TRY(scratch_reserve(s, n, nkeys, err));
     if (b->chunked && !s->enc)
         PRW_TRY(prw_ar_chunk_encoder_create(&b->ar, &s->enc, err));
-    prw__pl_row *rows = b->rows + start;
     PRW_TRY(prw__pl_group(rows, s->tmp, n, k0, nkeys, s->starts, err));
     for (uint32_t k = 0; k < nkeys; k++) {
         size_t a = s->starts[k], e = s->starts[k + 1];
-        if (e > a)
-            PRW_TRY(encode_probe(b, s, k0 + k, rows + a, e - a, out, err));
+        if (e > a) {
+            size_t consumed = 0, pieces = 0;
+            PRW_TRY(
+                encode_probe(b, s, k0 + k, rows + a, e - a, true, &consumed, &pieces, out, err));
+            if (pieces > 1)
+                out->probes_cut++;
+        }
     }
     return PRW_OK;
 }
@@ -733,12 +797,11 @@ static prw_status sink_goto(pl_sink *k, int shard, prw_error *err) {
     return PRW_OK;
 }
 
-static prw_status write_partition(pl_build *b, pl_sink sinks[2], size_t p, prw_error *err) {
-    pl_part_out *out = &b->parts[p];
+/* Hands out's records, in order, to the writers and counts them. */
+static prw_status write_out(pl_build *b, pl_sink sinks[2], pl_part_out *out, prw_error *err) {
     const pl_rec_meta *m = (const pl_rec_meta *)out->meta.data;
     size_t nrec = out->meta.len / sizeof *m;
     const uint8_t *data = out->bytes.data;
-    uint32_t last_rank = UINT32_MAX;
     for (size_t i = 0; i < nrec; i++) {
         int s = b->probe_split[m[i].rank];
         PRW_TRY(sink_goto(&sinks[s], (int)b->probe_shard[m[i].rank], err));
@@ -750,12 +813,19 @@ static prw_status write_partition(pl_build *b, pl_sink sinks[2], size_t p, prw_e
         prw_build_split_stats *ss = &b->stats->split[s];
         ss->records++;
         ss->measurements += m[i].n_measurements;
-        if (m[i].rank != last_rank)
+        if (m[i].rank != b->last_rank)
             ss->probes++;
-        last_rank = m[i].rank;
+        b->last_rank = m[i].rank;
         atomic_fetch_add(&b->progress_done, m[i].n_measurements);
     }
     b->stats->split_probes_cut += out->probes_cut;
+    out->probes_cut = 0;
+    return PRW_OK;
+}
+
+static prw_status write_partition(pl_build *b, pl_sink sinks[2], size_t p, prw_error *err) {
+    pl_part_out *out = &b->parts[p];
+    PRW_TRY(write_out(b, sinks, out, err));
     prw__mutex_lock(&b->done_mu);
     if (b->nspare + 2 <= b->spare_cap) {
         prw__buf_clear(&out->meta);
@@ -771,6 +841,121 @@ static prw_status write_partition(pl_build *b, pl_sink sinks[2], size_t p, prw_e
     return PRW_OK;
 }
 
+/* First window of a merged probe, in rows; it doubles while no cut falls inside it. */
+#define MERGE_WINDOW 4096
+
+/* ---- merged probes (memory-bounded mode) -------------------------------------------------- */
+
+/* Merge order: time of a run's current row, then the run's row group (= input order). */
+static bool run_less(const prw__spill_run *runs, size_t x, size_t y) {
+    int64_t tx = runs[x].rows[runs[x].pos].t, ty = runs[y].rows[runs[y].pos].t;
+    return tx < ty || (tx == ty && x < y);
+}
+
+static void heap_down(const prw__spill_run *runs, size_t *heap, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && run_less(runs, heap[l], heap[m]))
+            m = l;
+        if (l + 1 < n && run_less(runs, heap[l + 1], heap[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        size_t t = heap[i];
+        heap[i] = heap[m];
+        heap[m] = t;
+        i = m;
+    }
+}
+
+static prw_status grow_load(pl_scratch *s, size_t keep, prw_error *err) {
+    size_t cap = s->load_cap * 2;
+    prw__pl_row *p = prw__malloc_array(cap, sizeof *p);
+    if (!p)
+        return prw__error_nomem(err, "a merge window", cap * sizeof *p);
+    memcpy(p, s->load, keep * sizeof *p);
+    prw__free(s->load);
+    s->load = p;
+    s->load_cap = cap;
+    return PRW_OK;
+}
+
+/* Fills the window from the merge heap; a run that ends leaves the heap. */
+static prw_status merge_fill(pl_build *b, pl_scratch *s, prw__spill_run *runs, size_t *heap,
+                             size_t *nheap, size_t *n, prw_error *err) {
+    while (*n<s->load_cap && * nheap> 0) {
+        prw__spill_run *r = &runs[heap[0]];
+        s->load[(*n)++] = r->rows[r->pos++];
+        if (r->pos == r->n) {
+            PRW_TRY(prw__spill_run_next(b->spill, s->cc, r, &s->io, err));
+            if (r->n == 0)
+                heap[0] = heap[--*nheap];
+        }
+        heap_down(runs, heap, *nheap, 0);
+    }
+    return PRW_OK;
+}
+
+/*
+ * Streams partition p, a single probe too large for memory: its rows were spilled as
+ * time-sorted runs (one per row group); a k-way merge yields them in (time, input) order,
+ * exactly the in-memory sort, and pieces are cut and written window by window.
+ */
+static prw_status stream_probe(pl_build *b, pl_sink sinks[2], size_t p, prw_error *err) {
+    pl_scratch *s = &b->main_scratch;
+    pl_part_out *out = &b->parts[p];
+    uint32_t rank = b->part_key[p];
+    prw__spill_run *runs = prw__calloc(b->nrg ? b->nrg : 1, sizeof *runs);
+    size_t *heap = prw__calloc(b->nrg ? b->nrg : 1, sizeof *heap);
+    size_t nruns = 0, nheap = 0, n = 0, pieces = 0;
+    prw_status st = PRW_OK;
+    if (!runs || !heap)
+        st = prw__error_nomem(err, "merge runs", b->nrg * sizeof *runs);
+    if (st == PRW_OK && b->chunked && !s->enc)
+        st = prw_ar_chunk_encoder_create(&b->ar, &s->enc, err);
+    if (st == PRW_OK)
+        st = scratch_load(s, MERGE_WINDOW, err);
+    for (size_t g = 0; g < b->nrg && st == PRW_OK; g++) {
+        if (prw__spill_rows(b->spill, g, p) == 0)
+            continue;
+        st = prw__spill_run_open(b->spill, g, p, &runs[nruns], err);
+        nruns++;
+        if (st == PRW_OK)
+            st = prw__spill_run_next(b->spill, s->cc, &runs[nruns - 1], &s->io, err);
+        if (st == PRW_OK && runs[nruns - 1].n > 0)
+            heap[nheap++] = nruns - 1;
+    }
+    for (size_t i = nheap / 2; i-- > 0;)
+        heap_down(runs, heap, nheap, i);
+    while (st == PRW_OK) {
+        st = merge_fill(b, s, runs, heap, &nheap, &n, err);
+        if (st < 0)
+            break;
+        bool final = nheap == 0;
+        size_t consumed = 0;
+        st = encode_probe(b, s, rank, s->load, n, final, &consumed, &pieces, out, err);
+        if (st == PRW_OK)
+            st = write_out(b, sinks, out, err);
+        prw__buf_clear(&out->bytes);
+        prw__buf_clear(&out->meta);
+        if (st < 0 || final)
+            break;
+        memmove(s->load, s->load + consumed, (n - consumed) * sizeof *s->load);
+        n -= consumed;
+        if (consumed == 0) /* no cut inside the window yet: widen it */
+            st = grow_load(s, n, err);
+    }
+    if (st == PRW_OK) {
+        b->stats->split_probes_cut += pieces > 1;
+        b->stats->merged_probes++;
+    }
+    for (size_t i = 0; i < nruns; i++)
+        prw__spill_run_close(&runs[i]);
+    prw__free(runs);
+    prw__free(heap);
+    return st;
+}
+
 static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, prw_error *err) {
     prw_ar_options ar = b->ar;
     PRW_TRY(prw_ar_options_parse(b->o->ar_options ? b->o->ar_options : "", &b->ar, err));
@@ -784,7 +969,8 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
     int shards = b->o->shards > 1 ? b->o->shards : 1;
     pl_sink sinks[2] = {{b, stage, "train", ar, shards, -1, NULL, writer_threads},
                         {b, stage, "test", ar, shards, -1, NULL, writer_threads}};
-    size_t window = (size_t)b->workers * 2 + 2;
+    size_t window = b->spill_mode ? b->window : (size_t)b->workers * 2 + 2;
+    b->last_rank = UINT32_MAX;
     b->spare_cap = 2 * (window + 1);
     b->spare = prw__calloc(b->spare_cap, sizeof *b->spare);
     if (!b->spare)
@@ -808,7 +994,10 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
         prw__mutex_unlock(&b->done_mu);
         if (atomic_load(&b->failed))
             break;
-        st = write_partition(b, sinks, p, err);
+        if (b->spill_mode && b->part_big[p])
+            st = stream_probe(b, sinks, p, err);
+        if (st == PRW_OK)
+            st = write_partition(b, sinks, p, err);
         double now = prw__now();
         if (now - last_report > 0.25) {
             report(b, "write", atomic_load(&b->progress_done), (int64_t)b->nrows, false);
@@ -843,6 +1032,357 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
     if (st == PRW_OK)
         report(b, "write", atomic_load(&b->progress_done), (int64_t)b->nrows, true);
     return st;
+}
+
+/* ---- the memory-bounded mode: key pass, plan, spill (docs/MEMORY.md) ----------------------- */
+
+#define MIB (1024.0 * 1024.0)
+/* The process itself: code, libraries, thread stacks, allocator slack. */
+#define RSS_BASE (6ull << 20)
+/* Bytes per row of a partition being encoded: read back (24), sort buffer (24), probe
+ * columns and destination bytes (~64); and per row of a finished partition's output. */
+#define ENCODE_ROW_BYTES 112
+#define OUTPUT_ROW_BYTES 64
+#define MAX_PART_ROWS (2u << 20)
+/* A merge window row: the row (24), its probe columns (36), destination bytes (~12). */
+#define MERGE_ROW_BYTES 72
+#define MIN_PART_ROWS 1024
+
+static void slot_take(pl_build *b) {
+    prw__mutex_lock(&b->slot_mu);
+    while (b->slots_free == 0)
+        prw__cond_wait(&b->slot_cv, &b->slot_mu);
+    b->slots_free--;
+    prw__mutex_unlock(&b->slot_mu);
+}
+
+static void slot_give(pl_build *b) {
+    prw__mutex_lock(&b->slot_mu);
+    b->slots_free++;
+    prw__cond_signal(&b->slot_cv);
+    prw__mutex_unlock(&b->slot_mu);
+}
+
+/* Adds a row group's src ids to the per-key row counts. */
+static prw_status add_key_counts(pl_build *b, const uint32_t *ids, size_t n, prw_error *err) {
+    prw_status st = PRW_OK;
+    prw__mutex_lock(&b->src_tab.mu);
+    size_t keys = b->src_tab.n;
+    prw__mutex_unlock(&b->src_tab.mu);
+    prw__mutex_lock(&b->keys_mu);
+    if (keys > b->key_rows_cap) {
+        size_t cap = keys * 2;
+        uint64_t *k = prw__realloc(b->key_rows, cap * sizeof *k);
+        if (!k) {
+            st = prw__error_nomem(err, "key counts", cap * sizeof *k);
+        } else {
+            memset(k + b->key_rows_cap, 0, (cap - b->key_rows_cap) * sizeof *k);
+            b->key_rows = k;
+            b->key_rows_cap = cap;
+        }
+    }
+    for (size_t i = 0; i < n && st == PRW_OK; i++)
+        if (ids[i] != PRW_PL_NULL_ID)
+            b->key_rows[ids[i]]++;
+    prw__mutex_unlock(&b->keys_mu);
+    return st;
+}
+
+static void keys_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    if (!atomic_load(&b->failed)) {
+        slot_take(b);
+        size_t di = take_decoder(b);
+        prw_error e;
+        prw_error_clear(&e);
+        const uint32_t *ids = NULL;
+        size_t n = 0;
+        prw_status st = prw__pl_scan_keys_rg(b->decoders[di], t->index, &b->src_tab, &ids, &n, &e);
+        if (st == PRW_OK)
+            st = add_key_counts(b, ids, n, &e);
+        give_decoder(b, di);
+        slot_give(b);
+        if (st < 0)
+            record_error(b, st, &e);
+        else
+            atomic_fetch_add(&b->progress_done, (int64_t)n);
+    }
+    task_done(t);
+}
+
+static uint64_t intern_bytes(const prw__intern *t) {
+    return t->bytes.cap + t->ncap * 16 + t->nslots * 4;
+}
+
+static prw_status too_small(pl_build *b, uint64_t need, const char *what, prw_error *err) {
+    return prw__error_set(err, PRW_E_LIMIT, -1,
+                          "memory limit of %.1f MiB is too small for this input: at least "
+                          "%.1f MiB is needed (%s)",
+                          (double)b->limit / MIB, (double)need / MIB, what);
+}
+
+/*
+ * Chooses the sizes of the spill mode from the limit: how many row groups are decoded at
+ * once, the partition size (so `workers` partitions being encoded plus a window of finished
+ * ones fit), the run block size, and the room for a probe merged from runs.
+ */
+static prw_status plan_spill(pl_build *b, prw_error *err) {
+    uint64_t W = (uint64_t)b->workers;
+    uint64_t probes = b->n_probes;
+    uint64_t dst_reserve = b->limit / 16 < (32u << 20) ? b->limit / 16 : (32u << 20);
+    /* The writers' queues: finished chunks pass through; records wait for compression. */
+    uint64_t writer = (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row;
+    uint64_t fixed = RSS_BASE + intern_bytes(&b->src_tab) + probes * 64 + dst_reserve + writer +
+                     W * (256u << 10) + b->nrg * 64;
+    /* 15% stays unplanned: allocator slack, per-thread arenas, page-granular buffers. */
+    uint64_t usable = b->limit - b->limit / 100 * 15;
+    if (fixed >= usable)
+        return too_small(b, (fixed + b->rg_cost) / 85 * 100, "probe tables and writers", err);
+    uint64_t avail = usable - fixed;
+    if (avail < b->rg_cost)
+        return too_small(b, (fixed + b->rg_cost) / 85 * 100, "one row group decoded at a time",
+                         err);
+    uint64_t slots = avail / b->rg_cost;
+    b->slots_free = (size_t)(slots < W ? slots : W);
+    size_t nrg = b->nrg ? b->nrg : 1;
+    uint64_t br = avail / 16 / (nrg * 2 * sizeof(prw__pl_row));
+    b->block_rows = (size_t)(br < 256 ? 256 : br > 8192 ? 8192 : br);
+    b->window = (size_t)W + 1;
+    uint64_t per_row = W * ENCODE_ROW_BYTES + (W + 1) * OUTPUT_ROW_BYTES;
+    uint64_t part = avail / per_row;
+    bool big = false;
+    size_t src_len = SIZE_MAX; /* the shortest src_addr among probes to be merged */
+    for (uint32_t r = 0; r < b->n_probes; r++) {
+        if (b->key_rows[r] > part || b->key_rows[r] > MAX_PART_ROWS) {
+            big = true;
+            size_t l = prw__intern_len(&b->src_tab, b->by_rank[r]);
+            src_len = l < src_len ? l : src_len;
+        }
+    }
+    /* A probe merged from runs: one block per run, a window of at most twice the rows of a
+     * piece (a row takes at least 17 + len(src_addr) inner bytes), a piece and its chunk. */
+    uint64_t piece_rows = big ? b->max_row / (17 + src_len) + 1 : 0;
+    uint64_t merge = (uint64_t)nrg * b->block_rows * 2 * sizeof(prw__pl_row) +
+                     (2 * piece_rows + MERGE_WINDOW) * MERGE_ROW_BYTES + 2 * b->max_row;
+    if (big) {
+        if (avail <= merge + MIN_PART_ROWS * per_row)
+            return too_small(b, (fixed + merge + MIN_PART_ROWS * per_row) / 85 * 100,
+                             "merging a probe larger than memory", err);
+        part = (avail - merge) / per_row;
+    }
+    if (part < MIN_PART_ROWS)
+        return too_small(b, (fixed + MIN_PART_ROWS * per_row) / 85 * 100, "a minimal partition",
+                         err);
+    if (part > MAX_PART_ROWS)
+        part = MAX_PART_ROWS;
+    /* Key ranges balanced by rows; a probe above the partition size is a partition alone. */
+    size_t maxp = b->n_probes + 1;
+    b->part_key = prw__malloc_array(maxp + 1, sizeof *b->part_key);
+    b->part_big = prw__calloc(maxp, 1);
+    if (!b->part_key || !b->part_big)
+        return prw__error_nomem(err, "partitions", maxp * 5);
+    size_t np = 0;
+    uint64_t acc = 0;
+    b->part_key[0] = 0;
+    for (uint32_t r = 0; r < b->n_probes; r++) {
+        uint64_t k = b->key_rows[r];
+        if (k > part) {
+            if (r > b->part_key[np])
+                b->part_key[++np] = r;
+            b->part_big[np] = 1;
+            b->part_key[++np] = r + 1;
+            acc = 0;
+        } else if (acc + k > part && r > b->part_key[np]) {
+            b->part_key[++np] = r;
+            acc = k;
+        } else {
+            acc += k;
+        }
+    }
+    if (b->part_key[np] < b->n_probes || np == 0)
+        b->part_key[++np] = b->n_probes;
+    b->nparts = np;
+    b->stats->partitions = (int64_t)np;
+    b->stats->spill_partitions = (int64_t)np;
+    return PRW_OK;
+}
+
+/* Decodes row group g, ranks its keys, scatters it by partition (input order kept; slices of
+ * merged probes sorted by time) and appends each slice to this worker's run file. */
+static prw_status spill_rg(pl_build *b, size_t di, size_t g, prw_error *err) {
+    prw__pl_decoded *d = &b->dec[g];
+    PRW_TRY(
+        prw__pl_decode_rg(b->decoders[di], g, &b->src_tab, &b->dst_tab, b->o->null_rtt, d, err));
+    size_t n = d->n, np = b->nparts;
+    size_t *cnt = b->wcount[di];
+    memset(cnt, 0, (np + 1) * sizeof *cnt);
+    for (size_t i = 0; i < n; i++) {
+        prw__pl_row *r = &d->rows[i];
+        uint32_t k = b->rank[r->key];
+        r->key = k;
+        uint64_t bytes = 28 + (r->dst == PRW_PL_NULL_ID ? 0 : prw__intern_len(&b->dst_tab, r->dst));
+        __atomic_fetch_add(&b->probe_rows[k], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&b->probe_bytes[k], bytes, __ATOMIC_RELAXED);
+        cnt[b->probe_part[k] + 1]++;
+    }
+    for (size_t p = 0; p < np; p++)
+        cnt[p + 1] += cnt[p];
+    if (n > b->wrows_cap[di]) {
+        prw__free(b->wrows[di]);
+        b->wrows[di] = prw__malloc_array(n, sizeof *b->wrows[di]);
+        b->wrows_cap[di] = b->wrows[di] ? n : 0;
+        if (!b->wrows[di])
+            return prw__error_nomem(err, "a row group's partitions", n * sizeof(prw__pl_row));
+    }
+    prw__pl_row *out = b->wrows[di];
+    for (size_t i = 0; i < n; i++)
+        out[cnt[b->probe_part[d->rows[i].key]]++] = d->rows[i];
+    /* cnt[p] is now the end of slice p; the decoded rows serve as the sort buffer. */
+    size_t start = 0;
+    for (size_t p = 0; p < np; p++) {
+        size_t end = cnt[p];
+        if (b->part_big[p])
+            prw__pl_sort_by_time(out + start, d->rows, end - start);
+        PRW_TRY(prw__spill_put(b->spill, di, b->wcc[di], g, p, out + start, end - start,
+                               &b->wbuf[di], err));
+        start = end;
+    }
+    prw__free(d->rows);
+    d->rows = NULL;
+    return PRW_OK;
+}
+
+static void spill_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    if (!atomic_load(&b->failed)) {
+        slot_take(b);
+        size_t di = take_decoder(b);
+        prw_error e;
+        prw_error_clear(&e);
+        prw_status st = spill_rg(b, di, t->index, &e);
+        give_decoder(b, di);
+        slot_give(b);
+        if (st < 0)
+            record_error(b, st, &e);
+        else
+            atomic_fetch_add(&b->progress_done, prw__pl_source_rg_rows(b->src, t->index));
+    }
+    task_done(t);
+}
+
+static prw_status spill_setup(pl_build *b, prw_error *err) {
+    size_t W = (size_t)b->workers;
+    b->wcount = prw__calloc(W, sizeof *b->wcount);
+    b->wrows = prw__calloc(W, sizeof *b->wrows);
+    b->wrows_cap = prw__calloc(W, sizeof *b->wrows_cap);
+    b->wcc = prw__calloc(W, sizeof *b->wcc);
+    b->wbuf = prw__calloc(W, sizeof *b->wbuf);
+    b->part_n = prw__calloc(b->nparts, sizeof *b->part_n);
+    if (!b->wcount || !b->wrows || !b->wrows_cap || !b->wcc || !b->wbuf || !b->part_n)
+        return prw__error_nomem(err, "spill workers", W * 64);
+    for (size_t i = 0; i < W; i++) {
+        b->wcount[i] = prw__calloc(b->nparts + 1, sizeof **b->wcount);
+        if (!b->wcount[i])
+            return prw__error_nomem(err, "spill workers", b->nparts * 8);
+        PRW_TRY(prw__codec_ctx_create(&b->wcc[i], err));
+        prw__buf_init(&b->wbuf[i]);
+    }
+    /* Only as many decoders as row groups may be in flight keep buffers. */
+    b->nfree_dec = 0;
+    for (size_t i = 0; i < b->slots_free; i++)
+        b->free_dec[b->nfree_dec++] = i;
+    const char *base = b->o->temp_dir ? b->o->temp_dir : b->o->output_dir;
+    PRW_CHECK(strlen(base) <= MAX_DIR, err, PRW_E_INVALID, -1,
+              "--temp-dir path longer than %d bytes", MAX_DIR);
+    PRW_TRY(prw__mkdir_p(base, err));
+    path_fmt(b->spill_dir, sizeof b->spill_dir, "%s/.proberows-spill-XXXXXX", base);
+    if (!mkdtemp(b->spill_dir)) {
+        prw_status st = prw__error_sys(err, errno, "cannot create a directory in %s", base);
+        b->spill_dir[0] = 0;
+        return st;
+    }
+    b->spill_slot = prw__pl_temp_register(b->spill_dir);
+    return prw__spill_create(&b->spill, b->spill_dir, W, b->nrg, b->nparts, b->block_rows, err);
+}
+
+static void spill_release_workers(pl_build *b) {
+    for (size_t i = 0; i < (size_t)b->workers && b->wcount; i++) {
+        prw__free(b->wcount[i]);
+        prw__free(b->wrows[i]);
+        prw__codec_ctx_destroy(b->wcc[i]);
+        prw__buf_cleanup(&b->wbuf[i]);
+    }
+    prw__free(b->wcount);
+    prw__free(b->wrows);
+    prw__free(b->wrows_cap);
+    prw__free(b->wcc);
+    prw__free(b->wbuf);
+    b->wcount = NULL;
+    b->wrows = NULL;
+    b->wrows_cap = NULL;
+    b->wcc = NULL;
+    b->wbuf = NULL;
+    /* The decoders' column buffers are not needed any more. */
+    for (size_t i = 0; i < b->ndecoders && b->decoders; i++) {
+        prw__pl_decoder_destroy(b->decoders[i]);
+        b->decoders[i] = NULL;
+    }
+}
+
+/* Key pass, plan, spill: afterwards every row is in the run files, by partition. */
+static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
+    prw_build_stats *st = b->stats;
+    double t = prw__now();
+    PRW_TRY(run_all(b, pool, b->nrg, keys_task, "keys", st->rows_read, err));
+    PRW_TRY(rank_probes(b, err));
+    /* key_rows by intern id -> by rank (rank_probes sized its tables to src_tab.n). */
+    uint64_t *by_rank = prw__calloc(b->n_probes ? b->n_probes : 1, sizeof *by_rank);
+    if (!by_rank)
+        return prw__error_nomem(err, "key counts", b->n_probes * 8ull);
+    for (uint32_t r = 0; r < b->n_probes; r++)
+        by_rank[r] = b->by_rank[r] < b->key_rows_cap ? b->key_rows[b->by_rank[r]] : 0;
+    prw__free(b->key_rows);
+    b->key_rows = by_rank;
+    b->key_rows_cap = b->n_probes;
+    st->seconds_keys = prw__now() - t;
+
+    t = prw__now();
+    PRW_TRY(prw_ar_options_parse(b->o->ar_options ? b->o->ar_options : "", &b->ar, err));
+    b->chunked = b->ar.group_size == 1;
+    PRW_TRY(plan_spill(b, err));
+    for (size_t p = 0; p < b->nparts; p++)
+        for (uint32_t r = b->part_key[p]; r < b->part_key[p + 1]; r++)
+            b->probe_part[r] = (uint32_t)p;
+    PRW_TRY(spill_setup(b, err));
+    prw_status s = run_all(b, pool, b->nrg, spill_task, "decode", st->rows_read, err);
+    spill_release_workers(b);
+    PRW_TRY(s);
+    PRW_TRY(prw__spill_finish(b->spill, err));
+    st->temp_bytes = prw__spill_bytes(b->spill);
+    b->nrows = 0;
+    for (size_t g = 0; g < b->nrg; g++) {
+        const prw__pl_decoded *d = &b->dec[g];
+        b->nrows += d->n;
+        st->dropped_null_src_addr += d->dropped_null_src;
+        st->dropped_null_event_time += d->dropped_null_time;
+        st->dropped_null_rtt += d->dropped_null_rtt;
+        st->null_rtt_kept += d->null_rtt_kept;
+        st->null_rtt_failed += d->null_rtt_failed;
+        for (size_t p = 0; p < b->nparts; p++)
+            b->part_n[p] += (size_t)prw__spill_rows(b->spill, g, p);
+    }
+    st->seconds_decode = prw__now() - t;
+
+    t = prw__now();
+    for (uint32_t r = 0; r < b->n_probes; r++)
+        b->probe_bytes[r] +=
+            b->probe_rows[r] * (4 + prw__intern_len(&b->src_tab, b->by_rank[r])) + 2048;
+    split_and_shards(b);
+    report(b, "group", (int64_t)b->nrows, (int64_t)b->nrows, true);
+    st->seconds_group = prw__now() - t;
+    return PRW_OK;
 }
 
 /* ---- staging, manifest and the whole job ------------------------------------------------ */
@@ -899,6 +1439,7 @@ static prw_status publish(pl_build *b, const char *stage, prw_error *err) {
 }
 
 static void build_cleanup(pl_build *b) {
+    spill_release_workers(b);
     if (b->dec)
         for (size_t g = 0; g < b->nrg; g++)
             prw__free(b->dec[g].rows);
@@ -927,6 +1468,15 @@ static void build_cleanup(pl_build *b) {
     prw__free(b->part_start);
     prw__free(b->rows);
     prw__free(b->parts);
+    scratch_cleanup(&b->main_scratch);
+    prw__free(b->key_rows);
+    prw__free(b->part_big);
+    prw__free(b->part_n);
+    prw__spill_destroy(b->spill);
+    if (b->spill_dir[0]) {
+        rmdir(b->spill_dir);
+        prw__pl_temp_unregister(b->spill_slot);
+    }
 }
 
 static prw_status check_options(const prw_build_options *o, prw_error *err) {
@@ -964,6 +1514,31 @@ static prw_status setup_workers(pl_build *b, prw_error *err) {
     return PRW_OK;
 }
 
+static prw_status memory_phases(pl_build *b, prw__pool *pool, prw_error *err);
+
+/*
+ * Decides between the in-memory and the memory-bounded mode from the footers: the rows of the
+ * in-memory mode cost about 64 bytes each at their peak (decoded, grouped, encoded output),
+ * plus a decoded row group per worker. Returns b->spill_mode.
+ */
+static bool choose_mode(pl_build *b) {
+    uint64_t rows = 0, rg_cost = 0;
+    size_t nrg = prw__pl_source_row_groups(b->src);
+    for (size_t g = 0; g < nrg; g++) {
+        uint64_t r = (uint64_t)prw__pl_source_rg_rows(b->src, g);
+        uint64_t c =
+            (uint64_t)prw__pl_source_rg_decode_bytes(b->src, g) + r * 2 * sizeof(prw__pl_row);
+        rows += r;
+        if (c > rg_cost)
+            rg_cost = c;
+    }
+    b->rg_cost = rg_cost + prw__spill_scratch_bytes(8192);
+    uint64_t est = rows * 64 + (uint64_t)b->workers * b->rg_cost + RSS_BASE + (64u << 20);
+    b->spill_mode = est > b->limit;
+    b->stats->spilled = b->spill_mode;
+    return b->spill_mode;
+}
+
 static prw_status run(pl_build *b, prw__pool *pool, const char *stage, prw_error *err) {
     const prw_build_options *o = b->o;
     prw_build_stats *st = b->stats;
@@ -971,7 +1546,13 @@ static prw_status run(pl_build *b, prw__pool *pool, const char *stage, prw_error
     char **paths = NULL;
     size_t npaths = 0;
     PRW_TRY(prw__pl_glob(o->inputs, o->n_inputs, &paths, &npaths, err));
-    prw_status s = prw__pl_source_open(&b->src, paths, npaths, o, err);
+    prw_status s = prw__pl_source_open(&b->src, paths, npaths, o, false, err);
+    if (s == PRW_OK && choose_mode(b)) {
+        /* Mapped input pages would count in the resident set: read with pread instead. */
+        prw__pl_source_close(b->src);
+        b->src = NULL;
+        s = prw__pl_source_open(&b->src, paths, npaths, o, true, err);
+    }
     prw__pl_free_paths(paths, npaths);
     PRW_TRY(s);
     st->files = (int64_t)prw__pl_source_files(b->src);
@@ -991,6 +1572,23 @@ static prw_status run(pl_build *b, prw__pool *pool, const char *stage, prw_error
     b->dec = prw__calloc(b->nrg ? b->nrg : 1, sizeof *b->dec);
     if (!b->dec)
         return prw__error_nomem(err, "row group list", b->nrg * sizeof *b->dec);
+    if (b->spill_mode) {
+        PRW_TRY(spill_phase(b, pool, err));
+    } else {
+        PRW_TRY(memory_phases(b, pool, err));
+    }
+    t = prw__now();
+    PRW_TRY(write_phase(b, pool, stage, err));
+    st->seconds_write = prw__now() - t;
+    st->seconds_total = prw__now() - b->t0;
+    st->peak_rss_bytes = prw__pl_peak_rss();
+    return publish(b, stage, err);
+}
+
+/* The in-memory mode: every row group decoded, then grouped in one array. */
+static prw_status memory_phases(pl_build *b, prw__pool *pool, prw_error *err) {
+    prw_build_stats *st = b->stats;
+    double t = prw__now();
     PRW_TRY(run_all(b, pool, b->nrg, decode_task, "decode", st->rows_read, err));
     for (size_t g = 0; g < b->nrg; g++) {
         const prw__pl_decoded *d = &b->dec[g];
@@ -1005,13 +1603,8 @@ static prw_status run(pl_build *b, prw__pool *pool, const char *stage, prw_error
     t = prw__now();
     PRW_TRY(group_phase(b, pool, err));
     st->seconds_group = prw__now() - t;
-
-    t = prw__now();
-    PRW_TRY(write_phase(b, pool, stage, err));
-    st->seconds_write = prw__now() - t;
-    st->seconds_total = prw__now() - b->t0;
-    st->peak_rss_bytes = peak_rss();
-    return publish(b, stage, err);
+    b->stats->partitions = (int64_t)b->nparts;
+    return PRW_OK;
 }
 
 prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_error *err) {
@@ -1028,6 +1621,13 @@ prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_
     b.workers = opts->workers > 0 ? opts->workers : prw__online_cpus();
     b.max_row = opts->max_row_size ? opts->max_row_size : DEFAULT_MAX_ROW_SIZE;
     stats->workers = b.workers;
+    b.limit = opts->memory_limit ? opts->memory_limit : prw__pl_default_memory_limit();
+    stats->memory_limit = b.limit;
+    b.slots_free = (size_t)b.workers;
+    b.spill_slot = b.stage_slot = -1;
+    prw__mutex_init(&b.keys_mu);
+    prw__mutex_init(&b.slot_mu);
+    prw__cond_init(&b.slot_cv);
     prw__mutex_init(&b.pool_mu);
     prw__mutex_init(&b.err_mu);
     prw__mutex_init(&b.done_mu);
@@ -1039,6 +1639,7 @@ prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_
     if (!mkdtemp(stage))
         return prw__error_sys(err, errno, "cannot create a directory in %s", opts->output_dir);
 
+    b.stage_slot = prw__pl_temp_register(stage);
     prw__pool *pool = NULL;
     prw_status st = prw__pool_create(&pool, b.workers, (size_t)b.workers * 4 + 8, err);
     if (st == PRW_OK)
@@ -1046,6 +1647,10 @@ prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_
     prw__pool_destroy(pool);
     build_cleanup(&b);
     remove_tree(stage);
+    prw__pl_temp_unregister(b.stage_slot);
+    prw__mutex_destroy(&b.keys_mu);
+    prw__mutex_destroy(&b.slot_mu);
+    prw__cond_destroy(&b.slot_cv);
     prw__mutex_destroy(&b.pool_mu);
     prw__mutex_destroy(&b.err_mu);
     prw__mutex_destroy(&b.done_mu);

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/codec.h"
 #include "common/common.h"
 #include "common/thread.h"
 #include "proberows/pipeline.h"
@@ -95,8 +96,6 @@ void prw__pl_ratio_fraction(double ratio, int64_t *num, int64_t *den);
 /** Number of train probes of the ratio rule: floor(n_probes * ratio) in double precision. */
 int64_t prw__pl_ratio_train_count(int64_t n_probes, double ratio);
 
-#endif
-
 /* ---- the Parquet side (pl_source.c) -------------------------------------------------------- */
 
 /** All input files, opened, with the five columns resolved and checked in each. */
@@ -104,10 +103,14 @@ typedef struct prw__pl_source prw__pl_source;
 
 /**
  * Opens every file's footer and resolves the columns (by name, remapped by opts->columns),
- * checking their types (CONTRACT.md §1). Errors name the file and the column.
+ * checking their types (CONTRACT.md §1). With use_pread the files are read with pread
+ * instead of mapped (mapped pages count in the resident set). Errors name the file and the
+ * column.
  */
 prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t npaths,
-                               const prw_build_options *opts, prw_error *err);
+                               const prw_build_options *opts, bool use_pread, prw_error *err);
+/** Estimated bytes decoding row group rg needs (its uncompressed chunks and row arrays). */
+int64_t prw__pl_source_rg_decode_bytes(const prw__pl_source *s, size_t rg);
 void prw__pl_source_close(prw__pl_source *s);
 size_t prw__pl_source_files(const prw__pl_source *s);
 const char *prw__pl_source_path(const prw__pl_source *s, size_t file);
@@ -139,6 +142,14 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
                              prw__intern *dst_tab, prw_null_rtt policy, prw__pl_decoded *out,
                              prw_error *err);
 
+/**
+ * The key pass of the memory-bounded mode: decodes only src_addr of row group rg and interns
+ * it (exactly as prw__pl_decode_rg does, dictionary entries included). *ids (n entries,
+ * PRW_PL_NULL_ID for NULL) stays valid until the decoder's next call.
+ */
+prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
+                                const uint32_t **ids, size_t *n, prw_error *err);
+
 /* ---- manifest.json (pl_manifest.c) ------------------------------------------------------ */
 
 /** Writes DIR/manifest.json (atomically) describing the run. */
@@ -149,3 +160,68 @@ prw_status prw__pl_write_manifest(const prw_build_options *o, const prw_build_st
 prw_status prw__pl_json_str(prw__buf *b, const char *s, prw_error *err);
 /** Appends printf-style text. */
 prw_status prw__pl_bufprintf(prw__buf *b, prw_error *err, const char *fmt, ...) PRW_PRINTF(3, 4);
+
+/* ---- run files of the memory-bounded mode (pl_spill.c) ------------------------------------ */
+
+/** Run files in one temp directory: one file per writer, an index by (row group, partition). */
+typedef struct prw__spill prw__spill;
+
+/**
+ * Creates `nfiles` run files in `dir` (an existing directory) for nrg row groups and nparts
+ * partitions; blocks hold at most block_rows rows. Errors: PRW_E_IO, PRW_E_NOMEM.
+ */
+prw_status prw__spill_create(prw__spill **out, const char *dir, size_t nfiles, size_t nrg,
+                             size_t nparts, size_t block_rows, prw_error *err);
+/** Closes and removes every run file (not the directory). Accepts NULL. */
+void prw__spill_destroy(prw__spill *s);
+/** Scratch bytes one put or read needs (shuffle + compressed block). */
+size_t prw__spill_scratch_bytes(size_t block_rows);
+/**
+ * Appends rows[0..n) as the extent of (rg, part) to run file `file` (one thread per file).
+ * Each (rg, part) is put at most once. Errors: PRW_E_IO (ENOSPC etc., naming the file),
+ * PRW_E_CODEC, PRW_E_NOMEM.
+ */
+prw_status prw__spill_put(prw__spill *s, size_t file, prw__codec_ctx *cc, size_t rg, size_t part,
+                          const prw__pl_row *rows, size_t n, prw__buf *scratch, prw_error *err);
+/** Ends writing and opens the files for reading. */
+prw_status prw__spill_finish(prw__spill *s, prw_error *err);
+/** Bytes written to the run files so far. */
+int64_t prw__spill_bytes(const prw__spill *s);
+uint64_t prw__spill_rows(const prw__spill *s, size_t rg, size_t part);
+/**
+ * Reads partition `part` back in row-group order into dst (cap rows; cap must exceed the
+ * partition's rows by one block). Errors: PRW_E_CORRUPT (a block disagrees with the index),
+ * PRW_E_IO, PRW_E_CODEC, PRW_E_NOMEM.
+ */
+prw_status prw__spill_read_part(prw__spill *s, prw__codec_ctx *cc, size_t part, prw__pl_row *dst,
+                                size_t cap, size_t *n, prw__buf *scratch, prw_error *err);
+
+/** A cursor over one extent, one block at a time (for the k-way merge). */
+typedef struct prw__spill_run {
+    uint64_t off, end, left;
+    uint32_t file;
+    prw__pl_row *rows; /* the current block */
+    size_t n, pos;
+} prw__spill_run;
+prw_status prw__spill_run_open(prw__spill *s, size_t rg, size_t part, prw__spill_run *run,
+                               prw_error *err);
+/** Loads the next block (run->n = 0 at the end). */
+prw_status prw__spill_run_next(prw__spill *s, prw__codec_ctx *cc, prw__spill_run *run,
+                               prw__buf *scratch, prw_error *err);
+void prw__spill_run_close(prw__spill_run *run);
+
+/* ---- memory budget and temp cleanup (pl_memory.c) ----------------------------------------- */
+
+/** min(physical memory, cgroup memory.max) / 2; 1 GiB if neither can be read. */
+uint64_t prw__pl_default_memory_limit(void);
+/** Current and peak resident set (bytes) of this process; 0 if unknown. */
+int64_t prw__pl_peak_rss(void);
+/**
+ * Registers a directory whose files are removed (then the directory) by
+ * prw_build_remove_temp_files, e.g. from a signal handler. Returns a slot for unregister.
+ */
+int prw__pl_temp_register(const char *dir);
+void prw__pl_temp_unregister(int slot);
+/** Removes the files of a directory and the directory (async-signal-safe). */
+void prw__pl_remove_dir_signal_safe(const char *dir);
+#endif

@@ -107,8 +107,10 @@ static prw_status check_column(const char *path, int logical, const char *name,
 }
 
 static prw_status open_file(pl_file *f, const char *path, const prw_build_options *o,
-                            prw_error *err) {
-    PRW_TRY(prw_pq_open(&f->pq, path, NULL, err));
+                            bool use_pread, prw_error *err) {
+    prw_pq_open_opts po = {0};
+    po.use_pread = use_pread;
+    PRW_TRY(prw_pq_open(&f->pq, path, &po, err));
     struct stat st;
     f->bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
     for (int c = 0; c < PRW_COL_COUNT; c++) {
@@ -123,7 +125,7 @@ static prw_status open_file(pl_file *f, const char *path, const prw_build_option
 }
 
 prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t npaths,
-                               const prw_build_options *opts, prw_error *err) {
+                               const prw_build_options *opts, bool use_pread, prw_error *err) {
     *out = NULL;
     prw__pl_source *s = prw__calloc(1, sizeof *s);
     if (!s)
@@ -136,7 +138,7 @@ prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t 
     prw_status st = PRW_OK;
     size_t nrgs = 0;
     for (size_t i = 0; i < npaths && st == PRW_OK; i++) {
-        st = open_file(&s->files[i], paths[i], opts, err);
+        st = open_file(&s->files[i], paths[i], opts, use_pread, err);
         s->nfiles = i + 1;
         if (st == PRW_OK)
             nrgs += (size_t)prw_pq_num_row_groups(s->files[i].pq);
@@ -436,5 +438,38 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
         out->rows[k++] = row;
     }
     out->n = k;
+    return PRW_OK;
+}
+
+int64_t prw__pl_source_rg_decode_bytes(const prw__pl_source *s, size_t rg) {
+    const pl_rg *g = &s->rgs[rg];
+    const pl_file *f = &s->files[g->file];
+    int64_t total = 0;
+    for (int c = 0; c < PRW_COL_COUNT; c++) {
+        prw_pq_chunk_info ci;
+        if (prw_pq_chunk(f->pq, g->rg, f->col[c], &ci, NULL) == PRW_OK && ci.uncompressed_size > 0)
+            total += ci.uncompressed_size;
+    }
+    /* Column arrays (values, validity, indices), the time and id scratch, the rows. */
+    return total + g->rows * 64;
+}
+
+prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
+                                const uint32_t **ids, size_t *n, prw_error *err) {
+    const pl_rg *g = &d->src->rgs[rg];
+    const pl_file *f = &d->src->files[g->file];
+    prw_pq_column_data *cd = &d->cd[PRW_COL_SRC_ADDR];
+    PRW_TRY(prw_pq_decode_column(d->pq, f->pq, g->rg, f->col[PRW_COL_SRC_ADDR], PRW_PQ_DECODE_DICT,
+                                 cd, err));
+    PRW_CHECK(cd->num_rows == g->rows, err, PRW_E_CORRUPT, -1,
+              "%s: row group %d: column '%s' has %lld rows, the row group %lld", prw_pq_path(f->pq),
+              g->rg, f->info[PRW_COL_SRC_ADDR]->name, (long long)cd->num_rows, (long long)g->rows);
+    size_t rows = (size_t)g->rows;
+    PRW_TRY(
+        grow((void **)&d->times, &d->times_cap, rows ? (rows + 1) / 2 : 1, sizeof *d->times, err));
+    uint32_t *out = (uint32_t *)d->times;
+    PRW_TRY(intern_column(d, 0, cd, src_tab, out, err));
+    *ids = out;
+    *n = rows;
     return PRW_OK;
 }
