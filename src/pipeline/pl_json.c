@@ -183,8 +183,10 @@ static prw_status parse_number(jp *p, prw__json_node *n) {
     size_t digits = p->pos;
     while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9')
         p->pos++;
-    if (p->pos == digits || (p->s[digits] == '0' && p->pos - digits > 1))
+    if (p->pos == digits || (p->s[digits] == '0' && p->pos - digits > 1)) {
+        p->pos = digits;
         return bad(p, "bad number");
+    }
     if (p->pos < p->len && p->s[p->pos] == '.') {
         integral = false;
         size_t f = ++p->pos;
