@@ -106,8 +106,10 @@ static prw_status parse_string(jp *p, const char **out, size_t *out_len) {
             end++;
         end++;
     }
-    if (end >= p->len)
+    if (end >= p->len) {
+        p->pos = start - 1;
         return bad(p, "unterminated string");
+    }
     char *d = prw__arena_alloc(&p->j->strings, end - start + 1, 1);
     if (!d)
         return prw__error_nomem(p->err, "JSON strings", end - start + 1);

@@ -450,6 +450,8 @@ TEST(verify_json_reader_values_and_errors) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         prw_error_clear(&err);
         ASSERT_ERR(prw__json_parse(bad[i].text, strlen(bad[i].text), &j, &err), bad[i].code);
+        if (err.offset != bad[i].offset)
+            th_note("case %zu: %s", i, err.msg);
         ASSERT_EQ_I64(err.offset, bad[i].offset);
     }
     char deep[200];
