@@ -1052,7 +1052,7 @@ static int cmp_key(const void *a, const void *b) {
     return cmp_bytes((const char *)x->p, x->len, (const char *)y->p, y->len);
 }
 
-#define IFAIL(...) add_failure(v, ORD_INPUT(v), "", -1, "input", __VA_ARGS__)
+#define IFAIL(...) add_failure(v, ORD_INPUT(v), "input", -1, "input", __VA_ARGS__)
 
 /* Per probe, the input's count and digest against the output's (ps sorted by src_addr). */
 static prw_status compare_probes(vin *in, const vprobes *ps, prw_error *err) {
