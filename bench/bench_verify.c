@@ -92,8 +92,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     double mb = median(tb, runs), mv = median(tv, runs), mi = median(ti, runs);
-    printf("%s, %lld rows, %d workers, median of %d runs:\n", glob, (long long)rows, workers,
-           runs);
+    printf("%s, %lld rows, %d workers, median of %d runs:\n", glob, (long long)rows, workers, runs);
     printf("  build           %.2f s  %.2f M rows/s\n", mb, (double)rows / mb / 1e6);
     printf("  verify          %.2f s  %.2f M rows/s\n", mv, (double)rows / mv / 1e6);
     printf("  verify --input  %.2f s  %.2f M rows/s  (%.0f%% of build's throughput)\n", mi,

@@ -32,13 +32,13 @@ PRW_API void prw_verify_options_init(prw_verify_options *o);
 
 /** One failed check. */
 typedef struct prw_verify_failure {
-    char file[256];     /**< file name inside dir ("train.arrayrecord", "manifest.json"), an
-                             input path, or "" for a whole-output check */
-    int64_t record;     /**< record index in that file, or -1 */
-    const char *check;  /**< static short name: "arrayrecord", "schema", "n_measurements",
-                             "src_addr", "src_id", "order", "first_last", "span", "nulls",
-                             "row_size", "greedy", "split", "totals", "manifest", "input" */
-    char message[384];  /**< what and why, one line */
+    char file[256];    /**< file name inside dir ("train.arrayrecord", "manifest.json"), an
+                            input path, or "" for a whole-output check */
+    int64_t record;    /**< record index in that file, or -1 */
+    const char *check; /**< static short name: "arrayrecord", "schema", "n_measurements",
+                            "src_addr", "src_id", "order", "first_last", "span", "nulls",
+                            "row_size", "greedy", "split", "totals", "manifest", "input" */
+    char message[384]; /**< what and why, one line */
 } prw_verify_failure;
 
 /** What prw_verify checked and found. Free with prw_verify_report_cleanup. */
@@ -47,12 +47,12 @@ typedef struct prw_verify_report {
     int64_t records;         /**< records in those files */
     int64_t records_checked; /**< records decoded and checked (all unless sampled) */
     int64_t probes[2], records_split[2], measurements[2]; /**< [0] train, [1] test */
-    bool sampled;            /**< --sample: whole-output totals were not checked */
-    bool input_checked;      /**< the input was re-read */
-    int64_t input_rows;      /**< rows read from the input */
-    int64_t input_probes;    /**< distinct src_addr kept from the input */
-    int64_t n_failures;      /**< every failed check found */
-    size_t n_kept;           /**< failures[0..n_kept): the first ones in (file, record) order */
+    bool sampled;         /**< --sample: whole-output totals were not checked */
+    bool input_checked;   /**< the input was re-read */
+    int64_t input_rows;   /**< rows read from the input */
+    int64_t input_probes; /**< distinct src_addr kept from the input */
+    int64_t n_failures;   /**< every failed check found */
+    size_t n_kept;        /**< failures[0..n_kept): the first ones in (file, record) order */
     prw_verify_failure *failures;
     double seconds;
 } prw_verify_report;
@@ -92,8 +92,8 @@ typedef struct prw_inspect_stats {
     int64_t first_us, last_us;                /**< time range (microseconds); 0 if empty */
     uint64_t file_size;
     uint64_t group_size;
-    char compression[16];   /**< "zstd", ... */
-    char options[256];      /**< the stored writer options string */
+    char compression[16]; /**< "zstd", ... */
+    char options[256];    /**< the stored writer options string */
 } prw_inspect_stats;
 
 /**

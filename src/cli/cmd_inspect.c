@@ -252,8 +252,8 @@ static int show_row(const char *path, uint64_t index, bool all, bool json) {
     prw_bytes rec;
     rec_view v;
     if (index >= n) {
-        rc = cli_fail("%s: --row %llu: the file has %llu records", path,
-                      (unsigned long long)index, (unsigned long long)n);
+        rc = cli_fail("%s: --row %llu: the file has %llu records", path, (unsigned long long)index,
+                      (unsigned long long)n);
     } else if (prw_ar_reader_read(r, index, &rec, &err) < 0) {
         rc = cli_error(path, &err);
     } else if (!rec_decode(rec, &v, &err)) {
@@ -403,8 +403,7 @@ int cmd_inspect(int argc, char **argv) {
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("inspect ", "unknown option '%s'", argv[i]);
         } else if (path) {
-            return cli_usage_error("inspect ", "one PATH only (got '%s' and '%s')", path,
-                                   argv[i]);
+            return cli_usage_error("inspect ", "one PATH only (got '%s' and '%s')", path, argv[i]);
         } else {
             path = argv[i];
         }

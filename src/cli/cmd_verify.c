@@ -97,8 +97,8 @@ int cmd_verify(int argc, char **argv) {
         } else if (argv[i][0] == '-' && argv[i][1]) {
             rc = cli_usage_error("verify ", "unknown option '%s'", argv[i]);
         } else if (o.dir) {
-            rc = cli_usage_error("verify ", "one output directory only (got '%s' and '%s')",
-                                 o.dir, argv[i]);
+            rc = cli_usage_error("verify ", "one output directory only (got '%s' and '%s')", o.dir,
+                                 argv[i]);
         } else {
             o.dir = argv[i];
         }

@@ -25,7 +25,8 @@ prw_status prw__pl_group(prw__pl_row *rows, prw__pl_row *tmp, size_t n, uint32_t
     for (uint32_t k = nkeys; k > 0; k--)
         starts[k] = starts[k - 1];
     starts[0] = 0;
-    memcpy(rows, tmp, n * sizeof *rows);
+    if (n > 0) /* tmp may be NULL for an empty partition */
+        memcpy(rows, tmp, n * sizeof *rows);
     for (uint32_t k = 0; k < nkeys; k++)
         prw__pl_sort_by_time(rows + starts[k], tmp + starts[k], starts[k + 1] - starts[k]);
     return PRW_OK;

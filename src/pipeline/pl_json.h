@@ -61,8 +61,7 @@ static inline const prw__json_node *prw__json_root(const prw__json *j) {
 }
 /** Member `key` of an object (the last one if repeated), or NULL (also if obj is not an object
  * or is NULL). */
-const prw__json_node *prw__json_get(const prw__json *j, const prw__json_node *obj,
-                                    const char *key);
+const prw__json_node *prw__json_get(const prw__json *j, const prw__json_node *obj, const char *key);
 /** Child number i of an array or object, or NULL. O(i). */
 const prw__json_node *prw__json_at(const prw__json *j, const prw__json_node *arr, size_t i);
 /** The next sibling, or NULL. */

@@ -215,8 +215,8 @@ static bool parse_options(vctx *v, const prw__json_node *opt) {
     m->ratio = ratio->num;
     long long den = 0, num = 0;
     char tail;
-    if (sscanf(rule, "src_id %% %lld < %lld%c", &den, &num, &tail) != 2 || den < 1 ||
-        den > 10000 || num < 0 || num > den) {
+    if (sscanf(rule, "src_id %% %lld < %lld%c", &den, &num, &tail) != 2 || den < 1 || den > 10000 ||
+        num < 0 || num > den) {
         add_failure(v, ORD_MANIFEST, "manifest.json", -1, "manifest",
                     "options.split_hash_rule \"%s\" is not \"src_id %% D < N\"", rule);
         return false;
@@ -338,8 +338,7 @@ static prw_status read_manifest(vctx *v, prw_error *err) {
     if (st == PRW_E_NOMEM)
         return prw__error_nomem(err, "manifest.json", (size_t)sb.st_size);
     if (st < 0) {
-        add_failure(v, ORD_MANIFEST, "manifest.json", -1, "manifest", "cannot be read: %s",
-                    e.msg);
+        add_failure(v, ORD_MANIFEST, "manifest.json", -1, "manifest", "cannot be read: %s", e.msg);
         return PRW_OK;
     }
     st = prw__json_parse((const char *)text, len, &m->json, &e);
@@ -404,8 +403,9 @@ static bool check_outer(vctx *v, size_t fi, vfile *f, uint64_t index, const uint
         }
     prw_bytes m = prw_ipc_array_bytes(&ob->columns[1], 0);
     if (prw_ipc_outer_size(m.len) != len) {
-        RFAIL("schema", "record of %zu bytes, the layout of an outer row with %zu bytes of "
-                        "measurements has %llu",
+        RFAIL("schema",
+              "record of %zu bytes, the layout of an outer row with %zu bytes of "
+              "measurements has %llu",
               len, m.len, (unsigned long long)prw_ipc_outer_size(m.len));
         return false;
     }
@@ -757,8 +757,8 @@ typedef struct vtotals {
 
 /* Two consecutive pieces of one probe: times go on, and the first piece is greedily
  * maximal (adding the next row of the probe would exceed the limit). */
-static void check_pieces(vctx *v, const vrec *prev, size_t prev_fi, uint64_t prev_i,
-                         const vrec *r, size_t fi, uint64_t i) {
+static void check_pieces(vctx *v, const vrec *prev, size_t prev_fi, uint64_t prev_i, const vrec *r,
+                         size_t fi, uint64_t i) {
     const vman *m = &v->man;
     if (r->first_t < prev->last_t)
         add_failure(v, ORD_FILE(fi), v->files[fi].name, (int64_t)i, "order",
@@ -795,10 +795,8 @@ static prw_status walk(vctx *v, vprobes *ps, vtotals *t, prw_error *err) {
                 continue;
             for (uint64_t i = 0; i < f->nrec; i++) {
                 const vrec *r = &f->recs[i];
-                if (!r->checked) {
-                    prev = NULL;
+                if (!r->checked)
                     continue;
-                }
                 t->records[s]++;
                 t->meas[s] += r->n;
                 t->null_rtt += r->null_rtt;
@@ -812,7 +810,8 @@ static prw_status walk(vctx *v, vprobes *ps, vtotals *t, prw_error *err) {
                                 s ? "test" : "train");
                 /* Consecutive in the file order? (A sample reads pairs.) */
                 bool adjacent = prev && ((prev_fi == fi && prev_i + 1 == i) ||
-                                         (prev_fi != fi && i == 0 && !v->o->sample));
+                                         (prev_fi + 1 == fi && i == 0 &&
+                                          prev_i + 1 == v->files[prev_fi].nrec));
                 int c = prev ? cmp_bytes(prev->src, prev->src_len, r->src, r->src_len) : -1;
                 if (c > 0)
                     add_failure(v, ORD_FILE(fi), f->name, (int64_t)i, "order",
@@ -860,7 +859,8 @@ static void check_totals(vctx *v, vprobes *ps, const vtotals *t) {
     const vman *m = &v->man;
     static const char *const names[2] = {"train", "test"};
     /* No probe in both splits. */
-    qsort(ps->p, ps->n, sizeof *ps->p, cmp_probe);
+    if (ps->n > 1)
+        qsort(ps->p, ps->n, sizeof *ps->p, cmp_probe);
     for (size_t i = 1; i < ps->n; i++)
         if (ps->p[i - 1].split != ps->p[i].split &&
             cmp_bytes(ps->p[i - 1].src, ps->p[i - 1].len, ps->p[i].src, ps->p[i].len) == 0)
@@ -982,8 +982,8 @@ static prw_status slot_reserve(vslot *s, size_t n, prw_error *err) {
  * under its lock (held once per row group). */
 static prw_status input_rg(vin *in, vslot *s, size_t rg, prw_error *err) {
     prw__pl_decoded d;
-    PRW_TRY(prw__pl_decode_rg(s->dec, rg, &in->src_tab, &in->dst_tab, in->v->man.null_rtt, &d,
-                              err));
+    PRW_TRY(
+        prw__pl_decode_rg(s->dec, rg, &in->src_tab, &in->dst_tab, in->v->man.null_rtt, &d, err));
     prw__mutex_lock(&in->src_tab.mu);
     size_t nsrc = in->src_tab.n;
     prw__mutex_unlock(&in->src_tab.mu);
@@ -1081,13 +1081,16 @@ static prw_status compare_probes(vin *in, const vprobes *ps, prw_error *err) {
         /* the output side, pieces of a probe in both splits summed */
         vprobe o = b < ps->n ? ps->p[b] : (vprobe){0};
         size_t b2 = b + 1;
-        while (b < ps->n && b2 < ps->n && cmp_bytes(o.src, o.len, ps->p[b2].src, ps->p[b2].len) == 0) {
+        while (b < ps->n && b2 < ps->n &&
+               cmp_bytes(o.src, o.len, ps->p[b2].src, ps->p[b2].len) == 0) {
             o.count += ps->p[b2].count;
             o.digest[0] += ps->p[b2].digest[0];
             o.digest[1] += ps->p[b2].digest[1];
             b2++;
         }
-        int c = a >= nk ? 1 : b >= ps->n ? -1 : cmp_bytes((const char *)keys[a].p, keys[a].len, o.src, o.len);
+        int c = a >= nk      ? 1
+                : b >= ps->n ? -1
+                             : cmp_bytes((const char *)keys[a].p, keys[a].len, o.src, o.len);
         if (c < 0) {
             IFAIL("probe '%.*s' has %lld rows in the input and none in the output: rows lost",
                   (int)(keys[a].len > 64 ? 64 : keys[a].len), (const char *)keys[a].p,
@@ -1180,8 +1183,8 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
     int64_t written = t->meas[0] + t->meas[1];
     int64_t dropped = in->dropped[0] + in->dropped[1] + in->dropped[2];
     if (rows != in->rows_kept + dropped)
-        IFAIL("%lld rows read, %lld kept + %lld dropped", (long long)rows,
-              (long long)in->rows_kept, (long long)dropped);
+        IFAIL("%lld rows read, %lld kept + %lld dropped", (long long)rows, (long long)in->rows_kept,
+              (long long)dropped);
     if (in->rows_kept != written)
         IFAIL("the input keeps %lld rows (read %lld, dropped %lld), the output holds %lld",
               (long long)in->rows_kept, (long long)rows, (long long)dropped, (long long)written);

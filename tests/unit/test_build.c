@@ -228,7 +228,7 @@ TEST(build_writer_matrix_equals_duckdb_grouping) {
     while ((e = readdir(dir)) && files < 64) {
         size_t l = strlen(e->d_name);
         if (l > 8 && strcmp(e->d_name + l - 8, ".parquet") == 0)
-            snprintf(names[files++], 256, "%s/%s", wdir, e->d_name);
+            snprintf(names[files++], 256, "%.180s/%.70s", wdir, e->d_name);
     }
     closedir(dir);
     snprintf(names[files++], 256, "%s/sharded3/*.parquet", wdir);

@@ -16,11 +16,11 @@
 #include "proberows/pipeline.h"
 #include "proberows/verify.h"
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------------------------
+ */
 
 static prw_status build_one(const char *input, const char *out, uint64_t max_row,
-                            prw_split_rule split, prw_null_rtt policy, int shards,
-                            prw_error *err) {
+                            prw_split_rule split, prw_null_rtt policy, int shards, prw_error *err) {
     prw_build_options o;
     prw_build_options_init(&o);
     const char *in[1] = {input};
@@ -143,8 +143,8 @@ TEST(verify_passes_on_build_outputs_of_fixtures) {
         const char *out = th_fmt("%s/ok%zu", th_tmpdir(), i);
         prw_error err;
         prw_error_clear(&err);
-        ASSERT_OK(build_one(cases[i].input, out, cases[i].max_row, cases[i].split,
-                            cases[i].policy, cases[i].shards, &err),
+        ASSERT_OK(build_one(cases[i].input, out, cases[i].max_row, cases[i].split, cases[i].policy,
+                            cases[i].shards, &err),
                   &err);
         prw_verify_report rep;
         prw_status st = run_verify(out, cases[i].input, &rep, &err);
@@ -441,11 +441,11 @@ TEST(verify_json_reader_values_and_errors) {
         prw_status code;
         int64_t offset;
     } bad[] = {
-        {"", PRW_E_CORRUPT, 0},           {"{\"a\" 1}", PRW_E_CORRUPT, 5},
-        {"[1,]", PRW_E_CORRUPT, 3},       {"[01]", PRW_E_CORRUPT, 1},
-        {"\"abc", PRW_E_CORRUPT, 0},      {"\"\\ud800\"", PRW_E_CORRUPT, 7},
-        {"{} x", PRW_E_CORRUPT, 3},       {"\"a\tb\"", PRW_E_CORRUPT, 2},
-        {"[1.]", PRW_E_CORRUPT, 3},       {"tru", PRW_E_CORRUPT, 0},
+        {"", PRW_E_CORRUPT, 0},      {"{\"a\" 1}", PRW_E_CORRUPT, 5},
+        {"[1,]", PRW_E_CORRUPT, 3},  {"[01]", PRW_E_CORRUPT, 1},
+        {"\"abc", PRW_E_CORRUPT, 0}, {"\"\\ud800\"", PRW_E_CORRUPT, 7},
+        {"{} x", PRW_E_CORRUPT, 3},  {"\"a\tb\"", PRW_E_CORRUPT, 2},
+        {"[1.]", PRW_E_CORRUPT, 3},  {"tru", PRW_E_CORRUPT, 0},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         prw_error_clear(&err);
