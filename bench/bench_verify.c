@@ -1,9 +1,9 @@
 /*
  * bench_verify: `verify --input` against `build` on the same data, in one process and one run.
  *   build/release/bench_verify [GLOB] [WORKERS] [RUNS]
- * Default GLOB: every .parquet file of /work/data/M, 2 workers, 3 runs. Each run builds into a scratch
- * directory, then verifies it (output only, then with the input re-read); prints each time and
- * the medians, and the throughput ratio verify/build (goal: verify --input >= 50% of build).
+ * Default GLOB: every .parquet file of /work/data/M, 2 workers, 3 runs. Each run builds into a
+ * scratch directory, then verifies it (output only, then with the input re-read); prints each time
+ * and the medians, and the throughput ratio verify/build (goal: verify --input >= 50% of build).
  */
 #include <stdio.h>
 #include <stdlib.h>

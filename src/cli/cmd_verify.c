@@ -118,7 +118,7 @@ int cmd_verify(int argc, char **argv) {
     prw_error_clear(&err);
     prw_status st = prw_verify(&o, &rep, &err);
     if (st < 0) {
-        rc = cli_error(o.dir, &err);
+        rc = cli_error(NULL, &err); /* input errors name their file */
     } else {
         print_report(&rep, o.dir);
         fprintf(stderr, "proberows verify: %.2fs\n", rep.seconds);

@@ -684,6 +684,17 @@ static prw_status read_file(vctx *v, size_t fi, uint64_t sample_here, prw_error 
                     (long long)e.offset);
         return PRW_OK;
     }
+    /* The summaries take ~100 bytes per record, so the count read from the footer is bounded
+     * before it sizes an allocation: a probe row is at least 992 bytes, and no real file
+     * compresses its records below one byte each. */
+    if (prw_ar_reader_num_records(r) > prw_ar_reader_file_size(r)) {
+        add_failure(v, ORD_FILE(fi), f->name, -1, "arrayrecord",
+                    "the footer claims %llu records in a file of %llu bytes",
+                    (unsigned long long)prw_ar_reader_num_records(r),
+                    (unsigned long long)prw_ar_reader_file_size(r));
+        prw_ar_reader_close(r);
+        return PRW_OK;
+    }
     f->opened = true;
     f->nrec = prw_ar_reader_num_records(r);
     f->bytes = prw_ar_reader_file_size(r);
@@ -809,9 +820,9 @@ static prw_status walk(vctx *v, vprobes *ps, vtotals *t, prw_error *err) {
                                 (long long)(r->src_id % m->den), s ? "train" : "test",
                                 s ? "test" : "train");
                 /* Consecutive in the file order? (A sample reads pairs.) */
-                bool adjacent = prev && ((prev_fi == fi && prev_i + 1 == i) ||
-                                         (prev_fi + 1 == fi && i == 0 &&
-                                          prev_i + 1 == v->files[prev_fi].nrec));
+                bool adjacent =
+                    prev && ((prev_fi == fi && prev_i + 1 == i) ||
+                             (prev_fi + 1 == fi && i == 0 && prev_i + 1 == v->files[prev_fi].nrec));
                 int c = prev ? cmp_bytes(prev->src, prev->src_len, r->src, r->src_len) : -1;
                 if (c > 0)
                     add_failure(v, ORD_FILE(fi), f->name, (int64_t)i, "order",

@@ -458,3 +458,40 @@ TEST(verify_json_reader_values_and_errors) {
     memset(deep, '[', sizeof deep);
     ASSERT_ERR(prw__json_parse(deep, sizeof deep, &j, &err), PRW_E_LIMIT);
 }
+
+TEST(verify_input_uses_the_manifests_column_mapping) {
+    prw_build_options o;
+    prw_build_options_init(&o);
+    const char *in[1] = {"tests/fixtures/types_ms_int_renamed.parquet"};
+    o.inputs = in;
+    o.n_inputs = 1;
+    o.output_dir = th_fmt("%s/remap", th_tmpdir());
+    o.columns[PRW_COL_EVENT_TIME] = "ts";
+    o.columns[PRW_COL_SRC_ADDR] = "probe";
+    o.columns[PRW_COL_DST_ADDR] = "target";
+    o.columns[PRW_COL_IP_VERSION] = "ipv";
+    o.columns[PRW_COL_RTT] = "rtt_avg";
+    prw_error err;
+    prw_error_clear(&err);
+    ASSERT_OK(prw_build(&o, NULL, &err), &err);
+    prw_verify_report rep;
+    ASSERT_OK(run_verify(o.output_dir, in[0], &rep, &err), &err);
+    int64_t fails = rep.n_failures, rows = rep.input_rows;
+    if (fails)
+        print_failures(&rep);
+    prw_verify_report_cleanup(&rep);
+    ASSERT_EQ_I64(fails, 0);
+    ASSERT_EQ_I64(rows, 100);
+    /* Without the mapping the input cannot be read: a clean error naming the column. */
+    const char *path = th_fmt("%s/manifest.json", o.output_dir);
+    size_t len;
+    char *text = (char *)th_read(path, &len);
+    ASSERT_TRUE(text != NULL);
+    char *p = strstr(text, "\"rtt\": \"rtt_avg\"");
+    ASSERT_TRUE(p != NULL);
+    memcpy(p + 8, "xtt_avg", 7);
+    ASSERT_TRUE(th_write(path, text, len));
+    ASSERT_ERR(run_verify(o.output_dir, in[0], &rep, &err), PRW_E_UNSUPPORTED);
+    prw_verify_report_cleanup(&rep);
+    ASSERT_TRUE(strstr(err.msg, "xtt_avg") != NULL);
+}
