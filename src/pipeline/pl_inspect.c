@@ -140,6 +140,12 @@ prw_status prw_inspect_file(const char *path, int workers, prw_inspect_stats *st
     snprintf(stats->compression, sizeof stats->compression, "%s",
              prw_ar_compression_name(prw_ar_reader_compression(r)));
     snprintf(stats->options, sizeof stats->options, "%s", prw_ar_reader_options(r));
+    if (n > stats->file_size) { /* bounds the summaries (see pl_verify.c) */
+        prw_ar_reader_close(r);
+        return prw__error_set(err, PRW_E_CORRUPT, -1,
+                              "%s: the footer claims %llu records in a file of %llu bytes", path,
+                              (unsigned long long)n, (unsigned long long)stats->file_size);
+    }
     ictx c;
     memset(&c, 0, sizeof c);
     prw__mutex_init(&c.mu);
