@@ -14,10 +14,12 @@
  *      (prw__pl_decode_rg: the same NULL policy and conversions) in parallel over row groups,
  *      and per probe the count and the digest must equal the output's.
  *
- * The digest of a probe is a multiset hash: the sum (mod 2^64, two independent lanes) of a
- * strong 64-bit hash of each measurement's fields. It is the same whatever order rows come
- * in, so the input side needs no sort; the order is proven separately on the output side
- * (event_time non-decreasing within and across the pieces of a probe).
+ * The digest of a probe is order-sensitive: a polynomial hash sum(h_i * B^i) mod 2^61 - 1 over
+ * its measurements in output order (two bases), h_i a strong hash of the row's fields. A
+ * record's digest uses positions from 0 and pieces combine as D1 + B^n1 * D2. The input side
+ * sorts each probe's rows by (event_time, position in the input) -- a total order, so the
+ * result does not depend on the sort being stable -- and hashes them the same way: equal
+ * digests mean the same rows in the contract's order, ties included.
  */
 #include <errno.h>
 #include <math.h>
@@ -73,9 +75,52 @@ static inline uint64_t row_hash(int64_t t, uint64_t dsth, int8_t ipv, uint32_t r
     return mix64(h ^ ((uint64_t)(uint8_t)ipv | (uint64_t)nulls << 8 | (uint64_t)rtt_bits << 32));
 }
 
-static inline void digest_add(uint64_t d[2], uint64_t h) {
-    d[0] += h;
-    d[1] += mix64(h ^ 0x13198A2E03707344ull);
+/* Arithmetic modulo the Mersenne prime 2^61 - 1. */
+#define M61 ((1ull << 61) - 1)
+static const uint64_t g_base[2] = {0x1A2B3C4D5E6F789ull % M61, 0x0F1E2D3C4B5A6978ull % M61};
+
+static inline uint64_t mulmod61(uint64_t a, uint64_t b) {
+    unsigned __int128 p = (unsigned __int128)a * b;
+    uint64_t r = ((uint64_t)p & M61) + (uint64_t)(p >> 61);
+    return r >= M61 ? r - M61 : r;
+}
+static inline uint64_t addmod61(uint64_t a, uint64_t b) {
+    uint64_t r = a + b;
+    return r >= M61 ? r - M61 : r;
+}
+static uint64_t powmod61(uint64_t b, uint64_t e) {
+    uint64_t r = 1;
+    while (e) {
+        if (e & 1)
+            r = mulmod61(r, b);
+        b = mulmod61(b, b);
+        e >>= 1;
+    }
+    return r;
+}
+
+/* A running digest of a sequence: d[l] = sum h_i * base_l^i, pw[l] = base_l^(rows so far). */
+typedef struct vdig {
+    uint64_t d[2], pw[2];
+} vdig;
+
+static inline void dig_init(vdig *g) {
+    g->d[0] = g->d[1] = 0;
+    g->pw[0] = g->pw[1] = 1;
+}
+static inline void dig_add(vdig *g, uint64_t h) {
+    h >>= 3; /* < 2^61 */
+    if (h == M61)
+        h = 0;
+    for (int l = 0; l < 2; l++) {
+        g->d[l] = addmod61(g->d[l], mulmod61(h, g->pw[l]));
+        g->pw[l] = mulmod61(g->pw[l], g_base[l]);
+    }
+}
+/* Appends a sequence of `n` rows with digest `tail` after `count` rows with digest `d`. */
+static inline void dig_concat(uint64_t d[2], int64_t count, const uint64_t tail[2]) {
+    for (int l = 0; l < 2; l++)
+        d[l] = addmod61(d[l], mulmod61(powmod61(g_base[l], (uint64_t)count), tail[l]));
 }
 
 /* ---- the manifest ------------------------------------------------------------------------ */
@@ -486,7 +531,8 @@ static bool check_inner(vctx *v, size_t fi, vfile *f, uint64_t index, const prw_
     /* Times, digest and null counts in one pass over raw little-endian values. */
     const uint8_t *tv = c[0].values, *dv = c[2].values, *doff = c[2].offsets;
     const uint8_t *iv = c[3].values, *rv = c[4].values;
-    uint64_t dg[2] = {0, 0};
+    vdig dg;
+    dig_init(&dg);
     int64_t prev = INT64_MIN, failed = 0;
     for (int64_t r = 0; r < n; r++) {
         int64_t t = ld_i64(tv, r);
@@ -515,7 +561,7 @@ static bool check_inner(vctx *v, size_t fi, vfile *f, uint64_t index, const prw_
         else
             rb = prw__load_le32(rv + 4 * r);
         failed += rb == 0xBF800000u; /* -1.0f */
-        digest_add(dg, row_hash(t, dh, ipv, rb, nulls));
+        dig_add(&dg, row_hash(t, dh, ipv, rb, nulls));
     }
     int64_t first = ld_i64(tv, 0), last = ld_i64(tv, n - 1);
     int64_t of = prw_ipc_array_int(&ob->columns[4], 0), ol = prw_ipc_array_int(&ob->columns[5], 0);
@@ -570,8 +616,8 @@ static bool check_inner(vctx *v, size_t fi, vfile *f, uint64_t index, const prw_
                                  (prw_ipc_array_is_null(&c[4], 0) ? NULL_RTT : 0));
     rec->first_dst_len =
         (rec->first_nulls & NULL_DST) ? 0 : (uint32_t)(ld_i32(doff, 1) - ld_i32(doff, 0));
-    rec->digest[0] = dg[0];
-    rec->digest[1] = dg[1];
+    rec->digest[0] = dg.d[0];
+    rec->digest[1] = dg.d[1];
     rec->null_rtt = c[4].null_count;
     rec->failed_rtt = failed;
     rec->checked = true;
@@ -843,9 +889,8 @@ static prw_status walk(vctx *v, vprobes *ps, vtotals *t, prw_error *err) {
                         return prw__error_nomem(err, "the probe list", ps->cap * sizeof *ps->p);
                 }
                 vprobe *p = &ps->p[ps->n - 1];
+                dig_concat(p->digest, p->count, r->digest);
                 p->count += r->n;
-                p->digest[0] += r->digest[0];
-                p->digest[1] += r->digest[1];
                 prev = r;
                 prev_fi = fi;
                 prev_i = i;
@@ -944,65 +989,70 @@ static void check_totals(vctx *v, vprobes *ps, const vtotals *t) {
 
 /* ---- the input, read again ------------------------------------------------------------------ */
 
-typedef struct vacc {
-    int64_t count;
-    uint64_t digest[2];
-} vacc;
+/* One kept input row, reduced to what the digest needs. seq = row group << 32 | row index
+ * among its kept rows: increasing in input order. */
+typedef struct vin_row {
+    int64_t t;
+    uint64_t seq;
+    uint64_t h;
+} vin_row;
 
-typedef struct vslot {
-    prw__pl_decoder *dec;
-    vacc *acc; /* by src intern id */
-    size_t cap;
-} vslot;
+typedef struct vin_rg {
+    vin_row *rows;
+    uint32_t *keys; /* src intern id per row */
+    size_t n;
+} vin_rg;
 
 typedef struct vin {
     vctx *v;
     prw__pl_source *src;
     prw__intern src_tab, dst_tab;
-    vslot *slots;
-    size_t nslots, *free_slots, nfree;
+    prw__pl_decoder **decs;
+    size_t ndecs, *free_decs, nfree;
+    vin_rg *rgs;
+    size_t nrgs;
     pthread_mutex_t mu;
     _Atomic int failed;
     prw_status st;
     prw_error err;
     int64_t dropped[3], kept_null, failed_rtt, rows_kept;
+    /* after grouping: rows by probe (intern id), starts[id] .. starts[id + 1] */
+    vin_row *all;
+    size_t *starts;
+    uint64_t (*digest)[2];
+    size_t nkeys;
 } vin;
 
 typedef struct vin_task {
     vin *in;
-    size_t rg;
+    size_t index;
+    size_t end; /* group tasks: keys [index, end) */
 } vin_task;
 
-static prw_status slot_reserve(vslot *s, size_t n, prw_error *err) {
-    if (n <= s->cap)
-        return PRW_OK;
-    size_t cap = s->cap ? s->cap : 1024;
-    while (cap < n)
-        cap *= 2;
-    vacc *a = prw__realloc(s->acc, cap * sizeof *a);
-    if (!a)
-        return prw__error_nomem(err, "probe digests", cap * sizeof *a);
-    memset(a + s->cap, 0, (cap - s->cap) * sizeof *a);
-    s->acc = a;
-    s->cap = cap;
-    return PRW_OK;
+static void in_fail(vin *in, prw_status st, const prw_error *e) {
+    prw__mutex_lock(&in->mu);
+    if (!atomic_load(&in->failed)) {
+        in->st = st;
+        in->err = *e;
+        atomic_store(&in->failed, 1);
+    }
+    prw__mutex_unlock(&in->mu);
 }
 
-/* Decodes row group rg with the pipeline's decoder and adds each kept row to its probe's
- * count and digest. The dst_addr table may grow under other workers, so its hashes are read
- * under its lock (held once per row group). */
-static prw_status input_rg(vin *in, vslot *s, size_t rg, prw_error *err) {
+/* Decodes row group rg with the pipeline's decoder and hashes each kept row. The dst_addr
+ * table may grow under other workers, so its hashes are read under its lock (held once per
+ * row group). */
+static prw_status input_rg(vin *in, prw__pl_decoder *dec, size_t rg, prw_error *err) {
     prw__pl_decoded d;
-    PRW_TRY(
-        prw__pl_decode_rg(s->dec, rg, &in->src_tab, &in->dst_tab, in->v->man.null_rtt, &d, err));
-    prw__mutex_lock(&in->src_tab.mu);
-    size_t nsrc = in->src_tab.n;
-    prw__mutex_unlock(&in->src_tab.mu);
-    prw_status st = slot_reserve(s, nsrc, err);
-    if (st < 0) {
+    PRW_TRY(prw__pl_decode_rg(dec, rg, &in->src_tab, &in->dst_tab, in->v->man.null_rtt, &d, err));
+    vin_rg *g = &in->rgs[rg];
+    g->rows = prw__malloc_array(d.n ? d.n : 1, sizeof *g->rows);
+    g->keys = prw__malloc_array(d.n ? d.n : 1, sizeof *g->keys);
+    if (!g->rows || !g->keys) {
         prw__free(d.rows);
-        return st;
+        return prw__error_nomem(err, "input rows", d.n * sizeof *g->rows);
     }
+    g->n = d.n;
     prw__mutex_lock(&in->dst_tab.mu);
     const uint64_t *dh = in->dst_tab.hashes;
     for (size_t i = 0; i < d.n; i++) {
@@ -1013,10 +1063,10 @@ static prw_status input_rg(vin *in, vslot *s, size_t rg, prw_error *err) {
         uint32_t rb = 0;
         if (!(nulls & NULL_RTT))
             memcpy(&rb, &r->rtt, 4);
-        vacc *a = &s->acc[r->key];
-        a->count++;
-        digest_add(a->digest, row_hash(r->t, r->dst == PRW_PL_NULL_ID ? NULL_DST_HASH : dh[r->dst],
-                                       (nulls & NULL_IPV) ? 0 : r->ipv, rb, nulls));
+        uint64_t dsth = r->dst == PRW_PL_NULL_ID ? NULL_DST_HASH : dh[r->dst];
+        g->rows[i] = (vin_row){r->t, (uint64_t)rg << 32 | i,
+                               row_hash(r->t, dsth, (nulls & NULL_IPV) ? 0 : r->ipv, rb, nulls)};
+        g->keys[i] = r->key;
     }
     prw__mutex_unlock(&in->dst_tab.mu);
     prw__free(d.rows);
@@ -1037,19 +1087,94 @@ static void input_task(void *arg) {
     if (atomic_load(&in->failed))
         return;
     prw__mutex_lock(&in->mu);
-    size_t si = in->free_slots[--in->nfree];
+    size_t di = in->free_decs[--in->nfree];
     prw__mutex_unlock(&in->mu);
     prw_error e;
     prw_error_clear(&e);
-    prw_status st = input_rg(in, &in->slots[si], t->rg, &e);
+    prw_status st = input_rg(in, in->decs[di], t->index, &e);
     prw__mutex_lock(&in->mu);
-    in->free_slots[in->nfree++] = si;
-    if (st < 0 && !atomic_load(&in->failed)) {
-        in->st = st;
-        in->err = e;
-        atomic_store(&in->failed, 1);
-    }
+    in->free_decs[in->nfree++] = di;
     prw__mutex_unlock(&in->mu);
+    if (st < 0)
+        in_fail(in, st, &e);
+}
+
+static int cmp_vin_row(const void *a, const void *b) {
+    const vin_row *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Keys [index, end): sorts each probe's rows by (event_time, input position) -- the
+ * contract's order, as a total order -- and digests them. Rows arrive in input order, so an
+ * already time-ordered probe needs no sort. */
+static void group_task(void *arg) {
+    vin_task *t = arg;
+    vin *in = t->in;
+    for (size_t k = t->index; k < t->end; k++) {
+        vin_row *r = in->all + in->starts[k];
+        size_t n = in->starts[k + 1] - in->starts[k];
+        size_t i = 1;
+        while (i < n && r[i - 1].t <= r[i].t)
+            i++;
+        if (i < n)
+            qsort(r, n, sizeof *r, cmp_vin_row);
+        vdig g;
+        dig_init(&g);
+        for (i = 0; i < n; i++)
+            dig_add(&g, r[i].h);
+        in->digest[k][0] = g.d[0];
+        in->digest[k][1] = g.d[1];
+    }
+}
+
+/* Groups the hashed rows by probe (a counting scatter in input order) and digests each probe
+ * on the pool. Frees the per-row-group arrays. */
+static prw_status group_input(vin *in, prw__pool *pool, size_t nrg, prw_error *err) {
+    size_t nk = in->src_tab.n, total = 0;
+    in->nkeys = nk;
+    in->starts = prw__calloc(nk + 2, sizeof *in->starts);
+    in->digest = prw__calloc(nk ? nk : 1, sizeof *in->digest);
+    for (size_t g = 0; g < nrg; g++)
+        total += in->rgs[g].n;
+    in->all = prw__malloc_array(total ? total : 1, sizeof *in->all);
+    if (!in->starts || !in->digest || !in->all)
+        return prw__error_nomem(err, "grouped input rows", total * sizeof *in->all);
+    for (size_t g = 0; g < nrg; g++)
+        for (size_t i = 0; i < in->rgs[g].n; i++)
+            in->starts[in->rgs[g].keys[i] + 2]++;
+    for (size_t k = 0; k < nk; k++)
+        in->starts[k + 2] += in->starts[k + 1];
+    /* starts[k + 1] is now the cursor of key k; after the scatter it is key k's end. */
+    for (size_t g = 0; g < nrg; g++) {
+        vin_rg *rg = &in->rgs[g];
+        for (size_t i = 0; i < rg->n; i++)
+            in->all[in->starts[rg->keys[i] + 1]++] = rg->rows[i];
+        prw__free(rg->rows);
+        prw__free(rg->keys);
+        rg->rows = NULL;
+        rg->keys = NULL;
+    }
+    size_t ntasks = (size_t)in->v->workers * 8;
+    vin_task *tasks = prw__calloc(ntasks, sizeof *tasks);
+    if (!tasks)
+        return prw__error_nomem(err, "tasks", ntasks * sizeof *tasks);
+    size_t k = 0, per = total / ntasks + 1, acc = 0, nt = 0;
+    while (k < nk && nt < ntasks) {
+        size_t begin = k;
+        while (k < nk && (acc < per || nt + 1 == ntasks)) {
+            acc += in->starts[k + 1] - in->starts[k];
+            k++;
+        }
+        acc = 0;
+        tasks[nt] = (vin_task){in, begin, k};
+        prw__pool_submit(pool, group_task, &tasks[nt]);
+        nt++;
+    }
+    prw__pool_wait(pool);
+    prw__free(tasks);
+    return PRW_OK;
 }
 
 typedef struct vkey {
@@ -1068,58 +1193,52 @@ static int cmp_key(const void *a, const void *b) {
 /* Per probe, the input's count and digest against the output's (ps sorted by src_addr). */
 static prw_status compare_probes(vin *in, const vprobes *ps, prw_error *err) {
     vctx *v = in->v;
-    vslot *s0 = &in->slots[0];
-    size_t n = in->src_tab.n;
-    PRW_TRY(slot_reserve(s0, n, err));
-    for (size_t k = 1; k < in->nslots; k++)
-        for (size_t i = 0; i < in->slots[k].cap && i < n; i++) {
-            s0->acc[i].count += in->slots[k].acc[i].count;
-            s0->acc[i].digest[0] += in->slots[k].acc[i].digest[0];
-            s0->acc[i].digest[1] += in->slots[k].acc[i].digest[1];
-        }
+    size_t n = in->nkeys;
     vkey *keys = prw__malloc_array(n ? n : 1, sizeof *keys);
     if (!keys)
         return prw__error_nomem(err, "probe keys", n * sizeof *keys);
     size_t nk = 0;
     for (size_t i = 0; i < n; i++)
-        if (s0->acc[i].count > 0)
+        if (in->starts[i + 1] > in->starts[i])
             keys[nk++] = (vkey){prw__intern_ptr(&in->src_tab, (uint32_t)i),
                                 prw__intern_len(&in->src_tab, (uint32_t)i), (uint32_t)i};
     qsort(keys, nk, sizeof *keys, cmp_key);
     v->rep->input_probes = (int64_t)nk;
     size_t a = 0, b = 0;
     while (a < nk || b < ps->n) {
-        /* the output side, pieces of a probe in both splits summed */
+        /* the output side, a probe found in both splits taken as one sequence */
         vprobe o = b < ps->n ? ps->p[b] : (vprobe){0};
         size_t b2 = b + 1;
         while (b < ps->n && b2 < ps->n &&
                cmp_bytes(o.src, o.len, ps->p[b2].src, ps->p[b2].len) == 0) {
+            dig_concat(o.digest, o.count, ps->p[b2].digest);
             o.count += ps->p[b2].count;
-            o.digest[0] += ps->p[b2].digest[0];
-            o.digest[1] += ps->p[b2].digest[1];
             b2++;
         }
-        int c = a >= nk      ? 1
+        int c = a >= nk   ? 1
                 : b >= ps->n ? -1
                              : cmp_bytes((const char *)keys[a].p, keys[a].len, o.src, o.len);
+        int64_t in_count = a < nk ? (int64_t)(in->starts[keys[a].id + 1] - in->starts[keys[a].id])
+                                  : 0;
         if (c < 0) {
             IFAIL("probe '%.*s' has %lld rows in the input and none in the output: rows lost",
                   (int)(keys[a].len > 64 ? 64 : keys[a].len), (const char *)keys[a].p,
-                  (long long)s0->acc[keys[a].id].count);
+                  (long long)in_count);
             a++;
         } else if (c > 0) {
             IFAIL("probe '%.*s' has %lld rows in the output and none in the input: rows invented",
                   (int)(o.len > 64 ? 64 : o.len), o.src, (long long)o.count);
             b = b2;
         } else {
-            const vacc *x = &s0->acc[keys[a].id];
-            if (x->count != o.count)
+            const uint64_t *d = in->digest[keys[a].id];
+            if (in_count != o.count)
                 IFAIL("probe '%.*s': %lld rows in the input, %lld in the output",
-                      (int)(o.len > 64 ? 64 : o.len), o.src, (long long)x->count,
+                      (int)(o.len > 64 ? 64 : o.len), o.src, (long long)in_count,
                       (long long)o.count);
-            else if (x->digest[0] != o.digest[0] || x->digest[1] != o.digest[1])
+            else if (d[0] != o.digest[0] || d[1] != o.digest[1])
                 IFAIL("probe '%.*s': the digest of its %lld measurements differs between input "
-                      "and output (a value changed)",
+                      "and output (a value changed, or rows are not in (event_time, input) "
+                      "order)",
                       (int)(o.len > 64 ? 64 : o.len), o.src, (long long)o.count);
             a++;
             b = b2;
@@ -1157,39 +1276,43 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
     v->rep->input_rows = rows;
     PRW_TRY(prw__intern_init(&in->src_tab, err));
     PRW_TRY(prw__intern_init(&in->dst_tab, err));
-    in->nslots = (size_t)v->workers;
-    in->slots = prw__calloc(in->nslots, sizeof *in->slots);
-    in->free_slots = prw__calloc(in->nslots, sizeof *in->free_slots);
+    in->ndecs = (size_t)v->workers;
+    in->decs = prw__calloc(in->ndecs, sizeof *in->decs);
+    in->free_decs = prw__calloc(in->ndecs, sizeof *in->free_decs);
+    in->rgs = prw__calloc(nrg ? nrg : 1, sizeof *in->rgs);
     vin_task *tasks = prw__calloc(nrg ? nrg : 1, sizeof *tasks);
-    if (!in->slots || !in->free_slots || !tasks) {
+    if (!in->decs || !in->free_decs || !in->rgs || !tasks) {
         prw__free(tasks);
         return prw__error_nomem(err, "input workers", nrg * sizeof *tasks);
     }
-    for (size_t i = 0; i < in->nslots; i++) {
-        st = prw__pl_decoder_create(in->src, &in->slots[i].dec, err);
+    in->nrgs = nrg;
+    for (size_t i = 0; i < in->ndecs; i++) {
+        st = prw__pl_decoder_create(in->src, &in->decs[i], err);
         if (st < 0) {
             prw__free(tasks);
             return st;
         }
-        in->free_slots[in->nfree++] = i;
+        in->free_decs[in->nfree++] = i;
     }
     prw__pool *pool = NULL;
     st = prw__pool_create(&pool, v->workers, (size_t)v->workers * 2 + 2, err);
     if (st == PRW_OK) {
         for (size_t g = 0; g < nrg; g++) {
-            tasks[g] = (vin_task){in, g};
+            tasks[g] = (vin_task){in, g, g + 1};
             prw__pool_submit(pool, input_task, &tasks[g]);
         }
         prw__pool_wait(pool);
+        if (atomic_load(&in->failed)) {
+            if (err)
+                *err = in->err;
+            st = in->st;
+        } else {
+            st = group_input(in, pool, nrg, err);
+        }
     }
     prw__pool_destroy(pool);
     prw__free(tasks);
     PRW_TRY(st);
-    if (atomic_load(&in->failed)) {
-        if (err)
-            *err = in->err;
-        return in->st;
-    }
     v->rep->input_checked = true;
     int64_t written = t->meas[0] + t->meas[1];
     int64_t dropped = in->dropped[0] + in->dropped[1] + in->dropped[2];
@@ -1213,12 +1336,18 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
 }
 
 static void input_cleanup(vin *in) {
-    for (size_t i = 0; i < in->nslots; i++) {
-        prw__pl_decoder_destroy(in->slots[i].dec);
-        prw__free(in->slots[i].acc);
+    for (size_t i = 0; i < in->ndecs; i++)
+        prw__pl_decoder_destroy(in->decs[i]);
+    for (size_t g = 0; g < in->nrgs; g++) {
+        prw__free(in->rgs[g].rows);
+        prw__free(in->rgs[g].keys);
     }
-    prw__free(in->slots);
-    prw__free(in->free_slots);
+    prw__free(in->rgs);
+    prw__free(in->decs);
+    prw__free(in->free_decs);
+    prw__free(in->all);
+    prw__free(in->starts);
+    prw__free(in->digest);
     prw__pl_source_close(in->src);
     prw__intern_cleanup(&in->src_tab);
     prw__intern_cleanup(&in->dst_tab);

@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "pipeline/pl_json.h"
 #include "proberows/arrayrecord.h"
+#include "proberows/arrow_ipc.h"
 #include "proberows/pipeline.h"
 #include "proberows/verify.h"
 
@@ -494,4 +495,148 @@ TEST(verify_input_uses_the_manifests_column_mapping) {
     ASSERT_ERR(run_verify(o.output_dir, in[0], &rep, &err), PRW_E_UNSUPPORTED);
     prw_verify_report_cleanup(&rep);
     ASSERT_TRUE(strstr(err.msg, "xtt_avg") != NULL);
+}
+
+/* Re-encodes record `rec` (one probe row) with inner rows a and b swapped into a new buffer
+ * (malloc); *out_len its size. Returns NULL when the record does not decode. */
+static uint8_t *swap_rows(prw_bytes rec, int64_t a, int64_t b, size_t *out_len) {
+    prw_ipc_decoder *od = NULL, *id = NULL;
+    prw_ipc_batch ob, ib;
+    prw_error err;
+    uint8_t *out = NULL;
+    if (prw_ipc_decoder_create(rec.ptr, rec.len, &od, &err) < 0 ||
+        prw_ipc_decoder_next(od, &ob, &err) != PRW_OK)
+        goto done;
+    prw_bytes m = prw_ipc_array_bytes(&ob.columns[1], 0);
+    if (prw_ipc_decoder_create(m.ptr, m.len, &id, &err) < 0 ||
+        prw_ipc_decoder_next(id, &ib, &err) != PRW_OK)
+        goto done;
+    int64_t n = ib.length;
+    const prw_ipc_array *c = ib.columns;
+    int64_t *t = calloc((size_t)n, 8), *doff = calloc((size_t)n + 1, 8);
+    int8_t *ipv = calloc((size_t)n, 1);
+    float *rtt = calloc((size_t)n, 4);
+    uint8_t *dv = calloc((size_t)n, 1), *iv = calloc((size_t)n, 1), *rv = calloc((size_t)n, 1);
+    char *dbytes = calloc((size_t)c[2].data_len + 1, 1);
+    size_t pos = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int64_t r = k == a ? b : k == b ? a : k;
+        t[k] = prw_ipc_array_int(&c[0], r);
+        prw_bytes d = prw_ipc_array_bytes(&c[2], r);
+        dv[k] = !prw_ipc_array_is_null(&c[2], r);
+        if (dv[k]) {
+            memcpy(dbytes + pos, d.ptr, d.len);
+            pos += d.len;
+        }
+        doff[k + 1] = (int64_t)pos;
+        iv[k] = !prw_ipc_array_is_null(&c[3], r);
+        ipv[k] = iv[k] ? (int8_t)prw_ipc_array_int(&c[3], r) : 0;
+        rv[k] = !prw_ipc_array_is_null(&c[4], r);
+        rtt[k] = rv[k] ? (float)prw_ipc_array_float(&c[4], r) : 0.0f;
+    }
+    prw_bytes src = prw_ipc_array_bytes(&c[1], 0);
+    prw_ipc_inner_columns cols = {0};
+    cols.event_time = t;
+    cols.src_data = (const char *)src.ptr;
+    cols.src_const_len = src.len;
+    cols.dst_offsets = doff;
+    cols.dst_data = dbytes;
+    cols.dst_valid = c[2].null_count ? dv : NULL;
+    cols.ip_version = ipv;
+    cols.ip_version_valid = c[3].null_count ? iv : NULL;
+    cols.rtt = rtt;
+    cols.rtt_valid = c[4].null_count ? rv : NULL;
+    size_t cap = m.len, wrote = 0, total = 0;
+    uint8_t *inner = malloc(cap);
+    out = malloc(rec.len);
+    prw_ipc_outer_row row = {prw_ipc_array_int(&ob.columns[0], 0), inner, 0,
+                             (int32_t)n,  prw_ipc_array_float(&ob.columns[3], 0),
+                             t[0],        t[n - 1]};
+    if (!inner || !out || prw_ipc_encode_inner(&cols, 0, n, inner, cap, &wrote, &err) < 0) {
+        free(out);
+        out = NULL;
+    } else {
+        row.measurements_len = wrote;
+        if (prw_ipc_encode_outer(&row, out, rec.len, &total, &err) < 0) {
+            free(out);
+            out = NULL;
+        }
+        *out_len = total;
+    }
+    free(inner);
+    free(t);
+    free(doff);
+    free(ipv);
+    free(rtt);
+    free(dv);
+    free(iv);
+    free(rv);
+    free(dbytes);
+done:
+    prw_ipc_decoder_destroy(od);
+    prw_ipc_decoder_destroy(id);
+    return out;
+}
+
+TEST(verify_input_digest_catches_tied_rows_out_of_input_order) {
+    prw_error err;
+    prw_error_clear(&err);
+    const char *out = th_fmt("%s/ties", th_tmpdir());
+    ASSERT_OK(build_one(BASE, out, 0, PRW_SPLIT_RATIO, PRW_NULL_RTT_KEEP, 1, &err), &err);
+    const char *path = th_fmt("%s/train.arrayrecord", out);
+    /* Record 0: find two neighbouring rows with the same event_time. */
+    prw_ar_reader *r;
+    ASSERT_OK(prw_ar_reader_open(&r, path, &err), &err);
+    uint64_t n = prw_ar_reader_num_records(r);
+    prw_bytes rec;
+    ASSERT_OK(prw_ar_reader_read(r, 0, &rec, &err), &err);
+    prw_ipc_decoder *od, *id;
+    prw_ipc_batch ob, ib;
+    ASSERT_OK(prw_ipc_decoder_create(rec.ptr, rec.len, &od, &err), &err);
+    ASSERT_OK(prw_ipc_decoder_next(od, &ob, &err), &err);
+    prw_bytes m = prw_ipc_array_bytes(&ob.columns[1], 0);
+    ASSERT_OK(prw_ipc_decoder_create(m.ptr, m.len, &id, &err), &err);
+    ASSERT_OK(prw_ipc_decoder_next(id, &ib, &err), &err);
+    int64_t tie = -1;
+    for (int64_t k = 0; k + 1 < ib.length && tie < 0; k++)
+        if (prw_ipc_array_int(&ib.columns[0], k) == prw_ipc_array_int(&ib.columns[0], k + 1) &&
+            prw_ipc_array_float(&ib.columns[4], k) != prw_ipc_array_float(&ib.columns[4], k + 1))
+            tie = k;
+    prw_ipc_decoder_destroy(id);
+    prw_ipc_decoder_destroy(od);
+    size_t len = 0;
+    uint8_t *swapped = tie >= 0 ? swap_rows(rec, tie, tie + 1, &len) : NULL;
+    prw_ar_reader_close(r);
+    ASSERT_TRUE(tie >= 0);
+    ASSERT_TRUE(swapped != NULL);
+    /* Write the file again with record 0 replaced. */
+    size_t flen;
+    uint8_t *img = th_read(path, &flen);
+    ASSERT_TRUE(img != NULL);
+    prw_ar_reader *src;
+    prw_ar_writer *w;
+    ASSERT_OK(prw_ar_reader_open_mem(&src, img, flen, &err), &err);
+    ASSERT_OK(prw_ar_writer_open(&w, th_fmt("%s.new", path), NULL, &err), &err);
+    bool ok = prw_ar_writer_add_record(w, swapped, len, &err) == PRW_OK;
+    free(swapped);
+    for (uint64_t i = 1; i < n && ok; i++)
+        ok = prw_ar_reader_read(src, i, &rec, &err) == PRW_OK &&
+             prw_ar_writer_add_record(w, rec.ptr, rec.len, &err) == PRW_OK;
+    prw_ar_reader_close(src);
+    ASSERT_TRUE(ok);
+    ASSERT_OK(prw_ar_writer_close(w, &err), &err);
+    ASSERT_TRUE(rename(th_fmt("%s.new", path), path) == 0);
+    /* The output alone is still consistent (times non-decreasing, same counts)... */
+    prw_verify_report rep;
+    ASSERT_OK(run_verify(out, NULL, &rep, &err), &err);
+    int64_t fails = rep.n_failures;
+    prw_verify_report_cleanup(&rep);
+    ASSERT_EQ_I64(fails, 0);
+    /* ...but the tie is not in input order: only the input digest can tell. */
+    ASSERT_OK(run_verify(out, BASE, &rep, &err), &err);
+    fails = rep.n_failures;
+    bool digest = has_failure(&rep, "input", NULL, "the digest");
+    prw_verify_report_cleanup(&rep);
+    ASSERT_TRUE(digest);
+    ASSERT_EQ_I64(fails, 1);
 }
