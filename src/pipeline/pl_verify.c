@@ -1215,11 +1215,11 @@ static prw_status compare_probes(vin *in, const vprobes *ps, prw_error *err) {
             o.count += ps->p[b2].count;
             b2++;
         }
-        int c = a >= nk   ? 1
+        int c = a >= nk      ? 1
                 : b >= ps->n ? -1
                              : cmp_bytes((const char *)keys[a].p, keys[a].len, o.src, o.len);
-        int64_t in_count = a < nk ? (int64_t)(in->starts[keys[a].id + 1] - in->starts[keys[a].id])
-                                  : 0;
+        int64_t in_count =
+            a < nk ? (int64_t)(in->starts[keys[a].id + 1] - in->starts[keys[a].id]) : 0;
         if (c < 0) {
             IFAIL("probe '%.*s' has %lld rows in the input and none in the output: rows lost",
                   (int)(keys[a].len > 64 ? 64 : keys[a].len), (const char *)keys[a].p,

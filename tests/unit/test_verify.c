@@ -549,9 +549,8 @@ static uint8_t *swap_rows(prw_bytes rec, int64_t a, int64_t b, size_t *out_len) 
     size_t cap = m.len, wrote = 0, total = 0;
     uint8_t *inner = malloc(cap);
     out = malloc(rec.len);
-    prw_ipc_outer_row row = {prw_ipc_array_int(&ob.columns[0], 0), inner, 0,
-                             (int32_t)n,  prw_ipc_array_float(&ob.columns[3], 0),
-                             t[0],        t[n - 1]};
+    prw_ipc_outer_row row = {prw_ipc_array_int(&ob.columns[0], 0),   inner, 0,       (int32_t)n,
+                             prw_ipc_array_float(&ob.columns[3], 0), t[0],  t[n - 1]};
     if (!inner || !out || prw_ipc_encode_inner(&cols, 0, n, inner, cap, &wrote, &err) < 0) {
         free(out);
         out = NULL;
