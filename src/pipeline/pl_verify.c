@@ -160,6 +160,7 @@ typedef struct vfile {
     char name[128];
     int split;
     bool opened;
+    bool bad; /* could not be read whole: totals are not compared */
     uint64_t nrec;
     uint64_t bytes;
     vrec *recs;
@@ -717,6 +718,7 @@ static prw_status read_file(vctx *v, size_t fi, uint64_t sample_here, prw_error 
         if (st == PRW_E_NOMEM)
             return prw__error_nomem(err, f->name, 0);
         if (st < 0) {
+            f->bad = true;
             add_failure(v, ORD_FILE(fi), f->name, -1, "arrayrecord", "%s (at byte %lld)", e.msg,
                         (long long)e.offset);
             return PRW_OK;
@@ -726,6 +728,7 @@ static prw_status read_file(vctx *v, size_t fi, uint64_t sample_here, prw_error 
     if (st == PRW_E_NOMEM)
         return prw__error_nomem(err, f->name, 0);
     if (st < 0) {
+        f->bad = true;
         add_failure(v, ORD_FILE(fi), f->name, -1, "arrayrecord", "%s (at byte %lld)", e.msg,
                     (long long)e.offset);
         return PRW_OK;
@@ -734,6 +737,7 @@ static prw_status read_file(vctx *v, size_t fi, uint64_t sample_here, prw_error 
      * before it sizes an allocation: a probe row is at least 992 bytes, and no real file
      * compresses its records below one byte each. */
     if (prw_ar_reader_num_records(r) > prw_ar_reader_file_size(r)) {
+        f->bad = true;
         add_failure(v, ORD_FILE(fi), f->name, -1, "arrayrecord",
                     "the footer claims %llu records in a file of %llu bytes",
                     (unsigned long long)prw_ar_reader_num_records(r),
@@ -765,9 +769,11 @@ static prw_status read_file(vctx *v, size_t fi, uint64_t sample_here, prw_error 
     prw_ar_reader_close(r);
     if (st == PRW_E_NOMEM)
         return prw__error_nomem(err, f->name, 0);
-    if (st < 0)
+    if (st < 0) {
+        f->bad = true;
         add_failure(v, ORD_FILE(fi), f->name, -1, "arrayrecord", "%s (at byte %lld)", e.msg,
                     (long long)e.offset);
+    }
     return PRW_OK;
 }
 
@@ -922,7 +928,11 @@ static void check_totals(vctx *v, vprobes *ps, const vtotals *t) {
             cmp_bytes(ps->p[i - 1].src, ps->p[i - 1].len, ps->p[i].src, ps->p[i].len) == 0)
             TFAIL("split", "probe '%.*s' is in both train and test",
                   (int)(ps->p[i].len > 64 ? 64 : ps->p[i].len), ps->p[i].src);
-    if (v->o->sample || !m->ok)
+    /* Counts of a file that could not be read whole would only repeat its failure. */
+    bool bad = false;
+    for (size_t fi = 0; fi < v->nfiles; fi++)
+        bad |= v->files[fi].bad;
+    if (v->o->sample || !m->ok || bad)
         return;
     int64_t n_probes = t->probes[0] + t->probes[1];
     if (m->split == PRW_SPLIT_RATIO) {

@@ -5,3 +5,4 @@
 "$PRW" inspect "$TMP/out/train.arrayrecord" --row 1 | sed "s|$TMP/||"
 "$PRW" inspect "$TMP/out" --probe 10.20.34.1 | sed "s|$TMP/||"
 "$PRW" inspect "$TMP/out/test.arrayrecord" --row 0 --json | sed "s|$TMP/||" | cut -c1-300
+"$PRW" inspect "$TMP/out/test.arrayrecord" --row 2 --all | wc -l | tr -d " "
