@@ -33,6 +33,7 @@
 #include "common/io.h"
 #include "pipeline/pl_internal.h"
 #include "pipeline/pl_json.h"
+#include "pipeline/pl_verify.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/arrow_ipc.h"
 #include "proberows/verify.h"
@@ -1445,4 +1446,42 @@ prw_status prw_verify(const prw_verify_options *opts, prw_verify_report *report,
     ctx_cleanup(&v);
     report->seconds = prw__now() - t0;
     return st;
+}
+
+int prw__pl_verify_one_record(const uint8_t *data, size_t len) {
+    prw_verify_options o;
+    prw_verify_options_init(&o);
+    o.dir = "fuzz";
+    prw_verify_report rep;
+    memset(&rep, 0, sizeof rep);
+    vctx v;
+    memset(&v, 0, sizeof v);
+    v.o = &o;
+    v.rep = &rep;
+    v.keep = 1;
+    v.man.max_row = 8u << 20;
+    v.man.null_rtt = PRW_NULL_RTT_KEEP;
+    prw__mutex_init(&v.mu);
+    vfile f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.name, sizeof f.name, "fuzz");
+    f.nrec = 1;
+    vrec rec;
+    memset(&rec, 0, sizeof rec);
+    f.recs = &rec;
+    v.files = &f;
+    v.nfiles = 1;
+    rep.failures = prw__calloc(1, sizeof *rep.failures);
+    v.key_ord = prw__calloc(1, sizeof *v.key_ord);
+    int result = -1;
+    if (rep.failures && v.key_ord) {
+        vread rd = {&v, 0, &f};
+        on_record(&rd, 0, data, len);
+        result = (int)rep.n_failures;
+    }
+    prw__free(rec.src);
+    prw__free(rep.failures);
+    prw__free(v.key_ord);
+    prw__mutex_destroy(&v.mu);
+    return result;
 }
