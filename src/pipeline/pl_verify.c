@@ -3,11 +3,12 @@
  *
  *   1. manifest.json is parsed (pl_json.c); it gives the options (row limit, split rule,
  *      NULL policy, shards, columns) and the totals the output must match.
- *   2. Every file is opened through its footer and every record is read on a thread pool
- *      (prw_ar_reader_read_range: every chunk hash checked). Each record is checked on its
- *      own (schemas, one src_addr, src_id, times, first/last/span, NULLs, exact sizes) and
- *      leaves a small summary: src_addr, counts, first/last time, the size counts of its
- *      piece and of its first row, and a digest of its measurements.
+ *   2. Every file is walked chunk by chunk from byte 0 (every block header, chunk header and
+ *      data hash; no decompression), opened through its footer, and every record is read on
+ *      a thread pool (prw_ar_reader_read_range: the data chunks decoded). Each record is
+ *      checked on its own (schemas, one src_addr, src_id, times, first/last/span, NULLs,
+ *      exact sizes) and leaves a small summary: src_addr, counts, first/last time, the size
+ *      counts of its piece and of its first row, and a digest of its measurements.
  *   3. The summaries are walked in order: probe order and time order across pieces, greedy
  *      maximality of cut pieces, the split rule, and the totals of the manifest.
  *   4. With --input, the input is decoded again through the pipeline's own decode path
