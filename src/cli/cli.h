@@ -52,5 +52,9 @@ int cmd_ipc(int argc, char **argv);
 int cmd_parquet(int argc, char **argv);
 /** `proberows ar`: ArrayRecord info, cat, pack and verify (cmd_ar.c). */
 int cmd_ar(int argc, char **argv);
+/** `proberows verify OUTDIR`: proves an output directory complete and correct (cmd_verify.c). */
+int cmd_verify(int argc, char **argv);
+/** `proberows inspect PATH`: summarises output files, decodes records (cmd_inspect.c). */
+int cmd_inspect(int argc, char **argv);
 
 #endif
