@@ -1270,7 +1270,7 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
     prw_build_options_init(&bo);
     memcpy(bo.columns, m->columns, sizeof bo.columns);
     bo.null_rtt = m->null_rtt;
-    prw_status st = prw__pl_source_open(&in->src, paths, npaths, &bo, err);
+    prw_status st = prw__pl_source_open(&in->src, paths, npaths, &bo, false, err);
     prw__pl_free_paths(paths, npaths);
     PRW_TRY(st);
     size_t nf = prw__pl_source_files(in->src), nrg = prw__pl_source_row_groups(in->src);
