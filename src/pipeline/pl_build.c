@@ -1055,7 +1055,7 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
  * columns and destination bytes (~64); and per row of a finished partition's output. */
 #define ENCODE_ROW_BYTES 112
 #define OUTPUT_ROW_BYTES 64
-#define MAX_PART_ROWS (2u << 20)
+#define MAX_PART_ROWS (8u << 20)
 /* A merge window row: the row (24), its probe columns (36), destination bytes (~12). */
 #define MERGE_ROW_BYTES 72
 #define MIN_PART_ROWS 1024
