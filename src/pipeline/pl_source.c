@@ -39,6 +39,8 @@ struct prw__pl_source {
  * global id and the bytes (zero-padded), so a hit costs one cache line, not the four
  * dependent loads of the intern table (slot, hash, offsets, bytes). Every IPv4 address fits. */
 #define SHORT_MAX 16
+/* Rows hashed (and their slots prefetched) ahead of the lookups. */
+#define PREFETCH_BATCH 16
 typedef struct pl_slot {
     uint64_t hash;
     uint32_t gid;
@@ -432,9 +434,8 @@ void prw__pl_keymap_destroy(prw__pl_keymap *m) {
 }
 
 /* The value of a string in the map; false when absent. */
-static inline bool keymap_find(const prw__pl_keymap *m, const uint8_t *p, size_t len,
+static inline bool keymap_find(const prw__pl_keymap *m, const uint8_t *p, size_t len, uint64_t h,
                                uint32_t *val) {
-    uint64_t h = prw__pl_hash(p, len);
     uint64_t key[2] = {0, 0};
     if (len <= SHORT_MAX)
         short_key(p, len, key);
@@ -475,7 +476,7 @@ static prw_status map_column(prw__pl_decoder *d, const prw_pq_column_data *cd, u
             const uint8_t *p = cd->dict_bytes + cd->dict_offsets[i];
             size_t len = (size_t)(cd->dict_offsets[i + 1] - cd->dict_offsets[i]);
             /* An entry no row uses may be new: it maps to nothing. */
-            if (!keymap_find(m, p, len, &d->map[i]))
+            if (!keymap_find(m, p, len, prw__pl_hash(p, len), &d->map[i]))
                 d->map[i] = PRW_PL_NULL_ID;
         }
         for (int64_t r = 0; r < n; r++) {
@@ -486,16 +487,27 @@ static prw_status map_column(prw__pl_decoder *d, const prw_pq_column_data *cd, u
         }
         return PRW_OK;
     }
-    for (int64_t r = 0; r < n; r++) {
-        if (!present(cd, (size_t)r)) {
-            ids[r] = PRW_PL_NULL_ID;
-            continue;
+    uint64_t h[PREFETCH_BATCH];
+    for (int64_t r0 = 0; r0 < n; r0 += PREFETCH_BATCH) {
+        int64_t k = n - r0 < PREFETCH_BATCH ? n - r0 : PREFETCH_BATCH;
+        for (int64_t i = 0; i < k; i++) {
+            int64_t r = r0 + i;
+            h[i] = prw__pl_hash(cd->bytes + cd->offsets[r],
+                                (size_t)(cd->offsets[r + 1] - cd->offsets[r]));
+            __builtin_prefetch(&m->slots[h[i] & (m->nslots - 1)]);
         }
-        const uint8_t *p = cd->bytes + cd->offsets[r];
-        size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
-        PRW_CHECK(keymap_find(m, p, len, &ids[r]), err, PRW_E_CORRUPT, -1,
-                  "src_addr of row %lld was not seen by the key pass (input changed?)",
-                  (long long)r);
+        for (int64_t i = 0; i < k; i++) {
+            int64_t r = r0 + i;
+            if (!present(cd, (size_t)r)) {
+                ids[r] = PRW_PL_NULL_ID;
+                continue;
+            }
+            const uint8_t *p = cd->bytes + cd->offsets[r];
+            size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
+            PRW_CHECK(keymap_find(m, p, len, h[i], &ids[r]), err, PRW_E_CORRUPT, -1,
+                      "src_addr of row %lld was not seen by the key pass (input changed?)",
+                      (long long)r);
+        }
     }
     return PRW_OK;
 }
@@ -526,14 +538,28 @@ static prw_status intern_column(prw__pl_decoder *d, int which, const prw_pq_colu
             ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
         return PRW_OK;
     }
-    for (int64_t r = 0; r < n; r++) {
-        if (!present(cd, (size_t)r)) {
-            ids[r] = PRW_PL_NULL_ID;
-            continue;
+    /* Rows in batches: hash them and prefetch their slots first, so the table's cache misses
+     * overlap instead of stalling one row at a time. */
+    uint64_t h[PREFETCH_BATCH];
+    for (int64_t r0 = 0; r0 < n; r0 += PREFETCH_BATCH) {
+        int64_t m = n - r0 < PREFETCH_BATCH ? n - r0 : PREFETCH_BATCH;
+        for (int64_t i = 0; i < m; i++) {
+            int64_t r = r0 + i;
+            h[i] = prw__pl_hash(cd->bytes + cd->offsets[r],
+                                (size_t)(cd->offsets[r + 1] - cd->offsets[r]));
+            if (c->nfast)
+                __builtin_prefetch(&c->fast[h[i] & (c->nfast - 1)]);
         }
-        const uint8_t *p = cd->bytes + cd->offsets[r];
-        size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
-        PRW_TRY(cache_lookup(d, c, p, len, prw__pl_hash(p, len), &ids[r], &nmiss, err));
+        for (int64_t i = 0; i < m; i++) {
+            int64_t r = r0 + i;
+            if (!present(cd, (size_t)r)) {
+                ids[r] = PRW_PL_NULL_ID;
+                continue;
+            }
+            const uint8_t *p = cd->bytes + cd->offsets[r];
+            size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
+            PRW_TRY(cache_lookup(d, c, p, len, h[i], &ids[r], &nmiss, err));
+        }
     }
     PRW_TRY(cache_resolve(d, c, tab, nmiss, err));
     for (int64_t r = 0; r < n; r++)
