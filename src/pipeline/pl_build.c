@@ -144,8 +144,8 @@ typedef struct pl_build {
     size_t slots_free; /* row groups that may be decoded at once */
     pthread_mutex_t slot_mu;
     pthread_cond_t slot_cv;
-    size_t **wcount;     /* by decoder: rows per partition of its row group */
-    prw__pl_row **wrows; /* by decoder: the row group scattered by partition */
+    size_t **wcount;       /* by decoder: rows per partition of its row group */
+    prw__pl_row **wrows;   /* by decoder: the row group scattered by partition */
     pl_probe_acc **wprobe; /* by decoder: rows and estimated bytes per probe rank */
     size_t *wrows_cap;
     prw__codec_ctx **wcc;    /* by decoder */
@@ -1298,8 +1298,7 @@ static prw_status spill_setup(pl_build *b, prw_error *err) {
     b->wcc = prw__calloc(W, sizeof *b->wcc);
     b->wbuf = prw__calloc(W, sizeof *b->wbuf);
     b->part_n = prw__calloc(b->nparts, sizeof *b->part_n);
-    if (!b->wcount || !b->wrows || !b->wrows_cap || !b->wprobe || !b->wcc || !b->wbuf ||
-        !b->part_n)
+    if (!b->wcount || !b->wrows || !b->wrows_cap || !b->wprobe || !b->wcc || !b->wbuf || !b->part_n)
         return prw__error_nomem(err, "spill workers", W * 64);
     for (size_t i = 0; i < b->slots_free; i++) {
         b->wprobe[i] = prw__calloc(b->n_probes ? b->n_probes : 1, sizeof **b->wprobe);

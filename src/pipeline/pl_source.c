@@ -57,8 +57,8 @@ typedef struct pl_cache {
     uint32_t *global; /* by local id */
     size_t cap;
     bool init;
-    void *fast_mem;  /* allocation behind fast (aligned to 32 bytes) */
-    pl_slot *fast;   /* open addressing, linear probing, load <= 1/2 */
+    void *fast_mem; /* allocation behind fast (aligned to 32 bytes) */
+    pl_slot *fast;  /* open addressing, linear probing, load <= 1/2 */
     size_t nfast, nfast_used;
 } pl_cache;
 
@@ -75,7 +75,7 @@ struct prw__pl_decoder {
     size_t map_cap;
     uint32_t *miss; /* local ids not yet resolved in the shared table */
     size_t miss_cap;
-    pl_cache cache[2]; /* src_addr, dst_addr */
+    pl_cache cache[2];            /* src_addr, dst_addr */
     const prw__pl_keymap *keymap; /* when set: src_addr strings map through it, read-only */
 };
 
