@@ -989,17 +989,15 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
     size_t submitted = 0;
     atomic_store(&b->progress_done, 0);
     double last_report = 0;
-    /* The window counts partitions the workers encode: a merged probe, streamed by this
-     * thread, holds no worker output, so the workers keep going while it streams. */
-    size_t ahead = 0; /* worker partitions in [p, submitted) */
+    size_t ahead = 0; /* partitions in [p, submitted) */
     for (size_t p = 0; p < b->nparts && st == PRW_OK; p++) {
         while (submitted < b->nparts && ahead < window) {
             tasks[submitted] = (pl_task){b, submitted, NULL, NULL, NULL};
             prw__pool_submit(pool, encode_task, &tasks[submitted]);
-            ahead += !(b->spill_mode && b->part_big[submitted]);
+            ahead++;
             submitted++;
         }
-        ahead -= !(b->spill_mode && b->part_big[p]);
+        ahead--;
         prw__mutex_lock(&b->done_mu);
         while (!b->parts[p].done)
             prw__cond_wait(&b->done_cv, &b->done_mu);
