@@ -57,6 +57,11 @@ typedef struct pl_rec_meta {
     int32_t n_measurements;
 } pl_rec_meta;
 
+/* A spilling worker's own per-probe sums (no shared atomics in the row loop). */
+typedef struct pl_probe_acc {
+    uint64_t rows, bytes;
+} pl_probe_acc;
+
 /* Per-worker scratch for grouping and encoding. */
 typedef struct pl_scratch {
     prw__pl_row *tmp;
@@ -128,6 +133,7 @@ typedef struct pl_build {
     uint64_t limit;
     bool spill_mode;
     prw__spill *spill;
+    prw__pl_keymap *keymap; /* src_addr -> rank, after the key pass */
     char spill_dir[PATH_BUF];
     int spill_slot, stage_slot;
     uint64_t *key_rows; /* by src intern id (key pass), then by rank */
@@ -138,8 +144,9 @@ typedef struct pl_build {
     size_t slots_free; /* row groups that may be decoded at once */
     pthread_mutex_t slot_mu;
     pthread_cond_t slot_cv;
-    size_t **wcount;     /* by decoder: rows per partition of its row group */
-    prw__pl_row **wrows; /* by decoder: the row group scattered by partition */
+    size_t **wcount;       /* by decoder: rows per partition of its row group */
+    prw__pl_row **wrows;   /* by decoder: the row group scattered by partition */
+    pl_probe_acc **wprobe; /* by decoder: rows and estimated bytes per probe rank */
     size_t *wrows_cap;
     prw__codec_ctx **wcc;    /* by decoder */
     prw__buf *wbuf;          /* by decoder */
@@ -982,12 +989,15 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
     size_t submitted = 0;
     atomic_store(&b->progress_done, 0);
     double last_report = 0;
+    size_t ahead = 0; /* partitions in [p, submitted) */
     for (size_t p = 0; p < b->nparts && st == PRW_OK; p++) {
-        while (submitted < b->nparts && submitted < p + window) {
+        while (submitted < b->nparts && ahead < window) {
             tasks[submitted] = (pl_task){b, submitted, NULL, NULL, NULL};
             prw__pool_submit(pool, encode_task, &tasks[submitted]);
+            ahead++;
             submitted++;
         }
+        ahead--;
         prw__mutex_lock(&b->done_mu);
         while (!b->parts[p].done)
             prw__cond_wait(&b->done_cv, &b->done_mu);
@@ -1043,7 +1053,7 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
  * columns and destination bytes (~64); and per row of a finished partition's output. */
 #define ENCODE_ROW_BYTES 112
 #define OUTPUT_ROW_BYTES 64
-#define MAX_PART_ROWS (2u << 20)
+#define MAX_PART_ROWS (8u << 20)
 /* A merge window row: the row (24), its probe columns (36), destination bytes (~12). */
 #define MERGE_ROW_BYTES 72
 #define MIN_PART_ROWS 1024
@@ -1133,8 +1143,10 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
     uint64_t dst_reserve = b->limit / 16 < (32u << 20) ? b->limit / 16 : (32u << 20);
     /* The writers' queues: finished chunks pass through; records wait for compression. */
     uint64_t writer = (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row;
+    /* The src key map (shared, read-only) and each worker's per-probe sums. */
     uint64_t fixed = RSS_BASE + intern_bytes(&b->src_tab) + probes * 64 + dst_reserve + writer +
-                     W * (256u << 10) + b->nrg * 64;
+                     W * (256u << 10) + prw__pl_keymap_bytes(probes) +
+                     W * probes * sizeof(pl_probe_acc) + b->nrg * 64;
     /* 15% stays unplanned: allocator slack, per-thread arenas, page-granular buffers. */
     uint64_t usable = b->limit - b->limit / 100 * 15;
     if (fixed >= usable)
@@ -1216,16 +1228,19 @@ static prw_status spill_rg(pl_build *b, size_t di, size_t g, prw_error *err) {
         prw__pl_decode_rg(b->decoders[di], g, &b->src_tab, &b->dst_tab, b->o->null_rtt, d, err));
     size_t n = d->n, np = b->nparts;
     size_t *cnt = b->wcount[di];
+    pl_probe_acc *acc = b->wprobe[di];
     memset(cnt, 0, (np + 1) * sizeof *cnt);
+    /* dst_tab only grows while other workers decode: its offsets array may move. */
+    prw__mutex_lock(&b->dst_tab.mu);
+    const uint64_t *doffs = b->dst_tab.offs;
     for (size_t i = 0; i < n; i++) {
         prw__pl_row *r = &d->rows[i];
-        uint32_t k = b->rank[r->key];
-        r->key = k;
-        uint64_t bytes = 28 + (r->dst == PRW_PL_NULL_ID ? 0 : prw__intern_len(&b->dst_tab, r->dst));
-        __atomic_fetch_add(&b->probe_rows[k], 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&b->probe_bytes[k], bytes, __ATOMIC_RELAXED);
+        uint32_t k = r->key; /* the key map gave ranks */
+        acc[k].rows++;
+        acc[k].bytes += 28 + (r->dst == PRW_PL_NULL_ID ? 0 : doffs[r->dst + 1] - doffs[r->dst]);
         cnt[b->probe_part[k] + 1]++;
     }
+    prw__mutex_unlock(&b->dst_tab.mu);
     for (size_t p = 0; p < np; p++)
         cnt[p + 1] += cnt[p];
     if (n > b->wrows_cap[di]) {
@@ -1277,11 +1292,17 @@ static prw_status spill_setup(pl_build *b, prw_error *err) {
     b->wcount = prw__calloc(W, sizeof *b->wcount);
     b->wrows = prw__calloc(W, sizeof *b->wrows);
     b->wrows_cap = prw__calloc(W, sizeof *b->wrows_cap);
+    b->wprobe = prw__calloc(W, sizeof *b->wprobe);
     b->wcc = prw__calloc(W, sizeof *b->wcc);
     b->wbuf = prw__calloc(W, sizeof *b->wbuf);
     b->part_n = prw__calloc(b->nparts, sizeof *b->part_n);
-    if (!b->wcount || !b->wrows || !b->wrows_cap || !b->wcc || !b->wbuf || !b->part_n)
+    if (!b->wcount || !b->wrows || !b->wrows_cap || !b->wprobe || !b->wcc || !b->wbuf || !b->part_n)
         return prw__error_nomem(err, "spill workers", W * 64);
+    for (size_t i = 0; i < b->slots_free; i++) {
+        b->wprobe[i] = prw__calloc(b->n_probes ? b->n_probes : 1, sizeof **b->wprobe);
+        if (!b->wprobe[i])
+            return prw__error_nomem(err, "probe sums", b->n_probes * sizeof **b->wprobe);
+    }
     for (size_t i = 0; i < W; i++) {
         b->wcount[i] = prw__calloc(b->nparts + 1, sizeof **b->wcount);
         if (!b->wcount[i])
@@ -1311,11 +1332,14 @@ static void spill_release_workers(pl_build *b) {
     for (size_t i = 0; i < (size_t)b->workers && b->wcount; i++) {
         prw__free(b->wcount[i]);
         prw__free(b->wrows[i]);
+        prw__free(b->wprobe[i]);
         prw__codec_ctx_destroy(b->wcc[i]);
         prw__buf_cleanup(&b->wbuf[i]);
     }
     prw__free(b->wcount);
     prw__free(b->wrows);
+    prw__free(b->wprobe);
+    b->wprobe = NULL;
     prw__free(b->wrows_cap);
     prw__free(b->wcc);
     prw__free(b->wbuf);
@@ -1346,6 +1370,11 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     prw__free(b->key_rows);
     b->key_rows = by_rank;
     b->key_rows_cap = b->n_probes;
+    /* The key pass saw every src_addr: from now on decoders map strings straight to ranks
+     * through one shared read-only index, and their own src caches go. */
+    PRW_TRY(prw__pl_keymap_build(&b->keymap, &b->src_tab, b->rank, err));
+    for (size_t i = 0; i < b->ndecoders; i++)
+        prw__pl_decoder_set_keymap(b->decoders[i], b->keymap);
     st->seconds_keys = prw__now() - t;
 
     t = prw__now();
@@ -1357,6 +1386,11 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
             b->probe_part[r] = (uint32_t)p;
     PRW_TRY(spill_setup(b, err));
     prw_status s = run_all(b, pool, b->nrg, spill_task, "decode", st->rows_read, err);
+    for (size_t i = 0; i < b->slots_free && s == PRW_OK; i++)
+        for (uint32_t r = 0; r < b->n_probes; r++) {
+            b->probe_rows[r] += b->wprobe[i][r].rows;
+            b->probe_bytes[r] += b->wprobe[i][r].bytes;
+        }
     spill_release_workers(b);
     PRW_TRY(s);
     PRW_TRY(prw__spill_finish(b->spill, err));
@@ -1453,6 +1487,7 @@ static void build_cleanup(pl_build *b) {
     prw__free(b->free_dec);
     prw__free(b->free_scratch);
     prw__pl_source_close(b->src);
+    prw__pl_keymap_destroy(b->keymap);
     prw__intern_cleanup(&b->src_tab);
     prw__intern_cleanup(&b->dst_tab);
     prw__free(b->rank);

@@ -150,6 +150,23 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
 prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
                                 const uint32_t **ids, size_t *n, prw_error *err);
 
+/**
+ * A frozen string table's read-only index (the memory-bounded mode builds it from the src
+ * table after the key pass): string -> val[id], one cache line per lookup, no lock.
+ * `t` must outlive the map and not change. Errors: PRW_E_NOMEM.
+ */
+typedef struct prw__pl_keymap prw__pl_keymap;
+prw_status prw__pl_keymap_build(prw__pl_keymap **out, const prw__intern *t, const uint32_t *val,
+                                prw_error *err);
+/** Bytes the key map of nstrings strings takes. */
+size_t prw__pl_keymap_bytes(size_t nstrings);
+void prw__pl_keymap_destroy(prw__pl_keymap *m);
+/**
+ * From now on prw__pl_decode_rg maps src_addr through m (row keys become m's values) and
+ * the decoder's own src cache is freed. A string missing from m fails with PRW_E_CORRUPT.
+ */
+void prw__pl_decoder_set_keymap(prw__pl_decoder *d, const prw__pl_keymap *m);
+
 /* ---- manifest.json (pl_manifest.c) ------------------------------------------------------ */
 
 /** Writes DIR/manifest.json (atomically) describing the run. */

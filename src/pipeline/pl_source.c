@@ -35,14 +35,35 @@ struct prw__pl_source {
     size_t nrgs;
 };
 
+/* A short string's entry in a worker's inline table: one 32-byte slot holds the hash, the
+ * global id and the bytes (zero-padded), so a hit costs one cache line, not the four
+ * dependent loads of the intern table (slot, hash, offsets, bytes). Every IPv4 address fits. */
+#define SHORT_MAX 16
+/* Rows hashed (and their slots prefetched) ahead of the lookups. */
+#define PREFETCH_BATCH 16
+typedef struct pl_slot {
+    uint64_t hash;
+    uint32_t gid;
+    uint32_t len1; /* length + 1; 0 = empty */
+    uint64_t key[2];
+} pl_slot;
+
 /* A worker's private view of a shared string table: local id -> global id. Row groups mostly
- * repeat the same strings, so after the first few every lookup is a hit without the lock. */
+ * repeat the same strings, so after the first few every lookup is a hit without the lock.
+ * Short strings are found through `fast` (a copy of their local entries, with global ids);
+ * longer ones through `local` and `global`. */
 typedef struct pl_cache {
     prw__intern local;
     uint32_t *global; /* by local id */
     size_t cap;
     bool init;
+    void *fast_mem; /* allocation behind fast (aligned to 32 bytes) */
+    pl_slot *fast;  /* open addressing, linear probing, load <= 1/2 */
+    size_t nfast, nfast_used;
 } pl_cache;
+
+/* Ids written before the batch's new strings are resolved: local ids, marked by this bit. */
+#define LOCAL_BIT 0x80000000u
 
 struct prw__pl_decoder {
     prw__pl_source *src;
@@ -54,7 +75,16 @@ struct prw__pl_decoder {
     size_t map_cap;
     uint32_t *miss; /* local ids not yet resolved in the shared table */
     size_t miss_cap;
-    pl_cache cache[2]; /* src_addr, dst_addr */
+    pl_cache cache[2];            /* src_addr, dst_addr */
+    const prw__pl_keymap *keymap; /* when set: src_addr strings map through it, read-only */
+};
+
+/* A frozen string table's inline index: short strings in the slot, longer ones by offset. */
+struct prw__pl_keymap {
+    void *mem;
+    pl_slot *slots;
+    size_t nslots;
+    const prw__intern *tab;
 };
 
 /* ---- opening and checking ------------------------------------------------------------------ */
@@ -226,6 +256,7 @@ void prw__pl_decoder_destroy(prw__pl_decoder *d) {
         if (d->cache[i].init)
             prw__intern_cleanup(&d->cache[i].local);
         prw__free(d->cache[i].global);
+        prw__free(d->cache[i].fast_mem);
     }
     prw__free(d);
 }
@@ -243,12 +274,72 @@ static prw_status grow(void **p, size_t *cap, size_t n, size_t size, prw_error *
     return PRW_OK;
 }
 
-/* Finds the global id of one string through the worker's cache; unknown strings get a local
- * id now and are queued in d->miss for one locked pass over the shared table. */
+static inline void short_key(const uint8_t *p, size_t len, uint64_t key[2]) {
+    uint8_t b[SHORT_MAX] = {0};
+    memcpy(b, p, len);
+    memcpy(key, b, SHORT_MAX);
+}
+
+/* Looks a short string up in the inline table; false when absent. */
+static inline bool fast_find(const pl_cache *c, uint64_t h, const uint64_t key[2], size_t len,
+                             uint32_t *gid) {
+    if (c->nfast == 0)
+        return false;
+    size_t mask = c->nfast - 1;
+    for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
+        const pl_slot *e = &c->fast[s];
+        if (e->len1 == 0)
+            return false;
+        if (e->hash == h && e->len1 == len + 1 && e->key[0] == key[0] && e->key[1] == key[1]) {
+            *gid = e->gid;
+            return true;
+        }
+    }
+}
+
+static void fast_place(pl_slot *slots, size_t nslots, const pl_slot *e) {
+    size_t mask = nslots - 1, s = (size_t)e->hash & mask;
+    while (slots[s].len1)
+        s = (s + 1) & mask;
+    slots[s] = *e;
+}
+
+static prw_status fast_insert(pl_cache *c, const pl_slot *e, prw_error *err) {
+    if ((c->nfast_used + 1) * 2 > c->nfast) {
+        size_t n = c->nfast ? 2 * c->nfast : 1024;
+        void *mem = prw__calloc(n + 1, sizeof(pl_slot));
+        if (!mem)
+            return prw__error_nomem(err, "a string cache", (n + 1) * sizeof(pl_slot));
+        pl_slot *slots = (pl_slot *)(((uintptr_t)mem + 31) & ~(uintptr_t)31);
+        for (size_t i = 0; i < c->nfast; i++)
+            if (c->fast[i].len1)
+                fast_place(slots, n, &c->fast[i]);
+        prw__free(c->fast_mem);
+        c->fast_mem = mem;
+        c->fast = slots;
+        c->nfast = n;
+    }
+    fast_place(c->fast, c->nfast, e);
+    c->nfast_used++;
+    return PRW_OK;
+}
+
+/* Finds the id of one string (hash h) through the worker's cache: *id is the global id, or
+ * a local id | LOCAL_BIT resolved after the batch. Unknown strings get a local id now and
+ * are queued in d->miss for one locked pass over the shared table. */
 static prw_status cache_lookup(prw__pl_decoder *d, pl_cache *c, const uint8_t *p, size_t len,
-                               uint32_t *lid, size_t *nmiss, prw_error *err) {
+                               uint64_t h, uint32_t *id, size_t *nmiss, prw_error *err) {
+    if (len <= SHORT_MAX) {
+        uint64_t key[2];
+        short_key(p, len, key);
+        if (fast_find(c, h, key, len, id))
+            return PRW_OK;
+    }
     size_t before = c->local.n;
-    PRW_TRY(prw__intern_get(&c->local, p, len, prw__pl_hash(p, len), lid, err));
+    uint32_t lid = 0;
+    PRW_TRY(prw__intern_get(&c->local, p, len, h, &lid, err));
+    PRW_CHECK(lid < LOCAL_BIT, err, PRW_E_LIMIT, -1, "more than 2^31 distinct strings in a column");
+    *id = lid | LOCAL_BIT;
     if (c->local.n == before)
         return PRW_OK;
     if (c->local.n > c->cap) {
@@ -267,11 +358,12 @@ static prw_status cache_lookup(prw__pl_decoder *d, pl_cache *c, const uint8_t *p
         d->miss = m;
         d->miss_cap = cap;
     }
-    d->miss[(*nmiss)++] = *lid;
+    d->miss[(*nmiss)++] = lid;
     return PRW_OK;
 }
 
-/* Resolves the queued local ids in the shared table, under its lock once. */
+/* Resolves the queued local ids in the shared table, under its lock once, then copies the
+ * short ones into the inline table. */
 static prw_status cache_resolve(prw__pl_decoder *d, pl_cache *c, prw__intern *tab, size_t nmiss,
                                 prw_error *err) {
     if (nmiss == 0)
@@ -284,7 +376,140 @@ static prw_status cache_resolve(prw__pl_decoder *d, pl_cache *c, prw__intern *ta
                              c->local.hashes[lid], &c->global[lid], err);
     }
     prw__mutex_unlock(&tab->mu);
+    for (size_t i = 0; i < nmiss && st == PRW_OK; i++) {
+        uint32_t lid = d->miss[i];
+        size_t len = prw__intern_len(&c->local, lid);
+        if (len > SHORT_MAX || c->global[lid] >= LOCAL_BIT)
+            continue; /* a global id with the top bit set would read as a local one */
+        pl_slot e = {c->local.hashes[lid], c->global[lid], (uint32_t)len + 1, {0, 0}};
+        short_key(prw__intern_ptr(&c->local, lid), len, e.key);
+        st = fast_insert(c, &e, err);
+    }
     return st;
+}
+
+static inline uint32_t cache_final(const pl_cache *c, uint32_t id) {
+    return id & LOCAL_BIT ? c->global[id & ~LOCAL_BIT] : id;
+}
+
+prw_status prw__pl_keymap_build(prw__pl_keymap **out, const prw__intern *t, const uint32_t *val,
+                                prw_error *err) {
+    *out = NULL;
+    size_t n = 1024;
+    while (n < 2 * t->n)
+        n *= 2;
+    prw__pl_keymap *m = prw__calloc(1, sizeof *m);
+    void *mem = m ? prw__calloc(n + 1, sizeof(pl_slot)) : NULL;
+    if (!mem) {
+        prw__free(m);
+        return prw__error_nomem(err, "the key map", (n + 1) * sizeof(pl_slot));
+    }
+    m->mem = mem;
+    m->slots = (pl_slot *)(((uintptr_t)mem + 31) & ~(uintptr_t)31);
+    m->nslots = n;
+    m->tab = t;
+    for (uint32_t id = 0; id < t->n; id++) {
+        size_t len = prw__intern_len(t, id);
+        pl_slot e = {t->hashes[id], val[id], (uint32_t)len + 1, {t->offs[id], 0}};
+        if (len <= SHORT_MAX)
+            short_key(prw__intern_ptr(t, id), len, e.key);
+        fast_place(m->slots, n, &e);
+    }
+    *out = m;
+    return PRW_OK;
+}
+
+size_t prw__pl_keymap_bytes(size_t nstrings) {
+    size_t n = 1024;
+    while (n < 2 * nstrings)
+        n *= 2;
+    return (n + 1) * sizeof(pl_slot);
+}
+
+void prw__pl_keymap_destroy(prw__pl_keymap *m) {
+    if (!m)
+        return;
+    prw__free(m->mem);
+    prw__free(m);
+}
+
+/* The value of a string in the map; false when absent. */
+static inline bool keymap_find(const prw__pl_keymap *m, const uint8_t *p, size_t len, uint64_t h,
+                               uint32_t *val) {
+    uint64_t key[2] = {0, 0};
+    if (len <= SHORT_MAX)
+        short_key(p, len, key);
+    size_t mask = m->nslots - 1;
+    for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
+        const pl_slot *e = &m->slots[s];
+        if (e->len1 == 0)
+            return false;
+        if (e->hash != h || e->len1 != len + 1)
+            continue;
+        if (len <= SHORT_MAX ? e->key[0] == key[0] && e->key[1] == key[1]
+                             : memcmp(m->tab->bytes.data + e->key[0], p, len) == 0) {
+            *val = e->gid;
+            return true;
+        }
+    }
+}
+
+void prw__pl_decoder_set_keymap(prw__pl_decoder *d, const prw__pl_keymap *m) {
+    d->keymap = m;
+    pl_cache *c = &d->cache[0];
+    if (c->init)
+        prw__intern_cleanup(&c->local);
+    prw__free(c->global);
+    prw__free(c->fast_mem);
+    memset(c, 0, sizeof *c);
+}
+
+/* src_addr through the frozen key map: every string must have been seen by the key pass. */
+static prw_status map_column(prw__pl_decoder *d, const prw_pq_column_data *cd, uint32_t *ids,
+                             prw_error *err) {
+    const prw__pl_keymap *m = d->keymap;
+    int64_t n = cd->num_rows;
+    if (cd->dict_encoded) {
+        size_t nd = (size_t)cd->dict_count;
+        PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
+        for (size_t i = 0; i < nd; i++) {
+            const uint8_t *p = cd->dict_bytes + cd->dict_offsets[i];
+            size_t len = (size_t)(cd->dict_offsets[i + 1] - cd->dict_offsets[i]);
+            /* An entry no row uses may be new: it maps to nothing. */
+            if (!keymap_find(m, p, len, prw__pl_hash(p, len), &d->map[i]))
+                d->map[i] = PRW_PL_NULL_ID;
+        }
+        for (int64_t r = 0; r < n; r++) {
+            ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
+            PRW_CHECK(!present(cd, (size_t)r) || ids[r] != PRW_PL_NULL_ID, err, PRW_E_CORRUPT, -1,
+                      "src_addr of row %lld was not seen by the key pass (input changed?)",
+                      (long long)r);
+        }
+        return PRW_OK;
+    }
+    uint64_t h[PREFETCH_BATCH];
+    for (int64_t r0 = 0; r0 < n; r0 += PREFETCH_BATCH) {
+        int64_t k = n - r0 < PREFETCH_BATCH ? n - r0 : PREFETCH_BATCH;
+        for (int64_t i = 0; i < k; i++) {
+            int64_t r = r0 + i;
+            h[i] = prw__pl_hash(cd->bytes + cd->offsets[r],
+                                (size_t)(cd->offsets[r + 1] - cd->offsets[r]));
+            __builtin_prefetch(&m->slots[h[i] & (m->nslots - 1)]);
+        }
+        for (int64_t i = 0; i < k; i++) {
+            int64_t r = r0 + i;
+            if (!present(cd, (size_t)r)) {
+                ids[r] = PRW_PL_NULL_ID;
+                continue;
+            }
+            const uint8_t *p = cd->bytes + cd->offsets[r];
+            size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
+            PRW_CHECK(keymap_find(m, p, len, h[i], &ids[r]), err, PRW_E_CORRUPT, -1,
+                      "src_addr of row %lld was not seen by the key pass (input changed?)",
+                      (long long)r);
+        }
+    }
+    return PRW_OK;
 }
 
 /* Interns the strings of a decoded BYTE_ARRAY column: ids[r] per row (PRW_PL_NULL_ID for
@@ -304,28 +529,42 @@ static prw_status intern_column(prw__pl_decoder *d, int which, const prw_pq_colu
         for (size_t i = 0; i < nd; i++) {
             const uint8_t *p = cd->dict_bytes + cd->dict_offsets[i];
             size_t len = (size_t)(cd->dict_offsets[i + 1] - cd->dict_offsets[i]);
-            PRW_TRY(cache_lookup(d, c, p, len, &d->map[i], &nmiss, err));
+            PRW_TRY(cache_lookup(d, c, p, len, prw__pl_hash(p, len), &d->map[i], &nmiss, err));
         }
         PRW_TRY(cache_resolve(d, c, tab, nmiss, err));
         for (size_t i = 0; i < nd; i++)
-            d->map[i] = c->global[d->map[i]];
+            d->map[i] = cache_final(c, d->map[i]);
         for (int64_t r = 0; r < n; r++)
             ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
         return PRW_OK;
     }
-    for (int64_t r = 0; r < n; r++) {
-        if (!present(cd, (size_t)r)) {
-            ids[r] = PRW_PL_NULL_ID;
-            continue;
+    /* Rows in batches: hash them and prefetch their slots first, so the table's cache misses
+     * overlap instead of stalling one row at a time. */
+    uint64_t h[PREFETCH_BATCH];
+    for (int64_t r0 = 0; r0 < n; r0 += PREFETCH_BATCH) {
+        int64_t m = n - r0 < PREFETCH_BATCH ? n - r0 : PREFETCH_BATCH;
+        for (int64_t i = 0; i < m; i++) {
+            int64_t r = r0 + i;
+            h[i] = prw__pl_hash(cd->bytes + cd->offsets[r],
+                                (size_t)(cd->offsets[r + 1] - cd->offsets[r]));
+            if (c->nfast)
+                __builtin_prefetch(&c->fast[h[i] & (c->nfast - 1)]);
         }
-        const uint8_t *p = cd->bytes + cd->offsets[r];
-        size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
-        PRW_TRY(cache_lookup(d, c, p, len, &ids[r], &nmiss, err));
+        for (int64_t i = 0; i < m; i++) {
+            int64_t r = r0 + i;
+            if (!present(cd, (size_t)r)) {
+                ids[r] = PRW_PL_NULL_ID;
+                continue;
+            }
+            const uint8_t *p = cd->bytes + cd->offsets[r];
+            size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
+            PRW_TRY(cache_lookup(d, c, p, len, h[i], &ids[r], &nmiss, err));
+        }
     }
     PRW_TRY(cache_resolve(d, c, tab, nmiss, err));
     for (int64_t r = 0; r < n; r++)
         if (ids[r] != PRW_PL_NULL_ID)
-            ids[r] = c->global[ids[r]];
+            ids[r] = cache_final(c, ids[r]);
     return PRW_OK;
 }
 
@@ -386,7 +625,15 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
                           f->info[PRW_COL_EVENT_TIME]->name);
         return st;
     }
-    PRW_TRY(intern_column(d, 0, &d->cd[PRW_COL_SRC_ADDR], src_tab, src_ids, err));
+    if (d->keymap) {
+        st = map_column(d, &d->cd[PRW_COL_SRC_ADDR], src_ids, err);
+        if (st < 0) {
+            prw__error_prefix(err, "%s: row group %d: ", path, g->rg);
+            return st;
+        }
+    } else {
+        PRW_TRY(intern_column(d, 0, &d->cd[PRW_COL_SRC_ADDR], src_tab, src_ids, err));
+    }
     PRW_TRY(intern_column(d, 1, &d->cd[PRW_COL_DST_ADDR], dst_tab, dst_ids, err));
     out->rows = prw__malloc_array(n ? n : 1, sizeof *out->rows);
     if (!out->rows)
