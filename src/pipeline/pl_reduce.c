@@ -40,11 +40,7 @@ typedef struct reduce_state {
     size_t ngroups;
     uint8_t *file;
     size_t file_len;
-    uint8_t *raw;
-    size_t raw_cap;
-    uint32_t *dict_ids;
-    size_t dict_cap;
-    prw__codec_ctx *cc;
+    prw__run_reader rr;
 } reduce_state;
 
 static prw_status bad(const char *path, prw_status code, int64_t off, const char *what,
@@ -53,7 +49,7 @@ static prw_status bad(const char *path, prw_status code, int64_t off, const char
 }
 
 /* Decodes one block's payload (raw, raw_len bytes) into rows appended to g. */
-static prw_status decode_block(reduce_state *s, const char *path, int64_t off, const uint8_t *raw,
+static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off, const uint8_t *raw,
                                size_t raw_len, uint32_t nrows, uint32_t ndict, uint32_t nkeys,
                                prw__pl_decoded *g, size_t *cap, prw_error *err) {
     size_t head = (size_t)ndict * 4;
@@ -71,7 +67,7 @@ static prw_status decode_block(reduce_state *s, const char *path, int64_t off, c
         size_t l = prw__load_le32(raw + 4 * (size_t)i);
         if (l > raw_len - pos)
             return bad(path, PRW_E_CORRUPT, off, "block dictionary string past the block", err);
-        PRW_TRY(prw__intern_get(&s->dst_tab, raw + pos, l, prw__pl_hash(raw + pos, l),
+        PRW_TRY(prw__intern_get(s->dst_tab, raw + pos, l, prw__pl_hash(raw + pos, l),
                                 &s->dict_ids[i], err));
         pos += l;
     }
@@ -106,37 +102,34 @@ static prw_status decode_block(reduce_state *s, const char *path, int64_t off, c
     return PRW_OK;
 }
 
-/* Reads run file (map i, range k) into s->groups[i]. */
-static prw_status read_run(reduce_state *s, uint32_t i, uint32_t k, prw_error *err) {
-    const prw__plan *p = s->plan;
-    char path[PATH_BUF];
-    prw__run_name(p, path, sizeof path, i, k);
-    prw__free(s->file);
-    s->file = NULL;
-    prw_status st = prw__read_file(path, &s->file, &s->file_len, err);
-    if (st == PRW_E_IO)
-        return prw__error_sys(err, err->sys_errno,
-                              "%s: run file of map task %u missing (did map task %u finish?)",
-                              path, i, i);
-    PRW_TRY(st);
-    const uint8_t *f = s->file;
-    size_t len = s->file_len;
+void prw__run_reader_cleanup(prw__run_reader *r) {
+    prw__free(r->raw);
+    prw__free(r->dict_ids);
+    prw__codec_ctx_destroy(r->cc);
+    r->raw = NULL;
+    r->dict_ids = NULL;
+    r->cc = NULL;
+    r->raw_cap = r->dict_cap = 0;
+}
+
+prw_status prw__run_parse(prw__run_reader *s, const char *path, const uint8_t *f, size_t len,
+                          uint64_t plan_id, uint32_t map, uint32_t range, uint32_t nkeys,
+                          prw__pl_decoded *g, size_t *cap, prw_error *err) {
+    if (!s->cc)
+        PRW_TRY(prw__codec_ctx_create(&s->cc, err));
     if (len < RUN_HEADER + RUN_TRAILER || memcmp(f, RUN_MAGIC, 8) != 0 ||
         prw__load_le32(f + 28) != prw__crc32(0, f, 28))
         return bad(path, PRW_E_CORRUPT, 0, "not a run file", err);
-    if (prw__load_le64(f + 8) != p->id)
+    if (prw__load_le64(f + 8) != plan_id)
         return bad(path, PRW_E_CORRUPT, 8,
                    "written for another plan (plan.json changed since the map ran)", err);
-    if (prw__load_le32(f + 16) != i || prw__load_le32(f + 20) != k)
+    if (prw__load_le32(f + 16) != map || prw__load_le32(f + 20) != range)
         return bad(path, PRW_E_CORRUPT, 16, "names another task or range", err);
     const uint8_t *t = f + len - RUN_TRAILER;
     if (memcmp(t, RUN_END_MAGIC, 8) != 0)
         return bad(path, PRW_E_TRUNCATED, (int64_t)(len - RUN_TRAILER),
                    "no trailer (incomplete file)", err);
     uint64_t blocks = prw__load_le64(t + 8), rows = prw__load_le64(t + 16), seen = 0, nb = 0;
-    uint32_t nkeys = p->bounds[k + 1] - p->bounds[k];
-    prw__pl_decoded *g = &s->groups[i];
-    size_t cap = 0;
     size_t pos = RUN_HEADER, end = len - RUN_TRAILER;
     while (pos < end) {
         int64_t off = (int64_t)pos;
@@ -159,13 +152,14 @@ static prw_status read_run(reduce_state *s, uint32_t i, uint32_t k, prw_error *e
             if (!s->raw)
                 return prw__error_nomem(err, "a run block", raw_len);
         }
-        st = prw__codec_decompress(s->cc, PRW_CODEC_ZSTD, h + RUN_BLOCK_HEADER, clen, s->raw,
-                                   raw_len, err);
+        prw_status st = prw__codec_decompress(s->cc, PRW_CODEC_ZSTD, h + RUN_BLOCK_HEADER, clen,
+                                              s->raw, raw_len, err);
         if (st < 0) {
             prw__error_prefix(err, "%s (block at byte %lld): ", path, (long long)off);
+            err->offset = off;
             return st;
         }
-        PRW_TRY(decode_block(s, path, off, s->raw, raw_len, nrows, ndict, nkeys, g, &cap, err));
+        PRW_TRY(decode_block(s, path, off, s->raw, raw_len, nrows, ndict, nkeys, g, cap, err));
         seen += nrows;
         nb++;
         pos += RUN_BLOCK_HEADER + clen;
@@ -174,6 +168,25 @@ static prw_status read_run(reduce_state *s, uint32_t i, uint32_t k, prw_error *e
         return bad(path, PRW_E_CORRUPT, (int64_t)(len - RUN_TRAILER),
                    "trailer counts disagree with the blocks", err);
     return PRW_OK;
+}
+
+/* Reads run file (map i, range k) into s->groups[i]. */
+static prw_status read_run(reduce_state *s, uint32_t i, uint32_t k, prw_error *err) {
+    const prw__plan *p = s->plan;
+    char path[PATH_BUF];
+    prw__run_name(p, path, sizeof path, i, k);
+    prw__free(s->file);
+    s->file = NULL;
+    prw_status st = prw__read_file(path, &s->file, &s->file_len, err);
+    if (st == PRW_E_IO)
+        return prw__error_sys(err, err->sys_errno,
+                              "%s: run file of map task %u missing or unreadable (did map task "
+                              "%u finish?)",
+                              path, i, i);
+    PRW_TRY(st);
+    size_t cap = 0;
+    return prw__run_parse(&s->rr, path, s->file, s->file_len, p->id, i, k,
+                          p->bounds[k + 1] - p->bounds[k], &s->groups[i], &cap, err);
 }
 
 static prw_status write_small(const char *path, const prw__buf *b, prw_error *err) {
@@ -221,7 +234,7 @@ static prw_status reduce_run(reduce_state *s, uint32_t k, int workers, prw_build
     PRW_TRY(prw__intern_init(&s->dst_tab, err));
     s->tabs = true;
     PRW_TRY(prw__plan_load_probes(p, p->bounds[k], p->bounds[k + 1], &s->src_tab, err));
-    PRW_TRY(prw__codec_ctx_create(&s->cc, err));
+    s->rr.dst_tab = &s->dst_tab;
     s->ngroups = p->map_tasks;
     s->groups = prw__calloc(s->ngroups, sizeof *s->groups);
     if (!s->groups)
@@ -272,9 +285,7 @@ prw_status prw_reduce(const char *plan_path, int task, int workers, prw_build_st
         prw__intern_cleanup(&s.dst_tab);
     }
     prw__free(s.file);
-    prw__free(s.raw);
-    prw__free(s.dict_ids);
-    prw__codec_ctx_destroy(s.cc);
+    prw__run_reader_cleanup(&s.rr);
     prw__plan_free(s.plan);
     return st;
 }
