@@ -15,6 +15,7 @@
 #define _GNU_SOURCE /* realpath() */
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,36 +74,105 @@ static const char *null_rtt_name(prw_null_rtt r) {
 
 typedef struct plan_state {
     prw__pl_source *src;
-    prw__pl_decoder *dec;
     prw__intern tab;
     uint64_t *counts; /* by intern id */
     size_t counts_cap;
+    pthread_mutex_t counts_mu;
+    _Atomic size_t next_rg;
+    _Atomic int failed;
     plan_key *keys;
     char **abs;
     size_t nabs;
     prw__buf out;
 } plan_state;
 
-static prw_status key_pass(plan_state *s, prw_error *err) {
-    size_t nrg = prw__pl_source_row_groups(s->src);
-    for (size_t g = 0; g < nrg; g++) {
-        const uint32_t *ids = NULL;
-        size_t n = 0;
-        PRW_TRY(prw__pl_scan_keys_rg(s->dec, g, &s->tab, &ids, &n, err));
-        if (s->tab.n > s->counts_cap) {
-            size_t cap = s->tab.n * 2;
-            uint64_t *c = prw__realloc(s->counts, cap * sizeof *c);
-            if (!c)
-                return prw__error_nomem(err, "key counts", cap * sizeof *c);
+/* One key-pass worker: takes row groups in order from a shared counter, interns their
+ * src_addr strings into the shared table and adds the per-key counts under a lock. */
+typedef struct plan_worker {
+    plan_state *s;
+    prw__pl_decoder *dec;
+    prw_status st;
+    prw_error err;
+} plan_worker;
+
+static prw_status add_counts(plan_state *s, const uint32_t *ids, size_t n, prw_error *err) {
+    prw__mutex_lock(&s->tab.mu);
+    size_t keys = s->tab.n;
+    prw__mutex_unlock(&s->tab.mu);
+    prw_status st = PRW_OK;
+    prw__mutex_lock(&s->counts_mu);
+    if (keys > s->counts_cap) {
+        size_t cap = keys * 2;
+        uint64_t *c = prw__realloc(s->counts, cap * sizeof *c);
+        if (!c) {
+            st = prw__error_nomem(err, "key counts", cap * sizeof *c);
+        } else {
             memset(c + s->counts_cap, 0, (cap - s->counts_cap) * sizeof *c);
             s->counts = c;
             s->counts_cap = cap;
         }
-        for (size_t i = 0; i < n; i++)
-            if (ids[i] != PRW_PL_NULL_ID)
-                s->counts[ids[i]]++;
     }
-    return PRW_OK;
+    for (size_t i = 0; i < n && st == PRW_OK; i++)
+        if (ids[i] != PRW_PL_NULL_ID)
+            s->counts[ids[i]]++;
+    prw__mutex_unlock(&s->counts_mu);
+    return st;
+}
+
+static void key_worker(void *arg) {
+    plan_worker *w = arg;
+    plan_state *s = w->s;
+    size_t nrg = prw__pl_source_row_groups(s->src);
+    for (;;) {
+        if (atomic_load(&s->failed))
+            return;
+        size_t g = atomic_fetch_add(&s->next_rg, 1);
+        if (g >= nrg)
+            return;
+        const uint32_t *ids = NULL;
+        size_t n = 0;
+        w->st = prw__pl_scan_keys_rg(w->dec, g, &s->tab, &ids, &n, &w->err);
+        if (w->st == PRW_OK)
+            w->st = add_counts(s, ids, n, &w->err);
+        if (w->st < 0) {
+            atomic_store(&s->failed, 1);
+            return;
+        }
+    }
+}
+
+static prw_status key_pass(plan_state *s, int workers, prw_error *err) {
+    size_t nrg = prw__pl_source_row_groups(s->src);
+    if ((size_t)workers > nrg)
+        workers = nrg ? (int)nrg : 1;
+    plan_worker *w = prw__calloc((size_t)workers, sizeof *w);
+    if (!w)
+        return prw__error_nomem(err, "key workers", (size_t)workers * sizeof *w);
+    prw_status st = PRW_OK;
+    int made = 0;
+    for (; made < workers && st == PRW_OK; made++) {
+        w[made].s = s;
+        st = prw__pl_decoder_create(s->src, &w[made].dec, err);
+    }
+    prw__pool *pool = NULL;
+    if (st == PRW_OK)
+        st = prw__pool_create(&pool, workers, (size_t)workers, err);
+    if (st == PRW_OK) {
+        for (int i = 0; i < workers; i++)
+            prw__pool_submit(pool, key_worker, &w[i]);
+        prw__pool_destroy(pool);
+        /* The first failure in row-group order is not knowable here; report any one. */
+        for (int i = 0; i < workers && st == PRW_OK; i++)
+            if (w[i].st < 0) {
+                st = w[i].st;
+                if (err)
+                    *err = w[i].err;
+            }
+    }
+    for (int i = 0; i < made; i++)
+        prw__pl_decoder_destroy(w[i].dec);
+    prw__free(w);
+    return st;
 }
 
 static prw_status write_probes(plan_state *s, const char *dir, uint64_t *hash, prw_error *err) {
@@ -265,9 +335,8 @@ static prw_status plan_run(plan_state *s, const prw_build_options *o, int M, int
         paths[i] = c;
     }
     PRW_TRY(prw__pl_source_open(&s->src, paths, npaths, o, true, err));
-    PRW_TRY(prw__pl_decoder_create(s->src, &s->dec, err));
     PRW_TRY(prw__intern_init(&s->tab, err));
-    PRW_TRY(key_pass(s, err));
+    PRW_TRY(key_pass(s, o->workers > 0 ? o->workers : prw__online_cpus(), err));
     size_t n = s->tab.n;
     PRW_CHECK(n < UINT32_MAX, err, PRW_E_LIMIT, -1, "more than 2^32-1 probes");
     s->keys = prw__malloc_array(n ? n : 1, sizeof *s->keys);
@@ -315,12 +384,13 @@ prw_status prw_plan(const prw_build_options *o, int map_tasks, int reduce_tasks,
     plan_state s;
     memset(&s, 0, sizeof s);
     prw__buf_init(&s.out);
+    prw__mutex_init(&s.counts_mu);
     prw_status st = plan_run(&s, o, map_tasks, reduce_tasks, stats, err);
     prw__buf_cleanup(&s.out);
     prw__free(s.keys);
     prw__free(s.counts);
     prw__intern_cleanup(&s.tab);
-    prw__pl_decoder_destroy(s.dec);
+    prw__mutex_destroy(&s.counts_mu);
     prw__pl_source_close(s.src);
     if (s.abs)
         prw__pl_free_paths(s.abs, s.nabs);
