@@ -2,8 +2,9 @@
  * Fuzz target for the scale-out run-file reader (prw__run_parse, pl_reduce.c): any bytes ->
  * parse as the run file of map task and range named in its own header, for a range of 1000
  * probes. When the first byte is odd the header and block CRCs are recomputed first, so
- * mutations reach decompression and the block decoder instead of stopping at a CRC. Never crashes, never allocates more than a block's
- * bounded size; a parse that succeeds yields rows whose keys and dictionary ids are in range.
+ * mutations reach decompression and the block decoder instead of stopping at a CRC. Never crashes,
+ * never allocates more than a block's bounded size; a parse that succeeds yields rows whose keys
+ * and dictionary ids are in range.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -73,8 +73,8 @@ PRW_API prw_status prw_map(const char *plan_path, int task, int workers, prw_err
  * PRW_E_TRUNCATED / PRW_E_CHECKSUM / PRW_E_CODEC (a damaged run file, with its path and
  * offset, or one written for another plan), PRW_E_LIMIT, PRW_E_NOMEM.
  */
-PRW_API prw_status prw_reduce(const char *plan_path, int task, int workers,
-                              prw_build_stats *stats, prw_error *err);
+PRW_API prw_status prw_reduce(const char *plan_path, int task, int workers, prw_build_stats *stats,
+                              prw_error *err);
 
 /**
  * Finishes a run: checks that every reduce task's two output files and counts exist and that

@@ -229,8 +229,7 @@ int cli_build_parse(const char *cmd, int argc, char **argv, prw_build_options *o
             else if (strcmp(v, "failed") == 0)
                 o.null_rtt = PRW_NULL_RTT_FAILED;
             else
-                rc =
-                    cli_usage_error(cmd, "--null-rtt takes keep, drop or failed, got '%s'", v);
+                rc = cli_usage_error(cmd, "--null-rtt takes keep, drop or failed, got '%s'", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--column", &missing))) {
             rc = set_column(cmd, &o, v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--ar-options", &missing))) {

@@ -449,8 +449,7 @@ static prw_status check_plan_probes(pl_build *b, prw_error *err) {
     for (uint32_t r = 0; r < b->n_probes; r++)
         h = prw__plan_probe_hash(h, prw__intern_ptr(&b->src_tab, b->by_rank[r]),
                                  prw__intern_len(&b->src_tab, b->by_rank[r]));
-    PRW_CHECK(b->n_probes == b->plan->n_probes && h == b->plan->probes_hash, err, PRW_E_CORRUPT,
-              -1,
+    PRW_CHECK(b->n_probes == b->plan->n_probes && h == b->plan->probes_hash, err, PRW_E_CORRUPT, -1,
               "the inputs hold %u probes, the plan %u (or other ones): the inputs changed since "
               "planning",
               b->n_probes, b->plan->n_probes);
@@ -1686,8 +1685,8 @@ static prw_status memory_phases(pl_build *b, prw__pool *pool, prw_error *err) {
 }
 
 /* A reduce task's rows (prw__pl_prepared): group, encode and write one shard. */
-static prw_status run_prepared(pl_build *b, prw__pool *pool, const char *stage,
-                               prw__pl_prepared *p, prw_error *err) {
+static prw_status run_prepared(pl_build *b, prw__pool *pool, const char *stage, prw__pl_prepared *p,
+                               prw_error *err) {
     size_t n = (size_t)b->workers;
     b->ndecoders = n; /* no decoders: only the scratch of the write phase */
     b->decoders = prw__calloc(n, sizeof *b->decoders);
@@ -1717,8 +1716,8 @@ static prw_status run_prepared(pl_build *b, prw__pool *pool, const char *stage,
     return publish(b, stage, err);
 }
 
-static prw_status build_main(const prw_build_options *opts, prw_build_stats *stats,
-                             prw__plan *plan, prw__pl_prepared *prep, prw_error *err) {
+static prw_status build_main(const prw_build_options *opts, prw_build_stats *stats, prw__plan *plan,
+                             prw__pl_prepared *prep, prw_error *err) {
     pl_build b;
     memset(&b, 0, sizeof b);
     b.o = opts;

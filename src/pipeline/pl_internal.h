@@ -246,8 +246,8 @@ void prw__pl_remove_dir_signal_safe(const char *dir);
 
 /** A loaded plan.json. Strings are owned by the plan. */
 typedef struct prw__plan {
-    char *dir;  /* directory of plan.json: outputs and .runs/ go here */
-    char *text; /* plan.json bytes */
+    char *dir;   /* directory of plan.json: outputs and .runs/ go here */
+    char *text;  /* plan.json bytes */
     uint64_t id; /* fnv1a64 of plan.json: run files carry it */
     char **paths;
     int64_t *sizes, *rows;
@@ -257,8 +257,8 @@ typedef struct prw__plan {
     uint32_t reduce_tasks;
     uint32_t *bounds; /* reduce_tasks + 1 probe rank bounds */
     uint32_t n_probes;
-    int64_t n_train;      /* the ratio rule's train probes */
-    uint64_t probes_hash; /* prw__plan_probe_hash over plan.probes in rank order */
+    int64_t n_train;        /* the ratio rule's train probes */
+    uint64_t probes_hash;   /* prw__plan_probe_hash over plan.probes in rank order */
     prw_build_options opts; /* the recorded options; inputs = paths */
     char *columns[PRW_COL_COUNT];
     char *ar_options;

@@ -256,8 +256,8 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
         size_t nrg = prw__pl_source_row_groups(m->src);
         st.row_groups = (int64_t)nrg;
         for (size_t g = 0; g < nrg; g++) {
-            PRW_TRY(prw__pl_decode_rg(m->dec, g, &m->src_tab, &m->dst_tab, p->opts.null_rtt,
-                                      &m->d, err));
+            PRW_TRY(prw__pl_decode_rg(m->dec, g, &m->src_tab, &m->dst_tab, p->opts.null_rtt, &m->d,
+                                      err));
             st.dropped_null_src_addr += m->d.dropped_null_src;
             st.dropped_null_event_time += m->d.dropped_null_time;
             st.dropped_null_rtt += m->d.dropped_null_rtt;

@@ -212,8 +212,8 @@ static prw_status write_probes(plan_state *s, const char *dir, uint64_t *hash, p
     return st;
 }
 
-static prw_status write_json(plan_state *s, const prw_build_options *o, int M, int N,
-                             uint64_t hash, prw_plan_stats *ps, prw_error *err) {
+static prw_status write_json(plan_state *s, const prw_build_options *o, int M, int N, uint64_t hash,
+                             prw_plan_stats *ps, prw_error *err) {
     prw__buf *b = &s->out;
     size_t nf = prw__pl_source_files(s->src), np = s->tab.n;
     PRW_TRY(prw__pl_bufprintf(b, err, "{\n  \"tool\": \"proberows\",\n  \"plan_version\": %d,\n",
@@ -480,8 +480,8 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
         int64_t first = 0, files = 0;
         PRW_TRY(get_int(j, t, "first_file", 0, (int64_t)p->nfiles, &first, err));
         PRW_TRY(get_int(j, t, "files", 0, (int64_t)p->nfiles, &files, err));
-        PRW_CHECK((size_t)first == next && (size_t)(first + files) <= p->nfiles, err,
-                  PRW_E_CORRUPT, -1, "map task %zu: files not contiguous", i);
+        PRW_CHECK((size_t)first == next && (size_t)(first + files) <= p->nfiles, err, PRW_E_CORRUPT,
+                  -1, "map task %zu: files not contiguous", i);
         p->map_first[i] = next;
         next += (size_t)files;
     }
@@ -522,8 +522,8 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
         int64_t first = 0, probes = 0;
         PRW_TRY(get_int(j, t, "first_rank", 0, p->n_probes, &first, err));
         PRW_TRY(get_int(j, t, "probes", 0, p->n_probes, &probes, err));
-        PRW_CHECK((uint32_t)first == rank && first + probes <= p->n_probes, err, PRW_E_CORRUPT,
-                  -1, "reduce task %zu: ranks not contiguous", i);
+        PRW_CHECK((uint32_t)first == rank && first + probes <= p->n_probes, err, PRW_E_CORRUPT, -1,
+                  "reduce task %zu: ranks not contiguous", i);
         p->bounds[i] = rank;
         rank += (uint32_t)probes;
     }
@@ -646,8 +646,7 @@ prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t la
     }
     if (st == PRW_OK && (prw__rd_left(&rd) != 0 || h != p->probes_hash))
         st = prw__error_set(err, PRW_E_CHECKSUM, -1,
-                            "%s does not match the hash in plan.json (rewritten or damaged)",
-                            path);
+                            "%s does not match the hash in plan.json (rewritten or damaged)", path);
     prw__free(data);
     return st;
 }

@@ -49,9 +49,9 @@ static prw_status bad(const char *path, prw_status code, int64_t off, const char
 }
 
 /* Decodes one block's payload (raw, raw_len bytes) into rows appended to g. */
-static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off, const uint8_t *raw,
-                               size_t raw_len, uint32_t nrows, uint32_t ndict, uint32_t nkeys,
-                               prw__pl_decoded *g, size_t *cap, prw_error *err) {
+static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off,
+                               const uint8_t *raw, size_t raw_len, uint32_t nrows, uint32_t ndict,
+                               uint32_t nkeys, prw__pl_decoded *g, size_t *cap, prw_error *err) {
     size_t head = (size_t)ndict * 4;
     if (head > raw_len)
         return bad(path, PRW_E_CORRUPT, off, "block dictionary larger than the block", err);
@@ -94,8 +94,8 @@ static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off
         r->flags = in[21];
         if (r->key >= nkeys || (d != UINT32_MAX && d >= ndict) ||
             (r->flags & ~(PRW_PL_RTT_NULL | PRW_PL_IPV_NULL)))
-            return bad(path, PRW_E_CORRUPT, off, "a row's key, dictionary index or flags is out of range",
-                       err);
+            return bad(path, PRW_E_CORRUPT, off,
+                       "a row's key, dictionary index or flags is out of range", err);
         r->dst = d == UINT32_MAX ? PRW_PL_NULL_ID : s->dict_ids[d];
     }
     g->n += nrows;
@@ -246,8 +246,8 @@ static prw_status reduce_run(reduce_state *s, uint32_t k, int workers, prw_build
     prw_build_options o = p->opts;
     o.output_dir = p->dir;
     o.workers = workers;
-    prw__pl_prepared prep = {&s->src_tab, &s->dst_tab, s->groups, s->ngroups, p->bounds[k],
-                             p->n_train, p->bounds, (int)k};
+    prw__pl_prepared prep = {&s->src_tab,  &s->dst_tab, s->groups, s->ngroups,
+                             p->bounds[k], p->n_train,  p->bounds, (int)k};
     s->groups = NULL; /* the build owns the rows from here */
     s->tabs = false;
     prw_status r = prw__pl_build_prepared(&o, &prep, st, err);

@@ -18,10 +18,14 @@
 #include "proberows/scaleout.h"
 
 static const char *const g_fixtures[] = {
-    "tests/fixtures/all_null_src.parquet",   "tests/fixtures/dominant_probe.parquet",
-    "tests/fixtures/empty.parquet",          "tests/fixtures/ipv6_long.parquet",
-    "tests/fixtures/nulls.parquet",          "tests/fixtures/one_probe.parquet",
-    "tests/fixtures/types_ns_float.parquet", "tests/fixtures/verify_base.parquet",
+    "tests/fixtures/all_null_src.parquet",
+    "tests/fixtures/dominant_probe.parquet",
+    "tests/fixtures/empty.parquet",
+    "tests/fixtures/ipv6_long.parquet",
+    "tests/fixtures/nulls.parquet",
+    "tests/fixtures/one_probe.parquet",
+    "tests/fixtures/types_ns_float.parquet",
+    "tests/fixtures/verify_base.parquet",
     /* same probes and timestamps in every file: input order decides every tie */
     "tests/fixtures/scaleout/ties_*.parquet",
 };
@@ -264,7 +268,8 @@ TEST(so_map_killed_by_signal_then_rerun_gives_same_output) {
         ASSERT_OK(prw_reduce(pj, k, 2, NULL, &err), &err);
     ASSERT_OK(prw_finalize(pj, NULL, &err), &err);
     for (int k = 0; k < 3; k++) {
-        ASSERT_TRUE(same_file(shard(th_fmt("%s/ref", d), "train", k, 3), shard(dir, "train", k, 3)));
+        ASSERT_TRUE(
+            same_file(shard(th_fmt("%s/ref", d), "train", k, 3), shard(dir, "train", k, 3)));
         ASSERT_TRUE(same_file(shard(th_fmt("%s/ref", d), "test", k, 3), shard(dir, "test", k, 3)));
     }
 }
