@@ -83,6 +83,9 @@ static prw_status put_rows(map_state *m, uint32_t k, const prw__pl_row *rows, si
             j++;
         }
         size_t nrows = j - i, raw_len = ndict * 4 + dict_bytes + nrows * 24;
+        PRW_CHECK(raw_len <= 2 * (size_t)RUN_BLOCK_MAX, err, PRW_E_LIMIT, -1,
+                  "a dst_addr string of %zu bytes is too long for a run block",
+                  prw__intern_len(dt, rows[i].dst));
         PRW_TRY(prw__buf_resize(&m->raw, raw_len, err));
         uint8_t *lens = m->raw.data, *dict = lens + ndict * 4, *out = dict + dict_bytes;
         /* Pass 2: dictionary in first-use order, then the rows; the remap is reset. */

@@ -439,7 +439,29 @@ static void remove_runs(const prw__plan *p) {
     rmdir(dir);
 }
 
+/* A finalize that already ran: the runs are gone, manifest.json and every part are there. */
+static bool already_final(const prw__plan *p) {
+    char path[PATH_BUF];
+    prw__plan_path(p, path, sizeof path, ".runs");
+    if (access(path, F_OK) == 0)
+        return false;
+    prw__plan_path(p, path, sizeof path, "manifest.json");
+    if (access(path, F_OK) != 0)
+        return false;
+    for (uint32_t k = 0; k < p->reduce_tasks; k++) {
+        shard_path(p, path, sizeof path, "train", k);
+        if (access(path, F_OK) != 0)
+            return false;
+        shard_path(p, path, sizeof path, "test", k);
+        if (access(path, F_OK) != 0)
+            return false;
+    }
+    return true;
+}
+
 static prw_status finalize_run(const prw__plan *p, prw_build_stats *st, prw_error *err) {
+    if (already_final(p))
+        return PRW_OK; /* rerun after success (e.g. a requeued job): nothing to do */
     for (uint32_t i = 0; i < p->map_tasks; i++)
         PRW_TRY(check_map(p, i, st, err));
     for (uint32_t k = 0; k < p->reduce_tasks; k++)

@@ -332,6 +332,15 @@ TEST(so_finalize_checks_every_part) {
     ASSERT_EQ_I64(rename(th_fmt("%s/moved", d), shard(d, "test", 2, 3)), 0);
     ASSERT_OK(prw_finalize(pj, NULL, &err), &err);
     ASSERT_EQ_I64(th_sh(th_fmt("%s verify '%s' >/dev/null 2>&1", th_cli(), d)), 0);
+    /* A second finalize (a requeued job) succeeds without touching anything... */
+    size_t mn = 0;
+    uint8_t *m = th_read(th_fmt("%s/manifest.json", d), &mn);
+    ASSERT_TRUE(m && th_write(th_fmt("%s/manifest.saved", d), m, mn));
+    ASSERT_OK(prw_finalize(pj, NULL, &err), &err);
+    ASSERT_TRUE(same_file(th_fmt("%s/manifest.json", d), th_fmt("%s/manifest.saved", d)));
+    /* ...but not when a part has gone since. */
+    ASSERT_EQ_I64(unlink(shard(d, "train", 0, 3)), 0);
+    ASSERT_TRUE(prw_finalize(pj, NULL, &err) < 0);
 }
 
 TEST(so_damaged_or_stale_run_files_are_refused) {
