@@ -442,3 +442,26 @@ TEST(so_damaged_plan_and_changed_inputs_are_refused) {
     ASSERT_ERR(prw_build(&o, NULL, &err), PRW_E_INVALID);
     free(b);
 }
+
+TEST(so_build_plan_in_spill_mode_equals_reduce_outputs) {
+    const char *d = th_tmpdir();
+    const char *dir = th_fmt("%s/p", d);
+    const char *in[] = {"tests/fixtures/scaleout/ties_*.parquet", "tests/fixtures/nulls.parquet",
+                        "tests/fixtures/verify_base.parquet"};
+    run_and_compare(in, 3, dir, 3, 3, NULL);
+    prw_build_options o;
+    prw_build_options_init(&o);
+    o.plan = th_fmt("%s/plan.json", dir);
+    o.output_dir = th_fmt("%s/spilled", d);
+    o.workers = 2;
+    o.memory_limit = 40u << 20; /* forces the memory-bounded mode */
+    prw_build_stats st;
+    prw_error err;
+    prw_error_clear(&err);
+    ASSERT_OK(prw_build(&o, &st, &err), &err);
+    ASSERT_TRUE(st.spilled);
+    for (int k = 0; k < 3; k++) {
+        ASSERT_TRUE(same_file(shard(o.output_dir, "train", k, 3), shard(dir, "train", k, 3)));
+        ASSERT_TRUE(same_file(shard(o.output_dir, "test", k, 3), shard(dir, "test", k, 3)));
+    }
+}
