@@ -133,7 +133,8 @@ static prw_status out_piece(prw_ar_writer *w, const uint8_t *p, size_t n, bool r
     } else {
         while (n > 0) {
             struct iovec *last = w->niov ? &w->iov[w->niov - 1] : NULL;
-            bool extend = last && (uint8_t *)last->iov_base + last->iov_len == w->stage + w->stage_len;
+            bool extend =
+                last && (uint8_t *)last->iov_base + last->iov_len == w->stage + w->stage_len;
             if (w->stage_len == STAGE_CAP || (!extend && w->niov == OUT_IOV)) {
                 PRW_TRY(flush_out(w, err));
                 last = NULL;
@@ -181,8 +182,8 @@ static prw_status out_bytes(prw_ar_writer *w, const uint8_t *data, size_t n, boo
 /* Queues a chunk; with `ref` its data may be written from where it lies (keep it alive until
  * the next flush_out). */
 static prw_status write_chunk(prw_ar_writer *w, const uint8_t hdr[AR_CHUNK_HDR],
-                              const uint8_t *data, size_t data_size, uint64_t num_records,
-                              bool ref, prw_error *err) {
+                              const uint8_t *data, size_t data_size, uint64_t num_records, bool ref,
+                              prw_error *err) {
     w->chunk_begin = w->pos;
     w->chunk_end = prw__ar_chunk_end(w->pos, data_size, num_records);
     PRW_TRY(out_bytes(w, hdr, AR_CHUNK_HDR, false, err));
@@ -337,8 +338,8 @@ static prw_status compress_block(prw__codec_ctx *cc, prw__codec c, const prw__co
         PRW_TRY(prw__codec_compress_brotli(co->level, co->window_log, src, n, b->data + b->len,
                                            b->cap - b->len, &clen, err));
     else
-        PRW_TRY(prw__codec_compress(cc, c, co, src, n, b->data + b->len, b->cap - b->len, &clen,
-                                    err));
+        PRW_TRY(
+            prw__codec_compress(cc, c, co, src, n, b->data + b->len, b->cap - b->len, &clen, err));
     b->len += clen;
     return PRW_OK;
 }
@@ -407,8 +408,7 @@ static prw_status batch_write(prw_ar_writer *w, ar_batch *b, prw_error *err) {
     prw_status st = PRW_OK;
     for (size_t i = 0; i < b->nchunks && st >= 0; i++) {
         const ar_chunk *c = &b->chunks[i];
-        st = write_encoded(w, c->hdr, chunk_data(b, c), c->data_size, c->n, c->decoded, true,
-                           err);
+        st = write_encoded(w, c->hdr, chunk_data(b, c), c->data_size, c->n, c->decoded, true, err);
     }
     if (w->nref > 0) {
         b->next = w->held;

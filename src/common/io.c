@@ -216,8 +216,8 @@ prw_status prw__wfile_writev(prw__wfile *w, struct iovec *iov, int cnt, prw_erro
         }
     }
     if (skipped > 0)
-        return prw__error_sys(err, atomic_load(&g_fault_errno), "write error in %s after %lld bytes",
-                              w->path, (long long)w->written);
+        return prw__error_sys(err, atomic_load(&g_fault_errno),
+                              "write error in %s after %lld bytes", w->path, (long long)w->written);
     return PRW_OK;
 }
 
