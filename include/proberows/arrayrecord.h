@@ -93,8 +93,8 @@ PRW_API prw_status prw_ar_writer_open(prw_ar_writer **out, const char *path, con
  * Like prw_ar_writer_open with parsed options and an explicit compression thread count.
  * @param opts parsed options (copied); NULL for the defaults.
  * @param threads number of compression threads; 0 uses opts->max_parallelism (0 = the number
- *   of online CPUs). With 1 thread, chunks are encoded on the calling thread; with more, the
- *   calling thread also encodes when the workers fall behind.
+ *   of online CPUs), counting the calling thread: with 1, chunks are encoded on the calling
+ *   thread; with n > 1, on n - 1 workers and on the calling thread when they fall behind.
  */
 PRW_API prw_status prw_ar_writer_open_opts(prw_ar_writer **out, const char *path,
                                            const prw_ar_options *opts, int threads, prw_error *err);

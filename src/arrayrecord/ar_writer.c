@@ -6,11 +6,12 @@
  *
  * Records are copied into a batch: consecutive chunks sharing one values buffer, closed after
  * BATCH_CHUNKS chunks or BATCH_BYTES record bytes. A full batch is encoded (compressed and
- * hashed) as one pool task, or inline with one thread, so small chunks (group_size:1) cost one
- * task and one wake-up per batch rather than per record. Batches are written strictly in
- * submission order by the calling thread. At most `ring_cap` batches and INFLIGHT_BYTES per
- * thread are in flight; when that is reached the calling thread encodes a pending batch itself
- * (work-helping) and only sleeps when every pending batch is already being encoded.
+ * hashed) as one task on a pool of `threads - 1` workers, or inline with one thread, so small
+ * chunks (group_size:1) cost one task and one wake-up per batch rather than per record.
+ * Batches are written strictly in submission order by the calling thread. At most `ring_cap`
+ * batches and INFLIGHT_BYTES per thread are in flight; when that is reached the calling thread
+ * encodes a pending batch itself (work-helping: it is the last of the `threads` encoders) and
+ * only sleeps when every pending batch is already being encoded.
  *
  * Uncompressed chunks are built in place: each chunk's values get headroom in front, where
  * the compression byte and sizes go, so the chunk data is contiguous. Output goes through a
@@ -613,7 +614,9 @@ prw_status prw_ar_writer_open_opts(prw_ar_writer **out, const char *path,
         st = prw__error_nomem(err, "an ArrayRecord writer", STAGE_CAP);
         goto fail;
     }
-    if (threads > 1 && (st = prw__pool_create(&w->pool, threads, 4 * w->ring_cap, err)) < 0)
+    /* threads - 1 workers: the calling thread is the last encoder (see make_progress), so the
+     * writer keeps `threads` cores busy and no more. */
+    if (threads > 1 && (st = prw__pool_create(&w->pool, threads - 1, 4 * w->ring_cap, err)) < 0)
         goto fail;
     if ((st = prw__wfile_open(&w->file, path, err)) < 0)
         goto fail;
