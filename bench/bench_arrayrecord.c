@@ -12,6 +12,7 @@
  * Each figure is the median of RUNS runs.
  */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,16 @@ static void die(const char *what, const prw_error *err) {
     exit(1);
 }
 
+/* CPU seconds (user + system, all threads) used by this process so far. */
+static double cpu_now(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+static double g_cpu_s; /* CPU seconds of the last write_file add loop */
+
 /* Writes all records; returns seconds of the add loop, *total_s includes close (fsync). */
 static double write_file(const char *path, const char *options, int threads, double *total_s) {
     prw_error err;
@@ -103,11 +114,13 @@ static double write_file(const char *path, const char *options, int threads, dou
     if (prw_ar_options_parse(options, &o, &err) < 0 ||
         prw_ar_writer_open_opts(&w, path, &o, threads, &err) < 0)
         die("open", &err);
+    double c0 = cpu_now();
     double t0 = now();
     for (size_t i = 0; i < g_n; i++)
         if (prw_ar_writer_add_record(w, g_pool + g_off[i], g_len[i], &err) < 0)
             die("add", &err);
     double t1 = now();
+    g_cpu_s = cpu_now() - c0;
     if (prw_ar_writer_close(w, &err) < 0)
         die("close", &err);
     *total_s = now() - t0;
@@ -184,13 +197,15 @@ int main(int argc, char **argv) {
            g_n, (double)g_bytes / 1e9, runs);
     double gb = (double)g_bytes / 1e9, v[15], v2[15], total;
 
+    double vc[15];
     for (int i = 0; i < runs; i++) {
         v[i] = gb / write_file(path, "uncompressed", 1, &total);
         v2[i] = gb / total;
+        vc[i] = gb / g_cpu_s;
     }
     printf("write uncompressed, 1 thread:       %6.2f GB/s (add loop)  %6.2f GB/s (incl. "
-           "close+fsync)\n",
-           median(v, runs), median(v2, runs));
+           "close+fsync)  %6.2f GB per CPU-second (add loop)\n",
+           median(v, runs), median(v2, runs), median(vc, runs));
     for (int i = 0; i < runs; i++)
         v[i] = gb / read_seq(path);
     printf("sequential read (next), uncompr.:   %6.2f GB/s\n", median(v, runs));
@@ -199,6 +214,7 @@ int main(int argc, char **argv) {
         double v3[15];
         for (int i = 0; i < runs; i++) {
             v3[i] = gb / write_file(path, "zstd:3", threads, &total);
+            vc[i] = gb / g_cpu_s;
             v[i] = gb / total;
             v2[i] = gb / raw_zstd(threads);
         }
@@ -208,6 +224,8 @@ int main(int argc, char **argv) {
                "close+fsync)   raw libzstd -3, %d thread%s: %6.3f GB/s   ratio %.2f / %.2f\n",
                threads, threads > 1 ? "s" : " ", loop, ours, threads, threads > 1 ? "s" : "", raw,
                loop / raw, ours / raw);
+        printf("  zstd:3, %d thread%s: %6.3f GB per CPU-second (add loop, all threads)\n", threads,
+               threads > 1 ? "s" : " ", median(vc, runs));
     }
     for (int i = 0; i < runs; i++)
         v[i] = gb / read_seq(path);

@@ -3,7 +3,7 @@
  * 64 KiB blocks and mostly zeros, so the input describes a sparse image: byte 0 picks the
  * size (2..5 blocks), bytes 1-2 (u16le) how many of the remaining bytes go at offset 0; the
  * rest goes at the start of the last block, where the postscript lives. Everything else is
- * zero. tools/gen_ar_fuzz_seeds.py turns real files into such inputs.
+ * zero. tools/gen_ar_fuzz_seeds.mjs turns real files into such inputs.
  */
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -93,15 +93,18 @@ PRW_API prw_status prw_ar_writer_open(prw_ar_writer **out, const char *path, con
  * Like prw_ar_writer_open with parsed options and an explicit compression thread count.
  * @param opts parsed options (copied); NULL for the defaults.
  * @param threads number of compression threads; 0 uses opts->max_parallelism (0 = the number
- *   of online CPUs). With 1 thread, chunks are encoded on the calling thread.
+ *   of online CPUs), counting the calling thread: with 1, chunks are encoded on the calling
+ *   thread; with n > 1, on n - 1 workers and on the calling thread when they fall behind.
  */
 PRW_API prw_status prw_ar_writer_open_opts(prw_ar_writer **out, const char *path,
                                            const prw_ar_options *opts, int threads, prw_error *err);
 
 /**
- * Appends one record (its bytes are copied; `data` may be NULL when len is 0). Whenever a
- * group is complete its chunk is encoded and written; memory in flight stays bounded (a few
- * chunks per thread) because this call waits for the oldest chunk when too many are pending.
+ * Appends one record (its bytes are copied; `data` may be NULL when len is 0). Complete
+ * groups are collected into batches of consecutive chunks (up to 128 chunks or 256 KiB of
+ * records), each encoded as one task on the pool (or here, with one thread) and written in
+ * order. Memory in flight stays bounded (a few MiB per thread): when too much is pending,
+ * this call encodes a pending batch itself, or waits for the oldest one to be done.
  * @return PRW_OK; PRW_E_LIMIT for a record larger than 4 GiB - 1; PRW_E_IO for a write error
  *   (e.g. ENOSPC); PRW_E_CODEC; PRW_E_NOMEM. After an error the writer only accepts
  *   prw_ar_writer_abort (other calls return the first error again).

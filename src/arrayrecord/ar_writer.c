@@ -4,46 +4,73 @@
  * ArrayRecordFooter per data chunk), padding to a block boundary, the postscript chunk
  * (3 x RiegeliPostscript, always uncompressed) and the final padding to the end of its block.
  *
- * Records are copied into a job (one future chunk). A full job is encoded (compressed and
- * hashed) on the thread pool, or inline with one thread; encoded jobs are written strictly in
- * submission order by the calling thread, through an output buffer that inserts a block
- * header at every 64 KiB boundary. At most `max_inflight` jobs are pending, so memory stays
- * bounded by a few chunks per thread whatever the file size.
+ * Records are copied into a batch: consecutive chunks sharing one values buffer, closed after
+ * BATCH_CHUNKS chunks or BATCH_BYTES record bytes. A full batch is encoded (compressed and
+ * hashed) as one task on a pool of `threads - 1` workers, or inline with one thread, so small
+ * chunks (group_size:1) cost one task and one wake-up per batch rather than per record.
+ * Batches are written strictly in submission order by the calling thread. At most `ring_cap`
+ * batches and INFLIGHT_BYTES per thread are in flight; when that is reached the calling thread
+ * encodes a pending batch itself (work-helping: it is the last of the `threads` encoders) and
+ * only sleeps when every pending batch is already being encoded.
  *
- * For uncompressed chunks the job keeps headroom in front of the values, so the chunk data
- * (compression byte, sizes length, sizes, values) is contiguous without a second copy.
+ * Uncompressed chunks are built in place: each chunk's values get headroom in front, where
+ * the compression byte and sizes go, so the chunk data is contiguous. Output goes through a
+ * list of iovecs: chunk data of REF_MIN bytes or more is written with writev straight from the
+ * batch (which is then held until the write), small pieces and the 24-byte block headers that
+ * interrupt data at every 64 KiB boundary are copied into a staging buffer.
  */
+#include <stdatomic.h>
+#include <sys/uio.h>
+
 #include "arrayrecord/ar_internal.h"
 #include "common/io.h"
 #include "common/thread.h"
 
-#define OUT_FLUSH (1u << 20)      /* output buffer flushed once it holds this much */
+#define OUT_FLUSH (1u << 20)      /* pending output written once it reaches this */
+#define STAGE_CAP (128u << 10)    /* staging buffer for headers and small pieces */
+#define OUT_IOV 256               /* iovecs per writev */
+#define REF_MIN 2048u             /* pieces this long are written from where they lie */
+#define BATCH_BYTES (256u << 10)  /* record bytes that close a batch */
+#define BATCH_CHUNKS 128          /* chunks that close a batch */
+#define BATCH_KEEP (16u << 20)    /* a recycled batch keeps at most this much storage */
 #define INFLIGHT_BYTES (4u << 20) /* record bytes pending encoding, per thread */
 
-typedef struct ar_job {
-    prw__buf raw; /* `head` bytes of headroom, then the values */
-    size_t head;
-    prw__buf sizes; /* record sizes as varints */
+enum { B_FILLING, B_PENDING, B_CLAIMED, B_DONE };
+
+/* One chunk of a batch. Offsets, not pointers: the buffers may move while they grow. */
+typedef struct ar_chunk {
+    size_t vals;  /* values start in b->raw (after `head` bytes of headroom) */
+    size_t sizes; /* sizes varints start in b->sizes */
+    size_t sizes_len;
     uint64_t n;
     uint64_t decoded;
-    prw_ar_compression comp;
-    prw__buf enc; /* encoded data when not built in place */
-    prw__buf tmp; /* compressed sizes block */
-    prw__codec_ctx *cc;
-    const uint8_t *data;
+    bool in_raw; /* encoded data lies in b->raw (built in place), else in b->enc */
+    size_t data;
     size_t data_size;
     uint8_t hdr[AR_CHUNK_HDR];
+} ar_chunk;
+
+typedef struct ar_batch {
+    struct ar_batch *next; /* free or held list */
+    prw__buf raw;          /* per chunk: headroom, then the values */
+    prw__buf sizes;        /* record sizes as varints */
+    prw__buf enc;          /* encoded chunk data not built in place */
+    prw__buf tmp;          /* a compressed sizes block */
+    ar_chunk chunks[BATCH_CHUNKS];
+    size_t nchunks;
+    size_t head;    /* headroom in front of each chunk's values */
+    uint64_t bytes; /* record bytes */
+    prw_ar_compression comp;
+    _Atomic int state;
     prw_status st;
     prw_error err;
-    bool done;
     struct prw_ar_writer *w;
-} ar_job;
+} ar_batch;
 
 struct prw_ar_writer {
     prw__wfile file;
     prw_ar_options opts;
     char opts_str[PRW_AR_OPTIONS_MAX];
-    prw__buf out;
     uint64_t pos;         /* file offset of the next byte */
     uint64_t chunk_begin; /* chunk being written, for block headers */
     uint64_t chunk_end;
@@ -51,18 +78,28 @@ struct prw_ar_writer {
     uint64_t num_chunks;
     prw__buf fsizes; /* footer entries: sizes and serialized ArrayRecordFooter values */
     prw__buf fvals;
-    ar_job *cur;
-    ar_job **free_jobs;
-    size_t nfree;
-    size_t njobs_max;
+    /* output not yet written: iovecs into `stage`, into held batches or g_zeros */
+    struct iovec iov[OUT_IOV];
+    int niov;
+    uint8_t *stage;
+    size_t stage_len;
+    size_t pending;
+    size_t nref;      /* iovecs pointing into batches */
+    ar_batch *held;   /* batches referenced by iov, recycled after the write */
+    ar_batch *cur;    /* batch being filled */
+    bool chunk_open;  /* its last chunk takes more records */
+    ar_batch *free_b; /* recycled batches */
     /* in-flight ring, in submission order */
     prw__pool *pool;
     int threads;
-    ar_job **ring;
-    size_t rhead, inflight, max_inflight;
+    ar_batch **ring;
+    size_t rhead, inflight, ring_cap;
     size_t inflight_bytes, max_inflight_bytes;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* guards ctxs; with done_cv, batches becoming B_DONE */
     pthread_cond_t done_cv;
+    prw__codec_ctx **ctxs; /* idle codec contexts, one per concurrent encoder at most */
+    size_t nctx, ctx_cap;
+    prw__codec_ctx *main_cc; /* the calling thread's, when it encodes */
     prw_status failed;
     prw_error fail_err;
 };
@@ -71,29 +108,70 @@ static const uint8_t g_zeros[AR_BLOCK];
 
 /* ---- output with block headers ---------------------------------------------------------- */
 
+static void release_held(prw_ar_writer *w);
+
 static prw_status flush_out(prw_ar_writer *w, prw_error *err) {
-    if (w->out.len == 0)
-        return PRW_OK;
-    prw_status st = prw__wfile_write(&w->file, w->out.data, w->out.len, err);
-    w->out.len = 0;
+    prw_status st = PRW_OK;
+    if (w->niov > 0)
+        st = prw__wfile_writev(&w->file, w->iov, w->niov, err);
+    w->niov = 0;
+    w->stage_len = 0;
+    w->pending = 0;
+    w->nref = 0;
+    release_held(w);
     return st;
 }
 
-/* Appends n chunk bytes (data == NULL: zeros), inserting block headers at boundaries. */
-static prw_status out_bytes(prw_ar_writer *w, const uint8_t *data, size_t n, prw_error *err) {
-    while (n > 0) {
-        if (w->out.len >= OUT_FLUSH)
+/* Queues n bytes for output: referenced where they lie when `ref` and long, else copied. */
+static prw_status out_piece(prw_ar_writer *w, const uint8_t *p, size_t n, bool ref,
+                            prw_error *err) {
+    if (ref && n >= REF_MIN) {
+        if (w->niov == OUT_IOV)
             PRW_TRY(flush_out(w, err));
+        w->iov[w->niov++] = (struct iovec){(void *)(uintptr_t)p, n};
+        w->pending += n;
+        w->nref += p != g_zeros;
+    } else {
+        while (n > 0) {
+            struct iovec *last = w->niov ? &w->iov[w->niov - 1] : NULL;
+            bool extend =
+                last && (uint8_t *)last->iov_base + last->iov_len == w->stage + w->stage_len;
+            if (w->stage_len == STAGE_CAP || (!extend && w->niov == OUT_IOV)) {
+                PRW_TRY(flush_out(w, err));
+                last = NULL;
+                extend = false;
+            }
+            size_t take = STAGE_CAP - w->stage_len;
+            if (take > n)
+                take = n;
+            memcpy(w->stage + w->stage_len, p, take);
+            if (extend)
+                last->iov_len += take;
+            else
+                w->iov[w->niov++] = (struct iovec){w->stage + w->stage_len, take};
+            w->stage_len += take;
+            w->pending += take;
+            p += take;
+            n -= take;
+        }
+    }
+    return w->pending >= OUT_FLUSH ? flush_out(w, err) : PRW_OK;
+}
+
+/* Queues n chunk bytes (data == NULL: zeros), inserting block headers at boundaries. */
+static prw_status out_bytes(prw_ar_writer *w, const uint8_t *data, size_t n, bool ref,
+                            prw_error *err) {
+    while (n > 0) {
         if (w->pos % AR_BLOCK == 0) {
-            PRW_TRY(prw__buf_reserve(&w->out, AR_BLOCK_HDR, err));
-            prw__ar_block_hdr_put(w->out.data + w->out.len, w->pos, w->chunk_begin, w->chunk_end);
-            w->out.len += AR_BLOCK_HDR;
+            uint8_t bh[AR_BLOCK_HDR];
+            prw__ar_block_hdr_put(bh, w->pos, w->chunk_begin, w->chunk_end);
+            PRW_TRY(out_piece(w, bh, AR_BLOCK_HDR, false, err));
             w->pos += AR_BLOCK_HDR;
         }
         size_t take = AR_BLOCK - w->pos % AR_BLOCK;
         if (take > n)
             take = n;
-        PRW_TRY(prw__buf_append(&w->out, data ? data : g_zeros, take, err));
+        PRW_TRY(out_piece(w, data ? data : g_zeros, take, ref || !data, err));
         if (data)
             data += take;
         n -= take;
@@ -102,14 +180,16 @@ static prw_status out_bytes(prw_ar_writer *w, const uint8_t *data, size_t n, prw
     return PRW_OK;
 }
 
+/* Queues a chunk; with `ref` its data may be written from where it lies (keep it alive until
+ * the next flush_out). */
 static prw_status write_chunk(prw_ar_writer *w, const uint8_t hdr[AR_CHUNK_HDR],
-                              const uint8_t *data, size_t data_size, uint64_t num_records,
+                              const uint8_t *data, size_t data_size, uint64_t num_records, bool ref,
                               prw_error *err) {
     w->chunk_begin = w->pos;
     w->chunk_end = prw__ar_chunk_end(w->pos, data_size, num_records);
-    PRW_TRY(out_bytes(w, hdr, AR_CHUNK_HDR, err));
-    PRW_TRY(out_bytes(w, data, data_size, err));
-    return out_bytes(w, NULL, (size_t)(w->chunk_end - w->pos), err);
+    PRW_TRY(out_bytes(w, hdr, AR_CHUNK_HDR, false, err));
+    PRW_TRY(out_bytes(w, data, data_size, ref, err));
+    return out_bytes(w, NULL, (size_t)(w->chunk_end - w->pos), false, err);
 }
 
 /* A padding chunk up to the next block boundary (§4.5). */
@@ -123,207 +203,15 @@ static prw_status pad_to_boundary(prw_ar_writer *w, prw_error *err) {
     h.data_hash = prw__ar_hash(g_zeros, (size_t)h.data_size);
     uint8_t hdr[AR_CHUNK_HDR];
     prw__ar_chunk_hdr_put(hdr, &h);
-    return write_chunk(w, hdr, g_zeros, (size_t)h.data_size, 0, err);
-}
-
-/* ---- jobs ------------------------------------------------------------------------------- */
-
-static void job_free(ar_job *j) {
-    if (!j)
-        return;
-    prw__buf_cleanup(&j->raw);
-    prw__buf_cleanup(&j->sizes);
-    prw__buf_cleanup(&j->enc);
-    prw__buf_cleanup(&j->tmp);
-    prw__codec_ctx_destroy(j->cc);
-    prw__free(j);
-}
-
-/* Takes a job from the free list or allocates one; resets it for a new chunk. */
-static prw_status job_get(prw_ar_writer *w, ar_job **out, prw_error *err) {
-    ar_job *j = w->nfree ? w->free_jobs[--w->nfree] : prw__calloc(1, sizeof *j);
-    if (!j)
-        return prw__error_nomem(err, "an ArrayRecord chunk", sizeof *j);
-    j->w = w;
-    /* Headroom for the compression byte, the sizes length and up to 4096 sizes of 5 bytes. */
-    uint64_t g = w->opts.group_size < 4096 ? w->opts.group_size : 4096;
-    j->head = 11 + 5 * (size_t)g;
-    prw_status st = prw__buf_resize(&j->raw, j->head, err);
-    if (st < 0) {
-        job_free(j);
-        return st;
-    }
-    prw__buf_clear(&j->sizes);
-    j->n = 0;
-    j->decoded = 0;
-    j->comp = w->opts.compression;
-    j->done = false;
-    j->st = PRW_OK;
-    *out = j;
-    return PRW_OK;
-}
-
-static void job_put(prw_ar_writer *w, ar_job *j) {
-    w->free_jobs[w->nfree++] = j;
-}
-
-static prw_status job_add(ar_job *j, const void *data, size_t len, prw_error *err) {
-    PRW_TRY(prw__buf_varint(&j->sizes, len, err));
-    if (len)
-        PRW_TRY(prw__buf_append(&j->raw, data, len, err));
-    j->n++;
-    j->decoded += len;
-    return PRW_OK;
-}
-
-/* Compresses `n` bytes at src into b after a varint of n (a Riegeli compressed block). */
-static prw_status compress_block(ar_job *j, const prw__codec_opts *co, const uint8_t *src, size_t n,
-                                 prw__buf *b, prw_error *err) {
-    prw__codec c = prw__ar_codec_of(j->comp);
-    size_t bound = prw__codec_bound(c, n);
-    PRW_CHECK(bound > 0 || n == 0, err, PRW_E_LIMIT, -1, "%zu bytes are too many for %s", n,
-              prw__codec_name(c));
-    PRW_TRY(prw__buf_reserve(b, PRW_VARINT_MAX + bound + 16, err));
-    b->len += prw__varint_put(b->data + b->len, n);
-    size_t clen;
-    if (c == PRW_CODEC_BROTLI)
-        PRW_TRY(prw__codec_compress_brotli(co->level, co->window_log, src, n, b->data + b->len,
-                                           b->cap - b->len, &clen, err));
-    else
-        PRW_TRY(prw__codec_compress(j->cc, c, co, src, n, b->data + b->len, b->cap - b->len, &clen,
-                                    err));
-    b->len += clen;
-    return PRW_OK;
-}
-
-/* Builds the chunk data (§5) and header of a job. */
-static prw_status job_encode(ar_job *j, const prw_ar_options *o, prw_error *err) {
-    const uint8_t *vals = j->raw.data + j->head;
-    size_t nvals = j->raw.len - j->head;
-    if (j->comp == PRW_AR_UNCOMPRESSED) {
-        size_t plen = 1 + prw__varint_len(j->sizes.len) + j->sizes.len;
-        if (plen <= j->head) {
-            uint8_t *p = j->raw.data + j->head - plen;
-            p[0] = AR_COMP_NONE;
-            size_t k = 1 + prw__varint_put(p + 1, j->sizes.len);
-            memcpy(p + k, j->sizes.data, j->sizes.len);
-            j->data = p;
-            j->data_size = plen + nvals;
-        } else {
-            prw__buf_clear(&j->enc);
-            PRW_TRY(prw__buf_append_u8(&j->enc, AR_COMP_NONE, err));
-            PRW_TRY(prw__buf_varint(&j->enc, j->sizes.len, err));
-            PRW_TRY(prw__buf_append(&j->enc, j->sizes.data, j->sizes.len, err));
-            PRW_TRY(prw__buf_append(&j->enc, vals, nvals, err));
-            j->data = j->enc.data;
-            j->data_size = j->enc.len;
-        }
-    } else {
-        if (!j->cc)
-            PRW_TRY(prw__codec_ctx_create(&j->cc, err));
-        prw__codec_opts co = {.level = o->level, .window_log = o->window_log};
-        if (j->comp == PRW_AR_BROTLI && !o->window_log_given)
-            co.window_log = 0;
-        prw__buf_clear(&j->tmp);
-        PRW_TRY(compress_block(j, &co, j->sizes.data, j->sizes.len, &j->tmp, err));
-        prw__buf_clear(&j->enc);
-        PRW_TRY(prw__buf_append_u8(&j->enc, prw__ar_comp_byte(j->comp), err));
-        PRW_TRY(prw__buf_varint(&j->enc, j->tmp.len, err));
-        PRW_TRY(prw__buf_append(&j->enc, j->tmp.data, j->tmp.len, err));
-        PRW_TRY(compress_block(j, &co, vals, nvals, &j->enc, err));
-        j->data = j->enc.data;
-        j->data_size = j->enc.len;
-    }
-    prw__ar_chunk_hdr h = {.data_size = j->data_size,
-                           .data_hash = prw__ar_hash(j->data, j->data_size),
-                           .type = AR_CHUNK_SIMPLE,
-                           .num_records = j->n,
-                           .decoded_size = j->decoded};
-    prw__ar_chunk_hdr_put(j->hdr, &h);
-    return PRW_OK;
-}
-
-static void encode_task(void *arg) {
-    ar_job *j = arg;
-    prw_error_clear(&j->err);
-    prw_status st = job_encode(j, &j->w->opts, &j->err);
-    prw__mutex_lock(&j->w->mu);
-    j->st = st;
-    j->done = true;
-    prw__cond_broadcast(&j->w->done_cv);
-    prw__mutex_unlock(&j->w->mu);
-}
-
-static prw_status write_encoded(prw_ar_writer *w, const uint8_t hdr[AR_CHUNK_HDR],
-                                const uint8_t *data, size_t data_size, uint64_t n, uint64_t decoded,
-                                prw_error *err);
-
-/* Writes an encoded data chunk and records its footer entry. */
-static prw_status write_data_job(prw_ar_writer *w, ar_job *j, prw_error *err) {
-    return write_encoded(w, j->hdr, j->data, j->data_size, j->n, j->decoded, err);
-}
-
-/* Waits for the oldest in-flight job and writes it. */
-static prw_status drain_one(prw_ar_writer *w, prw_error *err) {
-    ar_job *j = w->ring[w->rhead];
-    prw__mutex_lock(&w->mu);
-    while (!j->done)
-        prw__cond_wait(&w->done_cv, &w->mu);
-    prw__mutex_unlock(&w->mu);
-    w->rhead = (w->rhead + 1) % w->max_inflight;
-    w->inflight--;
-    w->inflight_bytes -= (size_t)j->decoded;
-    prw_status st = j->st;
-    if (st < 0) {
-        if (err)
-            *err = j->err;
-    } else {
-        st = write_data_job(w, j, err);
-    }
-    job_put(w, j);
-    return st;
-}
-
-static bool oldest_done(prw_ar_writer *w) {
-    if (w->inflight == 0)
-        return false;
-    prw__mutex_lock(&w->mu);
-    bool d = w->ring[w->rhead]->done;
-    prw__mutex_unlock(&w->mu);
-    return d;
-}
-
-static prw_status submit(prw_ar_writer *w, ar_job *j, prw_error *err) {
-    if (!w->pool) {
-        prw_status st = job_encode(j, &w->opts, err);
-        if (st >= 0)
-            st = write_data_job(w, j, err);
-        job_put(w, j);
-        return st;
-    }
-    while (w->inflight == w->max_inflight ||
-           (w->inflight > 0 && w->inflight_bytes + j->decoded > w->max_inflight_bytes)) {
-        prw_status st = drain_one(w, err);
-        if (st < 0) {
-            job_put(w, j);
-            return st;
-        }
-    }
-    w->ring[(w->rhead + w->inflight) % w->max_inflight] = j;
-    w->inflight++;
-    w->inflight_bytes += (size_t)j->decoded;
-    prw__pool_submit(w->pool, encode_task, j);
-    while (oldest_done(w))
-        PRW_TRY(drain_one(w, err));
-    return PRW_OK;
+    return write_chunk(w, hdr, g_zeros, (size_t)h.data_size, 0, true, err);
 }
 
 /* Writes a finished chunk (header + data) and records its footer entry. */
 static prw_status write_encoded(prw_ar_writer *w, const uint8_t hdr[AR_CHUNK_HDR],
                                 const uint8_t *data, size_t data_size, uint64_t n, uint64_t decoded,
-                                prw_error *err) {
+                                bool ref, prw_error *err) {
     uint64_t off = w->pos;
-    PRW_TRY(write_chunk(w, hdr, data, data_size, n, err));
+    PRW_TRY(write_chunk(w, hdr, data, data_size, n, ref, err));
     uint8_t e[3 + 3 * PRW_VARINT_MAX];
     size_t k = 0;
     e[k++] = 0x08;
@@ -337,6 +225,333 @@ static prw_status write_encoded(prw_ar_writer *w, const uint8_t hdr[AR_CHUNK_HDR
     w->num_chunks++;
     if (w->opts.pad_to_block_boundary)
         PRW_TRY(pad_to_boundary(w, err));
+    return PRW_OK;
+}
+
+/* ---- batches ---------------------------------------------------------------------------- */
+
+static void batch_free(ar_batch *b) {
+    if (!b)
+        return;
+    prw__buf_cleanup(&b->raw);
+    prw__buf_cleanup(&b->sizes);
+    prw__buf_cleanup(&b->enc);
+    prw__buf_cleanup(&b->tmp);
+    prw__free(b);
+}
+
+static void batch_free_list(ar_batch *b) {
+    while (b) {
+        ar_batch *next = b->next;
+        batch_free(b);
+        b = next;
+    }
+}
+
+/* Headroom for the compression byte, the sizes length and up to 4096 sizes of 5 bytes. */
+static size_t headroom(uint32_t group_size) {
+    uint64_t g = group_size < 4096 ? group_size : 4096;
+    return 11 + 5 * (size_t)g;
+}
+
+static void batch_reset(ar_batch *b, prw_ar_writer *w, prw_ar_compression comp, size_t head) {
+    prw__buf_clear(&b->raw);
+    prw__buf_clear(&b->sizes);
+    b->nchunks = 0;
+    b->bytes = 0;
+    b->head = head;
+    b->comp = comp;
+    b->st = PRW_OK;
+    b->w = w;
+    atomic_store(&b->state, B_FILLING);
+}
+
+/* Takes a batch from the free list or allocates one. */
+static prw_status batch_get(prw_ar_writer *w, ar_batch **out, prw_error *err) {
+    ar_batch *b = w->free_b;
+    if (b) {
+        w->free_b = b->next;
+    } else if (!(b = prw__calloc(1, sizeof *b))) {
+        return prw__error_nomem(err, "an ArrayRecord batch", sizeof *b);
+    }
+    b->next = NULL;
+    batch_reset(b, w, w->opts.compression, headroom(w->opts.group_size));
+    *out = b;
+    return PRW_OK;
+}
+
+/* Returns a batch to the free list. Batch structs live until the writer is destroyed (a
+ * stale pool task may still look at their state); oversized storage is given back. */
+static void batch_put(prw_ar_writer *w, ar_batch *b) {
+    atomic_store(&b->state, B_FILLING);
+    if (b->raw.cap + b->enc.cap > BATCH_KEEP) {
+        prw__buf_cleanup(&b->raw);
+        prw__buf_cleanup(&b->enc);
+    }
+    b->next = w->free_b;
+    w->free_b = b;
+}
+
+static void release_held(prw_ar_writer *w) {
+    while (w->held) {
+        ar_batch *b = w->held;
+        w->held = b->next;
+        batch_put(w, b);
+    }
+}
+
+/* Opens a new chunk at the end of the batch (the caller checked there is room). */
+static prw_status chunk_open(ar_batch *b, prw_error *err) {
+    PRW_TRY(prw__buf_resize(&b->raw, b->raw.len + b->head, err));
+    ar_chunk *c = &b->chunks[b->nchunks++];
+    c->vals = b->raw.len;
+    c->sizes = b->sizes.len;
+    c->sizes_len = 0;
+    c->n = 0;
+    c->decoded = 0;
+    return PRW_OK;
+}
+
+/* Appends a record to the batch's last chunk. */
+static prw_status chunk_add(ar_batch *b, const void *data, size_t len, prw_error *err) {
+    ar_chunk *c = &b->chunks[b->nchunks - 1];
+    size_t before = b->sizes.len;
+    PRW_TRY(prw__buf_varint(&b->sizes, len, err));
+    if (len)
+        PRW_TRY(prw__buf_append(&b->raw, data, len, err));
+    c->sizes_len += b->sizes.len - before;
+    c->n++;
+    c->decoded += len;
+    b->bytes += len;
+    return PRW_OK;
+}
+
+/* Compresses `n` bytes at src into b after a varint of n (a Riegeli compressed block). */
+static prw_status compress_block(prw__codec_ctx *cc, prw__codec c, const prw__codec_opts *co,
+                                 const uint8_t *src, size_t n, prw__buf *b, prw_error *err) {
+    size_t bound = prw__codec_bound(c, n);
+    PRW_CHECK(bound > 0 || n == 0, err, PRW_E_LIMIT, -1, "%zu bytes are too many for %s", n,
+              prw__codec_name(c));
+    PRW_TRY(prw__buf_reserve(b, PRW_VARINT_MAX + bound + 16, err));
+    b->len += prw__varint_put(b->data + b->len, n);
+    size_t clen;
+    if (c == PRW_CODEC_BROTLI)
+        PRW_TRY(prw__codec_compress_brotli(co->level, co->window_log, src, n, b->data + b->len,
+                                           b->cap - b->len, &clen, err));
+    else
+        PRW_TRY(
+            prw__codec_compress(cc, c, co, src, n, b->data + b->len, b->cap - b->len, &clen, err));
+    b->len += clen;
+    return PRW_OK;
+}
+
+/* Builds the data (§5) and header of chunk i. `cc` is needed for compressed chunks. */
+static prw_status chunk_encode(ar_batch *b, size_t i, const prw_ar_options *o, prw__codec_ctx *cc,
+                               prw_error *err) {
+    ar_chunk *c = &b->chunks[i];
+    const uint8_t *sizes = b->sizes.data + c->sizes;
+    size_t plen = 1 + prw__varint_len(c->sizes_len) + c->sizes_len;
+    if (b->comp == PRW_AR_UNCOMPRESSED && plen <= b->head) {
+        uint8_t *p = b->raw.data + c->vals - plen;
+        p[0] = AR_COMP_NONE;
+        size_t k = 1 + prw__varint_put(p + 1, c->sizes_len);
+        memcpy(p + k, sizes, c->sizes_len);
+        c->in_raw = true;
+        c->data = c->vals - plen;
+        c->data_size = plen + (size_t)c->decoded;
+    } else {
+        c->in_raw = false;
+        c->data = b->enc.len;
+        const uint8_t *vals = b->raw.data + c->vals;
+        if (b->comp == PRW_AR_UNCOMPRESSED) {
+            PRW_TRY(prw__buf_append_u8(&b->enc, AR_COMP_NONE, err));
+            PRW_TRY(prw__buf_varint(&b->enc, c->sizes_len, err));
+            PRW_TRY(prw__buf_append(&b->enc, sizes, c->sizes_len, err));
+            PRW_TRY(prw__buf_append(&b->enc, vals, (size_t)c->decoded, err));
+        } else {
+            prw__codec codec = prw__ar_codec_of(b->comp);
+            prw__codec_opts co = {.level = o->level, .window_log = o->window_log};
+            if (b->comp == PRW_AR_BROTLI && !o->window_log_given)
+                co.window_log = 0;
+            prw__buf_clear(&b->tmp);
+            PRW_TRY(compress_block(cc, codec, &co, sizes, c->sizes_len, &b->tmp, err));
+            PRW_TRY(prw__buf_append_u8(&b->enc, prw__ar_comp_byte(b->comp), err));
+            PRW_TRY(prw__buf_varint(&b->enc, b->tmp.len, err));
+            PRW_TRY(prw__buf_append(&b->enc, b->tmp.data, b->tmp.len, err));
+            PRW_TRY(compress_block(cc, codec, &co, vals, (size_t)c->decoded, &b->enc, err));
+        }
+        c->data_size = b->enc.len - c->data;
+    }
+    const uint8_t *data = (c->in_raw ? b->raw.data : b->enc.data) + c->data;
+    prw__ar_chunk_hdr h = {.data_size = c->data_size,
+                           .data_hash = prw__ar_hash(data, c->data_size),
+                           .type = AR_CHUNK_SIMPLE,
+                           .num_records = c->n,
+                           .decoded_size = c->decoded};
+    prw__ar_chunk_hdr_put(c->hdr, &h);
+    return PRW_OK;
+}
+
+static prw_status batch_encode(ar_batch *b, const prw_ar_options *o, prw__codec_ctx *cc,
+                               prw_error *err) {
+    prw__buf_clear(&b->enc);
+    for (size_t i = 0; i < b->nchunks; i++)
+        PRW_TRY(chunk_encode(b, i, o, cc, err));
+    return PRW_OK;
+}
+
+static const uint8_t *chunk_data(const ar_batch *b, const ar_chunk *c) {
+    return (c->in_raw ? b->raw.data : b->enc.data) + c->data;
+}
+
+/* Writes the encoded chunks of a batch in order, then holds or recycles it. */
+static prw_status batch_write(prw_ar_writer *w, ar_batch *b, prw_error *err) {
+    prw_status st = PRW_OK;
+    for (size_t i = 0; i < b->nchunks && st >= 0; i++) {
+        const ar_chunk *c = &b->chunks[i];
+        st = write_encoded(w, c->hdr, chunk_data(b, c), c->data_size, c->n, c->decoded, true, err);
+    }
+    if (w->nref > 0) {
+        b->next = w->held;
+        w->held = b;
+    } else {
+        batch_put(w, b);
+    }
+    return st;
+}
+
+/* ---- encoding on the pool --------------------------------------------------------------- */
+
+/* Encodes a batch with a codec context from the writer's idle list (or a new one). */
+static void run_encode(prw_ar_writer *w, ar_batch *b) {
+    prw_error_clear(&b->err);
+    prw__codec_ctx *cc = NULL;
+    prw_status st = PRW_OK;
+    if (b->comp != PRW_AR_UNCOMPRESSED) {
+        prw__mutex_lock(&w->mu);
+        if (w->nctx > 0)
+            cc = w->ctxs[--w->nctx];
+        prw__mutex_unlock(&w->mu);
+        if (!cc)
+            st = prw__codec_ctx_create(&cc, &b->err);
+    }
+    if (st >= 0)
+        st = batch_encode(b, &w->opts, cc, &b->err);
+    b->st = st;
+    if (cc) {
+        prw__mutex_lock(&w->mu);
+        if (w->nctx < w->ctx_cap)
+            w->ctxs[w->nctx++] = cc;
+        else
+            prw__codec_ctx_destroy(cc);
+        prw__mutex_unlock(&w->mu);
+    }
+}
+
+/* A pool task: encodes the batch unless someone (the calling thread) already claimed it. A
+ * task may outlive its batch's turn (the batch was encoded by the caller, written and
+ * recycled); it then only sees a state other than B_PENDING, or the batch's next submission,
+ * which it may encode as well as any other task. */
+static void encode_task(void *arg) {
+    ar_batch *b = arg;
+    int expect = B_PENDING;
+    if (!atomic_compare_exchange_strong(&b->state, &expect, B_CLAIMED))
+        return;
+    prw_ar_writer *w = b->w;
+    run_encode(w, b);
+    prw__mutex_lock(&w->mu);
+    atomic_store(&b->state, B_DONE);
+    prw__cond_broadcast(&w->done_cv);
+    prw__mutex_unlock(&w->mu);
+}
+
+/* Writes the oldest in-flight batch, which is done. */
+static prw_status drain_oldest(prw_ar_writer *w, prw_error *err) {
+    ar_batch *b = w->ring[w->rhead];
+    w->rhead = (w->rhead + 1) % w->ring_cap;
+    w->inflight--;
+    w->inflight_bytes -= (size_t)b->bytes;
+    if (b->st < 0) {
+        if (err)
+            *err = b->err;
+        prw_status st = b->st;
+        batch_put(w, b);
+        return st;
+    }
+    return batch_write(w, b, err);
+}
+
+/* Makes progress on the ring: writes the oldest batch if it is done; else encodes the oldest
+ * pending batch on this thread; else sleeps until the oldest is done. */
+static prw_status make_progress(prw_ar_writer *w, prw_error *err) {
+    ar_batch *o = w->ring[w->rhead];
+    if (atomic_load(&o->state) == B_DONE)
+        return drain_oldest(w, err);
+    for (size_t i = 0; i < w->inflight; i++) {
+        ar_batch *b = w->ring[(w->rhead + i) % w->ring_cap];
+        int expect = B_PENDING;
+        if (atomic_compare_exchange_strong(&b->state, &expect, B_CLAIMED)) {
+            run_encode(w, b);
+            atomic_store(&b->state, B_DONE);
+            return PRW_OK;
+        }
+    }
+    prw__mutex_lock(&w->mu);
+    while (atomic_load(&o->state) != B_DONE)
+        prw__cond_wait(&w->done_cv, &w->mu);
+    prw__mutex_unlock(&w->mu);
+    return drain_oldest(w, err);
+}
+
+/* Encodes and writes the batch inline (one thread) or queues it on the pool. */
+static prw_status submit(prw_ar_writer *w, ar_batch *b, prw_error *err) {
+    if (!w->pool) {
+        prw_status st = PRW_OK;
+        if (b->comp != PRW_AR_UNCOMPRESSED && !w->main_cc)
+            st = prw__codec_ctx_create(&w->main_cc, err);
+        if (st >= 0)
+            st = batch_encode(b, &w->opts, w->main_cc, err);
+        if (st < 0) {
+            batch_put(w, b);
+            return st;
+        }
+        return batch_write(w, b, err);
+    }
+    while (w->inflight == w->ring_cap ||
+           (w->inflight > 0 && w->inflight_bytes + b->bytes > w->max_inflight_bytes)) {
+        prw_status st = make_progress(w, err);
+        if (st < 0) {
+            batch_put(w, b);
+            return st;
+        }
+    }
+    w->ring[(w->rhead + w->inflight) % w->ring_cap] = b;
+    w->inflight++;
+    w->inflight_bytes += (size_t)b->bytes;
+    atomic_store(&b->state, B_PENDING);
+    prw__pool_submit(w->pool, encode_task, b);
+    while (w->inflight > 0 && atomic_load(&w->ring[w->rhead]->state) == B_DONE)
+        PRW_TRY(drain_oldest(w, err));
+    return PRW_OK;
+}
+
+/* Submits the batch being filled, if any. */
+static prw_status submit_cur(prw_ar_writer *w, prw_error *err) {
+    ar_batch *b = w->cur;
+    w->cur = NULL;
+    w->chunk_open = false;
+    if (!b)
+        return PRW_OK;
+    if (b->nchunks == 0) {
+        batch_put(w, b);
+        return PRW_OK;
+    }
+    return submit(w, b, err);
+}
+
+static prw_status drain_all(prw_ar_writer *w, prw_error *err) {
+    while (w->inflight > 0)
+        PRW_TRY(make_progress(w, err));
     return PRW_OK;
 }
 
@@ -361,7 +576,7 @@ static prw_status write_signature(prw_ar_writer *w, prw_error *err) {
     prw__ar_chunk_hdr h = {.data_hash = prw__ar_hash(g_zeros, 0), .type = AR_CHUNK_SIGNATURE};
     uint8_t hdr[AR_CHUNK_HDR];
     prw__ar_chunk_hdr_put(hdr, &h);
-    return write_chunk(w, hdr, NULL, 0, 0, err);
+    return write_chunk(w, hdr, NULL, 0, 0, false, err);
 }
 
 prw_status prw_ar_writer_open_opts(prw_ar_writer **out, const char *path,
@@ -388,18 +603,20 @@ prw_status prw_ar_writer_open_opts(prw_ar_writer **out, const char *path,
     if (threads > 256)
         threads = 256;
     w->threads = threads;
-    /* Deep enough that workers rarely sleep on tiny (group_size:1) chunks; bytes in flight
-     * are capped separately (INFLIGHT_BYTES per thread). */
-    w->max_inflight = 32 * (size_t)threads;
+    /* A few batches per thread keep the workers busy while the caller fills the next. */
+    w->ring_cap = 4 * (size_t)threads;
     w->max_inflight_bytes = INFLIGHT_BYTES * (size_t)threads;
-    w->njobs_max = w->max_inflight + 2;
-    w->free_jobs = prw__calloc(w->njobs_max, sizeof *w->free_jobs);
-    w->ring = prw__calloc(w->max_inflight, sizeof *w->ring);
-    if (!w->free_jobs || !w->ring) {
-        st = prw__error_nomem(err, "an ArrayRecord writer", w->njobs_max * sizeof(void *));
+    w->ctx_cap = (size_t)threads + 2; /* the workers and the calling thread */
+    w->ring = prw__calloc(w->ring_cap, sizeof *w->ring);
+    w->ctxs = prw__calloc(w->ctx_cap, sizeof *w->ctxs);
+    w->stage = prw__malloc(STAGE_CAP);
+    if (!w->ring || !w->ctxs || !w->stage) {
+        st = prw__error_nomem(err, "an ArrayRecord writer", STAGE_CAP);
         goto fail;
     }
-    if (threads > 1 && (st = prw__pool_create(&w->pool, threads, w->max_inflight, err)) < 0)
+    /* threads - 1 workers: the calling thread is the last encoder (see make_progress), so the
+     * writer keeps `threads` cores busy and no more. */
+    if (threads > 1 && (st = prw__pool_create(&w->pool, threads - 1, 4 * w->ring_cap, err)) < 0)
         goto fail;
     if ((st = prw__wfile_open(&w->file, path, err)) < 0)
         goto fail;
@@ -420,6 +637,26 @@ prw_status prw_ar_writer_open(prw_ar_writer **out, const char *path, const char 
     return prw_ar_writer_open_opts(out, path, &o, 0, err);
 }
 
+static prw_status add_record(prw_ar_writer *w, const void *data, size_t len, prw_error *err) {
+    if (!w->chunk_open) {
+        if (w->cur && w->cur->nchunks == BATCH_CHUNKS)
+            PRW_TRY(submit_cur(w, err));
+        if (!w->cur)
+            PRW_TRY(batch_get(w, &w->cur, err));
+        PRW_TRY(chunk_open(w->cur, err));
+        w->chunk_open = true;
+    }
+    ar_batch *b = w->cur;
+    PRW_TRY(chunk_add(b, data, len, err));
+    w->num_records++;
+    if (b->chunks[b->nchunks - 1].n == w->opts.group_size) {
+        w->chunk_open = false;
+        if (b->nchunks == BATCH_CHUNKS || b->bytes >= BATCH_BYTES)
+            PRW_TRY(submit_cur(w, err));
+    }
+    return PRW_OK;
+}
+
 prw_status prw_ar_writer_add_record(prw_ar_writer *w, const void *data, size_t len,
                                     prw_error *err) {
     if (w->failed < 0)
@@ -430,21 +667,9 @@ prw_status prw_ar_writer_add_record(prw_ar_writer *w, const void *data, size_t l
                                    "record %llu has %zu bytes; records are limited to 4 GiB - 1",
                                    (unsigned long long)w->num_records, len),
                     err);
-    prw_status st;
-    if (!w->cur && (st = job_get(w, &w->cur, err)) < 0)
-        return fail(w, st, err);
-    if ((st = job_add(w->cur, data, len, err)) < 0)
-        return fail(w, st, err);
-    w->num_records++;
-    if (w->cur->n == w->opts.group_size) {
-        ar_job *j = w->cur;
-        w->cur = NULL;
-        if ((st = submit(w, j, err)) < 0)
-            return fail(w, st, err);
-    }
-    return PRW_OK;
+    prw_status st = add_record(w, data, len, err);
+    return st < 0 ? fail(w, st, err) : PRW_OK;
 }
-
 /* Serialises the footer's first record, RiegeliFooterMetadata (§6.1). */
 static prw_status footer_metadata(prw_ar_writer *w, prw__buf *b, prw_error *err) {
     size_t olen = strlen(w->opts_str);
@@ -463,35 +688,38 @@ static prw_status footer_metadata(prw_ar_writer *w, prw__buf *b, prw_error *err)
     return prw__buf_append(b, w->opts_str, olen, err);
 }
 
+/* Encodes the one chunk of `b` on the calling thread and writes it (copied). */
+static prw_status write_single(prw_ar_writer *w, ar_batch *b, prw_error *err) {
+    if (b->comp != PRW_AR_UNCOMPRESSED && !w->main_cc)
+        PRW_TRY(prw__codec_ctx_create(&w->main_cc, err));
+    PRW_TRY(batch_encode(b, &w->opts, w->main_cc, err));
+    const ar_chunk *c = &b->chunks[0];
+    PRW_TRY(write_chunk(w, c->hdr, chunk_data(b, c), c->data_size, c->n, false, err));
+    return pad_to_boundary(w, err);
+}
+
 static prw_status write_tail(prw_ar_writer *w, prw_error *err) {
-    if (w->cur && w->cur->n > 0) {
-        ar_job *j = w->cur;
-        w->cur = NULL;
-        PRW_TRY(submit(w, j, err));
-    }
-    while (w->inflight > 0)
-        PRW_TRY(drain_one(w, err));
+    PRW_TRY(submit_cur(w, err));
+    PRW_TRY(drain_all(w, err));
     /* Footer: the metadata record then one entry per data chunk, compressed like the data. */
-    ar_job *j;
-    PRW_TRY(job_get(w, &j, err));
-    w->cur = j;
-    size_t before = j->raw.len;
-    PRW_TRY(footer_metadata(w, &j->raw, err));
-    PRW_TRY(prw__buf_varint(&j->sizes, j->raw.len - before, err));
-    PRW_TRY(prw__buf_append(&j->sizes, w->fsizes.data, w->fsizes.len, err));
-    PRW_TRY(prw__buf_append(&j->raw, w->fvals.data, w->fvals.len, err));
-    j->n = 1 + w->num_chunks;
-    j->decoded = j->raw.len - j->head;
+    ar_batch *b;
+    PRW_TRY(batch_get(w, &b, err));
+    w->cur = b; /* freed by abort */
+    PRW_TRY(chunk_open(b, err));
+    ar_chunk *c = &b->chunks[0];
+    size_t before = b->raw.len;
+    PRW_TRY(footer_metadata(w, &b->raw, err));
+    PRW_TRY(prw__buf_varint(&b->sizes, b->raw.len - before, err));
+    PRW_TRY(prw__buf_append(&b->sizes, w->fsizes.data, w->fsizes.len, err));
+    PRW_TRY(prw__buf_append(&b->raw, w->fvals.data, w->fvals.len, err));
+    c->sizes_len = b->sizes.len;
+    c->n = 1 + w->num_chunks;
+    c->decoded = b->raw.len - c->vals;
     uint64_t footer_offset = w->pos;
-    PRW_TRY(job_encode(j, &w->opts, err));
-    PRW_TRY(write_chunk(w, j->hdr, j->data, j->data_size, j->n, err));
-    PRW_TRY(pad_to_boundary(w, err));
+    PRW_TRY(write_single(w, b, err));
     /* Postscript: three identical RiegeliPostscript records, never compressed. */
-    job_put(w, j);
-    w->cur = NULL;
-    PRW_TRY(job_get(w, &j, err));
-    w->cur = j;
-    j->comp = PRW_AR_UNCOMPRESSED;
+    batch_reset(b, w, PRW_AR_UNCOMPRESSED, headroom(3));
+    PRW_TRY(chunk_open(b, err));
     uint8_t ps[2 + 2 * PRW_VARINT_MAX];
     size_t k = 0;
     ps[k++] = 0x08;
@@ -499,10 +727,8 @@ static prw_status write_tail(prw_ar_writer *w, prw_error *err) {
     ps[k++] = 0x10;
     k += prw__varint_put(ps + k, AR_POSTSCRIPT_MAGIC);
     for (int i = 0; i < 3; i++)
-        PRW_TRY(job_add(j, ps, k, err));
-    PRW_TRY(job_encode(j, &w->opts, err));
-    PRW_TRY(write_chunk(w, j->hdr, j->data, j->data_size, j->n, err));
-    PRW_TRY(pad_to_boundary(w, err));
+        PRW_TRY(chunk_add(b, ps, k, err));
+    PRW_TRY(write_single(w, b, err));
     return flush_out(w, err);
 }
 
@@ -519,17 +745,20 @@ prw_status prw_ar_writer_close(prw_ar_writer *w, prw_error *err) {
 void prw_ar_writer_abort(prw_ar_writer *w) {
     if (!w)
         return;
-    prw__pool_destroy(w->pool);
+    prw__pool_destroy(w->pool); /* no task runs from here on */
     for (size_t i = 0; i < w->inflight; i++)
-        job_free(w->ring[(w->rhead + i) % w->max_inflight]);
-    for (size_t i = 0; i < w->nfree; i++)
-        job_free(w->free_jobs[i]);
-    job_free(w->cur);
+        batch_free(w->ring[(w->rhead + i) % w->ring_cap]);
+    batch_free(w->cur);
+    batch_free_list(w->held);
+    batch_free_list(w->free_b);
+    for (size_t i = 0; i < w->nctx; i++)
+        prw__codec_ctx_destroy(w->ctxs[i]);
+    prw__codec_ctx_destroy(w->main_cc);
     prw__wfile_abort(&w->file);
-    prw__buf_cleanup(&w->out);
+    prw__free(w->stage);
     prw__buf_cleanup(&w->fsizes);
     prw__buf_cleanup(&w->fvals);
-    prw__free(w->free_jobs);
+    prw__free(w->ctxs);
     prw__free(w->ring);
     prw__mutex_destroy(&w->mu);
     prw__cond_destroy(&w->done_cv);
@@ -548,7 +777,8 @@ uint64_t prw_ar_writer_bytes_written(const prw_ar_writer *w) {
 
 struct prw_ar_chunk_encoder {
     prw_ar_options opts;
-    ar_job job;
+    ar_batch *b;
+    prw__codec_ctx *cc;
     prw__buf out;
 };
 
@@ -558,14 +788,16 @@ prw_status prw_ar_chunk_encoder_create(const prw_ar_options *opts, prw_ar_chunk_
     prw_ar_chunk_encoder *e = prw__calloc(1, sizeof *e);
     if (!e)
         return prw__error_nomem(err, "a chunk encoder", sizeof *e);
-    if (opts) {
+    prw_status st = PRW_OK;
+    if (opts)
         e->opts = *opts;
-    } else {
-        prw_status st = prw_ar_options_parse(NULL, &e->opts, err);
-        if (st < 0) {
-            prw__free(e);
-            return st;
-        }
+    else
+        st = prw_ar_options_parse(NULL, &e->opts, err);
+    if (st >= 0 && !(e->b = prw__calloc(1, sizeof *e->b)))
+        st = prw__error_nomem(err, "a chunk encoder", sizeof *e->b);
+    if (st < 0) {
+        prw_ar_chunk_encoder_destroy(e);
+        return st;
     }
     *out = e;
     return PRW_OK;
@@ -574,11 +806,8 @@ prw_status prw_ar_chunk_encoder_create(const prw_ar_options *opts, prw_ar_chunk_
 void prw_ar_chunk_encoder_destroy(prw_ar_chunk_encoder *e) {
     if (!e)
         return;
-    prw__buf_cleanup(&e->job.raw);
-    prw__buf_cleanup(&e->job.sizes);
-    prw__buf_cleanup(&e->job.enc);
-    prw__buf_cleanup(&e->job.tmp);
-    prw__codec_ctx_destroy(e->job.cc);
+    batch_free(e->b);
+    prw__codec_ctx_destroy(e->cc);
     prw__buf_cleanup(&e->out);
     prw__free(e);
 }
@@ -587,27 +816,42 @@ prw_status prw_ar_chunk_encode(prw_ar_chunk_encoder *e, const prw_bytes *records
                                prw_bytes *chunk, prw_error *err) {
     PRW_CHECK(n >= 1 && n <= e->opts.group_size, err, PRW_E_INVALID, -1,
               "a chunk holds 1 to group_size (%u) records, not %zu", e->opts.group_size, n);
-    ar_job *j = &e->job;
-    uint64_t g = e->opts.group_size < 4096 ? e->opts.group_size : 4096;
-    j->head = 11 + 5 * (size_t)g;
-    PRW_TRY(prw__buf_resize(&j->raw, j->head, err));
-    prw__buf_clear(&j->sizes);
-    j->n = 0;
-    j->decoded = 0;
-    j->comp = e->opts.compression;
+    ar_batch *b = e->b;
+    batch_reset(b, NULL, e->opts.compression, headroom(e->opts.group_size));
+    PRW_TRY(chunk_open(b, err));
     for (size_t i = 0; i < n; i++) {
         PRW_CHECK(records[i].len <= UINT32_MAX, err, PRW_E_LIMIT, -1,
                   "a record of %zu bytes; records are limited to 4 GiB - 1", records[i].len);
-        PRW_TRY(job_add(j, records[i].ptr, records[i].len, err));
+        PRW_TRY(chunk_add(b, records[i].ptr, records[i].len, err));
     }
-    PRW_TRY(job_encode(j, &e->opts, err));
+    if (b->comp != PRW_AR_UNCOMPRESSED && !e->cc)
+        PRW_TRY(prw__codec_ctx_create(&e->cc, err));
+    PRW_TRY(batch_encode(b, &e->opts, e->cc, err));
+    const ar_chunk *c = &b->chunks[0];
     prw__buf_clear(&e->out);
-    PRW_TRY(prw__buf_reserve(&e->out, AR_CHUNK_HDR + j->data_size, err));
-    memcpy(e->out.data, j->hdr, AR_CHUNK_HDR);
-    memcpy(e->out.data + AR_CHUNK_HDR, j->data, j->data_size);
-    e->out.len = AR_CHUNK_HDR + j->data_size;
+    PRW_TRY(prw__buf_reserve(&e->out, AR_CHUNK_HDR + c->data_size, err));
+    memcpy(e->out.data, c->hdr, AR_CHUNK_HDR);
+    memcpy(e->out.data + AR_CHUNK_HDR, chunk_data(b, c), c->data_size);
+    e->out.len = AR_CHUNK_HDR + c->data_size;
     chunk->ptr = e->out.data;
     chunk->len = e->out.len;
+    return PRW_OK;
+}
+
+static prw_status add_chunk(prw_ar_writer *w, const uint8_t *c, size_t len, prw_error *err) {
+    if (len < AR_CHUNK_HDR || prw__load_le64(c + 8) != len - AR_CHUNK_HDR ||
+        (prw__load_le64(c + 24) & 0xff) != AR_CHUNK_SIMPLE ||
+        prw__load_le64(c) != prw__ar_hash(c + 8, AR_CHUNK_HDR - 8))
+        return prw__error_set(err, PRW_E_INVALID, -1,
+                              "not a chunk made by prw_ar_chunk_encode (%zu bytes)", len);
+    uint64_t n = prw__load_le64(c + 24) >> 8, decoded = prw__load_le64(c + 32);
+    if (w->chunk_open)
+        return prw__error_set(err, PRW_E_INVALID, -1,
+                              "a chunk cannot follow a partial group of records");
+    PRW_TRY(submit_cur(w, err));
+    PRW_TRY(drain_all(w, err));
+    PRW_TRY(write_encoded(w, c, c + AR_CHUNK_HDR, len - AR_CHUNK_HDR, n, decoded, false, err));
+    w->num_records += n;
     return PRW_OK;
 }
 
@@ -615,26 +859,6 @@ prw_status prw_ar_writer_add_chunk(prw_ar_writer *w, const void *chunk, size_t l
                                    prw_error *err) {
     if (w->failed < 0)
         return replay_failure(w, err);
-    const uint8_t *c = chunk;
-    prw_status st;
-    if (len < AR_CHUNK_HDR || prw__load_le64(c + 8) != len - AR_CHUNK_HDR ||
-        (prw__load_le64(c + 24) & 0xff) != AR_CHUNK_SIMPLE ||
-        prw__load_le64(c) != prw__ar_hash(c + 8, AR_CHUNK_HDR - 8))
-        return fail(w,
-                    prw__error_set(err, PRW_E_INVALID, -1,
-                                   "not a chunk made by prw_ar_chunk_encode (%zu bytes)", len),
-                    err);
-    uint64_t n = prw__load_le64(c + 24) >> 8, decoded = prw__load_le64(c + 32);
-    if (w->cur && w->cur->n > 0)
-        return fail(w,
-                    prw__error_set(err, PRW_E_INVALID, -1,
-                                   "a chunk cannot follow a partial group of records"),
-                    err);
-    while (w->inflight > 0)
-        if ((st = drain_one(w, err)) < 0)
-            return fail(w, st, err);
-    if ((st = write_encoded(w, c, c + AR_CHUNK_HDR, len - AR_CHUNK_HDR, n, decoded, err)) < 0)
-        return fail(w, st, err);
-    w->num_records += n;
-    return PRW_OK;
+    prw_status st = add_chunk(w, chunk, len, err);
+    return st < 0 ? fail(w, st, err) : PRW_OK;
 }

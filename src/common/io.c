@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/io.h"
@@ -176,6 +177,47 @@ prw_status prw__wfile_write(prw__wfile *w, const void *data, size_t n, prw_error
         allowed -= (size_t)r;
         w->written += r;
     }
+    return PRW_OK;
+}
+
+/* Linux UIO_MAXIOV: writev takes at most this many buffers. */
+#define WRITEV_MAX 1024
+
+prw_status prw__wfile_writev(prw__wfile *w, struct iovec *iov, int cnt, prw_error *err) {
+    size_t total = 0;
+    for (int i = 0; i < cnt; i++)
+        total += iov[i].iov_len;
+    size_t left = fault_allowance(total), skipped = total - left;
+    int i = 0;
+    while (left > 0) {
+        while (iov[i].iov_len == 0)
+            i++;
+        /* The buffers that fit in what may still be written, at most WRITEV_MAX of them. */
+        int k = i;
+        size_t sum = 0;
+        while (k < cnt && k - i < WRITEV_MAX && sum + iov[k].iov_len <= left)
+            sum += iov[k++].iov_len;
+        ssize_t r = k > i ? writev(w->fd, iov + i, k - i) : write(w->fd, iov[i].iov_base, left);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return prw__error_sys(err, errno, "write error in %s after %lld bytes", w->path,
+                                  (long long)w->written);
+        }
+        w->written += r;
+        left -= (size_t)r;
+        for (size_t done = (size_t)r; done > 0; i++) {
+            size_t take = done < iov[i].iov_len ? done : iov[i].iov_len;
+            iov[i].iov_base = (uint8_t *)iov[i].iov_base + take;
+            iov[i].iov_len -= take;
+            done -= take;
+            if (iov[i].iov_len > 0)
+                break;
+        }
+    }
+    if (skipped > 0)
+        return prw__error_sys(err, atomic_load(&g_fault_errno),
+                              "write error in %s after %lld bytes", w->path, (long long)w->written);
     return PRW_OK;
 }
 

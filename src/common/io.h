@@ -11,6 +11,8 @@
 
 #include "common/common.h"
 
+struct iovec;
+
 typedef struct prw__rfile {
     int fd;
     int64_t size;
@@ -49,6 +51,12 @@ typedef struct prw__wfile {
 prw_status prw__wfile_open(prw__wfile *w, const char *path, prw_error *err);
 /** Writes all n bytes (retrying short writes); ENOSPC etc. are PRW_E_IO naming the file. */
 prw_status prw__wfile_write(prw__wfile *w, const void *data, size_t n, prw_error *err);
+/**
+ * Writes the `cnt` buffers of `iov` in order, like prw__wfile_write (same errors, same fault
+ * injection; a short or interrupted writev is resumed). `iov` is scratch: entries are advanced
+ * past what was written.
+ */
+prw_status prw__wfile_writev(prw__wfile *w, struct iovec *iov, int cnt, prw_error *err);
 /** fsyncs, closes and renames onto the final name, then fsyncs the directory. */
 prw_status prw__wfile_commit(prw__wfile *w, prw_error *err);
 /** Closes and removes the temporary; safe after commit, on a zeroed struct and twice. */

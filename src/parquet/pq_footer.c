@@ -288,8 +288,8 @@ static prw_status walk_schema(prw_pq_file *f, const pq_schema_el *els, int64_t n
     if (depth > 64)
         return prw__error_set(err, PRW_E_LIMIT, -1, "schema nested deeper than 64");
     if (*pos >= n) /* groups inside groups claimed more elements than the list holds */
-        return prw__error_set(err, PRW_E_CORRUPT, -1,
-                              "schema ends inside a group (%lld elements)", (long long)n);
+        return prw__error_set(err, PRW_E_CORRUPT, -1, "schema ends inside a group (%lld elements)",
+                              (long long)n);
     const pq_schema_el *e = &els[*pos];
     (*pos)++;
     char *name = arena_name(&f->arena, prefix, e->name, e->name_len);

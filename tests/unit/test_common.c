@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/codec.h"
@@ -267,6 +268,60 @@ TEST(common_io_injected_enospc) {
     ASSERT_TRUE(strstr(err.msg, "full.bin") != NULL);
     prw__wfile_abort(&w);
     ASSERT_TRUE(access(path, F_OK) != 0);
+}
+
+/* writev: many buffers (more than one writev call takes, empty ones, large ones) arrive in
+ * order; an injected fault mid-way writes exactly the allowed prefix and names the file. */
+TEST(common_io_writev) {
+    const char *dir = th_tmpdir();
+    enum { N = 2500 };
+    static uint8_t src[N * 7 + 300000];
+    static struct iovec iov[N + 1];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (uint8_t)(i * 131 + (i >> 9));
+    size_t total = 0;
+    for (int i = 0; i < N; i++) {
+        size_t len = (size_t)(i % 13); /* includes empty buffers */
+        iov[i] = (struct iovec){src + total, len};
+        total += len;
+    }
+    iov[N] = (struct iovec){src + total, 300000};
+    total += 300000;
+    for (int fault = 0; fault < 3; fault++) {
+        const int64_t allow[] = {-1, 12345, (int64_t)total - 1};
+        const char *path = th_fmt("%s/v%d.bin", dir, fault);
+        struct iovec scratch[N + 1];
+        memcpy(scratch, iov, sizeof scratch);
+        prw_error err;
+        prw_error_clear(&err);
+        prw__wfile w;
+        ASSERT_OK(prw__wfile_open(&w, path, &err), &err);
+        prw__io_inject_write_fault(allow[fault], ENOSPC);
+        prw_status st = prw__wfile_writev(&w, scratch, N + 1, &err);
+        prw__io_inject_write_fault(-1, 0);
+        if (fault == 0) {
+            ASSERT_OK(st, &err);
+            ASSERT_EQ_I64(w.written, (int64_t)total);
+            ASSERT_OK(prw__wfile_commit(&w, &err), &err);
+            size_t n;
+            uint8_t *data = th_read(path, &n);
+            ASSERT_TRUE(data != NULL);
+            ASSERT_EQ_U64(n, total);
+            ASSERT_MEM_EQ(data, src, total);
+        } else {
+            ASSERT_ERR(st, PRW_E_IO);
+            ASSERT_EQ_I64(err.sys_errno, ENOSPC);
+            ASSERT_TRUE(strstr(err.msg, th_fmt("v%d.bin", fault)) != NULL);
+            ASSERT_EQ_I64(w.written, allow[fault]);
+            size_t n;
+            uint8_t *data = th_read(w.tmp_path, &n);
+            ASSERT_TRUE(data != NULL);
+            ASSERT_EQ_I64((int64_t)n, allow[fault]);
+            ASSERT_MEM_EQ(data, src, n);
+            prw__wfile_abort(&w);
+            ASSERT_TRUE(access(path, F_OK) != 0);
+        }
+    }
 }
 
 TEST(common_io_reader) {
