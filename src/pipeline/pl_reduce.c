@@ -81,11 +81,16 @@ static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off
         g->rows = r;
         *cap = ncap;
     }
-    const uint8_t *in = raw + pos;
-    for (uint32_t i = 0; i < nrows; i++, in += 24) {
+    const uint8_t *planes = raw + pos;
+    uint64_t t = 0;
+    for (uint32_t i = 0; i < nrows; i++) {
+        uint8_t in[24]; /* gather row i from the byte planes */
+        for (size_t b = 0; b < 24; b++)
+            in[b] = planes[b * nrows + i];
         prw__pl_row *r = &g->rows[g->n + i];
         memset(r, 0, sizeof *r);
-        r->t = (int64_t)prw__load_le64(in);
+        t += prw__load_le64(in); /* time deltas, mod 2^64 */
+        r->t = (int64_t)t;
         r->key = prw__load_le32(in + 8);
         uint32_t d = prw__load_le32(in + 12);
         uint32_t rtt = prw__load_le32(in + 16);
