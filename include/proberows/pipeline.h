@@ -66,6 +66,12 @@ typedef struct prw_build_options {
      *  they are spilled to run files. 0: min(physical memory, cgroup limit) / 2. */
     uint64_t memory_limit;
     const char *command_line; /**< recorded in manifest.json; may be NULL */
+    /** A plan.json written by prw_plan (scaleout.h), or NULL. When set, the inputs, split,
+     *  NULL policy, row size, columns and writer options are the plan's (inputs must be
+     *  empty), and the shards are the plan's key ranges: shard K of each split holds the
+     *  probes of range K, byte-identical to reduce task K. A different probe set in the
+     *  inputs than the plan's is PRW_E_CORRUPT. */
+    const char *plan;
     /** Called every few hundred milliseconds and at each phase end; may be NULL. */
     void (*progress)(void *ctx, const prw_build_progress *p);
     void *progress_ctx;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proberows/pipeline.h"
 #include "proberows/proberows.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -54,6 +55,21 @@ int cmd_parquet(int argc, char **argv);
 int cmd_ar(int argc, char **argv);
 /** `proberows verify OUTDIR`: proves an output directory complete and correct (cmd_verify.c). */
 int cmd_verify(int argc, char **argv);
+/**
+ * Parses the options of `proberows build` (also used by `plan`): fills *o, appends --input
+ * values to inputs (argc entries), sets *quiet and *help. `cmd` prefixes usage errors
+ * ("build "). Returns CLI_OK or CLI_USAGE (message printed).
+ */
+int cli_build_parse(const char *cmd, int argc, char **argv, prw_build_options *o,
+                    const char **inputs, size_t *ninputs, bool *quiet, bool *help);
+/** `proberows plan`: a scale-out plan (cmd_plan.c). */
+int cmd_plan(int argc, char **argv);
+/** `proberows map --plan P --task I`: one map task (cmd_plan.c). */
+int cmd_map(int argc, char **argv);
+/** `proberows reduce --plan P --task K`: one reduce task (cmd_plan.c). */
+int cmd_reduce(int argc, char **argv);
+/** `proberows finalize --plan P`: checks the parts, writes manifest.json (cmd_plan.c). */
+int cmd_finalize(int argc, char **argv);
 /** `proberows inspect PATH`: summarises output files, decodes records (cmd_inspect.c). */
 int cmd_inspect(int argc, char **argv);
 

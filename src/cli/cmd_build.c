@@ -37,6 +37,9 @@ static void build_help(FILE *out) {
             "  --ar-options STRING    ArrayRecord writer options (Google's grammar; default\n"
             "                         group_size:1,zstd:3,window_log:20)\n"
             "  --shards N             N files per split: SPLIT.arrayrecord-0000K-of-0000N\n"
+            "  --plan DIR/plan.json   use a scale-out plan (proberows plan): its inputs and\n"
+            "                         options, its key ranges as the shards; the files are\n"
+            "                         byte-identical to the plan's reduce tasks' outputs\n"
             "  --temp-dir DIR         run files of the memory-bounded mode go to a hidden\n"
             "                         folder here (default: inside the output directory)\n"
             "  --memory-limit SIZE    memory budget, e.g. 512M, 2G (--memory-limit-gb X is\n"
@@ -142,19 +145,19 @@ static bool parse_double(const char *s, double *out) {
     return true;
 }
 
-static int set_column(prw_build_options *o, const char *spec) {
+static int set_column(const char *cmd, prw_build_options *o, const char *spec) {
     static const char *const names[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
                                                      "ip_version", "rtt"};
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1])
-        return cli_usage_error("build ", "--column takes NAME=SOURCE, got '%s'", spec);
+        return cli_usage_error(cmd, "--column takes NAME=SOURCE, got '%s'", spec);
     for (int c = 0; c < PRW_COL_COUNT; c++) {
         if (strlen(names[c]) == (size_t)(eq - spec) && strncmp(names[c], spec, eq - spec) == 0) {
             o->columns[c] = eq + 1;
             return CLI_OK;
         }
     }
-    return cli_usage_error("build ",
+    return cli_usage_error(cmd,
                            "--column: unknown column '%.*s' (one of event_time, "
                            "src_addr, dst_addr, ip_version, rtt)",
                            (int)(eq - spec), spec);
@@ -176,15 +179,11 @@ static char *join_args(int argc, char **argv) {
     return s;
 }
 
-int cmd_build(int argc, char **argv) {
-    prw_build_options o;
-    prw_build_options_init(&o);
-    const char **inputs = calloc((size_t)argc, sizeof *inputs);
-    if (!inputs)
-        return cli_fail("out of memory");
-    size_t ninputs = 0;
-    bool quiet = false;
+int cli_build_parse(const char *cmd, int argc, char **argv, prw_build_options *out,
+                    const char **inputs, size_t *ninputs, bool *quiet, bool *help) {
+    prw_build_options o = *out;
     int rc = CLI_OK;
+    *help = false;
     for (int i = 1; i < argc && rc == CLI_OK; i++) {
         const char *a = argv[i], *v;
         bool missing = false;
@@ -192,29 +191,28 @@ int cmd_build(int argc, char **argv) {
         double d = 0;
         uint64_t sz = 0;
         if (cli_is_help(a)) {
-            build_help(stdout);
-            free(inputs);
+            *help = true;
             return CLI_OK;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            quiet = true;
+            *quiet = true;
         } else if ((v = cli_opt_value(argc, argv, &i, "--input", &missing))) {
-            inputs[ninputs++] = v;
+            inputs[(*ninputs)++] = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--output", &missing))) {
             o.output_dir = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--workers", &missing))) {
             if (!cli_parse_i64(v, 1, 1024, &n))
-                rc = cli_usage_error("build ", "--workers takes 1..1024, got '%s'", v);
+                rc = cli_usage_error(cmd, "--workers takes 1..1024, got '%s'", v);
             o.workers = (int)n;
         } else if ((v = cli_opt_value(argc, argv, &i, "--max-row-size-mb", &missing))) {
             if (!parse_double(v, &d) || d < 0.001 || d > 2047)
-                rc = cli_usage_error("build ",
+                rc = cli_usage_error(cmd,
                                      "--max-row-size-mb takes a size in MiB "
                                      "(0.001..2047), got '%s'",
                                      v);
             o.max_row_size = (uint64_t)(d * 1024 * 1024);
         } else if ((v = cli_opt_value(argc, argv, &i, "--train-ratio", &missing))) {
             if (!parse_double(v, &d) || d < 0 || d > 1)
-                rc = cli_usage_error("build ", "--train-ratio takes 0..1, got '%s'", v);
+                rc = cli_usage_error(cmd, "--train-ratio takes 0..1, got '%s'", v);
             o.train_ratio = d;
         } else if ((v = cli_opt_value(argc, argv, &i, "--split", &missing))) {
             if (strcmp(v, "ratio") == 0)
@@ -222,7 +220,7 @@ int cmd_build(int argc, char **argv) {
             else if (strcmp(v, "hash") == 0)
                 o.split = PRW_SPLIT_HASH;
             else
-                rc = cli_usage_error("build ", "--split takes ratio or hash, got '%s'", v);
+                rc = cli_usage_error(cmd, "--split takes ratio or hash, got '%s'", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--null-rtt", &missing))) {
             if (strcmp(v, "keep") == 0)
                 o.null_rtt = PRW_NULL_RTT_KEEP;
@@ -231,39 +229,58 @@ int cmd_build(int argc, char **argv) {
             else if (strcmp(v, "failed") == 0)
                 o.null_rtt = PRW_NULL_RTT_FAILED;
             else
-                rc =
-                    cli_usage_error("build ", "--null-rtt takes keep, drop or failed, got '%s'", v);
+                rc = cli_usage_error(cmd, "--null-rtt takes keep, drop or failed, got '%s'", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--column", &missing))) {
-            rc = set_column(&o, v);
+            rc = set_column(cmd, &o, v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--ar-options", &missing))) {
             o.ar_options = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--shards", &missing))) {
             if (!cli_parse_i64(v, 1, 99999, &n))
-                rc = cli_usage_error("build ", "--shards takes 1..99999, got '%s'", v);
+                rc = cli_usage_error(cmd, "--shards takes 1..99999, got '%s'", v);
             o.shards = (int)n;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--plan", &missing))) {
+            o.plan = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--temp-dir", &missing))) {
             o.temp_dir = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--memory-limit-gb", &missing))) {
             if (!parse_double(v, &d) || d <= 0)
-                rc = cli_usage_error("build ",
+                rc = cli_usage_error(cmd,
                                      "--memory-limit-gb takes a positive number, "
                                      "got '%s'",
                                      v);
             o.memory_limit = (uint64_t)(d * 1024 * 1024 * 1024);
         } else if ((v = cli_opt_value(argc, argv, &i, "--memory-limit", &missing))) {
             if (!cli_parse_size(v, &sz) || sz == 0)
-                rc = cli_usage_error("build ",
+                rc = cli_usage_error(cmd,
                                      "--memory-limit takes a size like 512M or 2G, "
                                      "got '%s'",
                                      v);
             o.memory_limit = sz;
         } else if (missing) {
-            rc = cli_usage_error("build ", "%s needs a value", a);
+            rc = cli_usage_error(cmd, "%s needs a value", a);
         } else {
-            rc = cli_usage_error("build ", "unknown option '%s'", a);
+            rc = cli_usage_error(cmd, "unknown option '%s'", a);
         }
     }
-    if (rc == CLI_OK && ninputs == 0)
+    *out = o;
+    return rc;
+}
+
+int cmd_build(int argc, char **argv) {
+    prw_build_options o;
+    prw_build_options_init(&o);
+    const char **inputs = calloc((size_t)argc, sizeof *inputs);
+    if (!inputs)
+        return cli_fail("out of memory");
+    size_t ninputs = 0;
+    bool quiet = false, help = false;
+    int rc = cli_build_parse("build ", argc, argv, &o, inputs, &ninputs, &quiet, &help);
+    if (help) {
+        build_help(stdout);
+        free(inputs);
+        return CLI_OK;
+    }
+    if (rc == CLI_OK && ninputs == 0 && !o.plan)
         rc = cli_usage_error("build ", "no --input given");
     if (rc == CLI_OK && !o.output_dir)
         rc = cli_usage_error("build ", "no --output given");

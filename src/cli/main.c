@@ -9,6 +9,10 @@
 
 static const cli_command g_commands[] = {
     {"build", cmd_build, "Parquet shards -> per-probe rows in train/test ArrayRecord files"},
+    {"plan", cmd_plan, "scale-out: plan map and reduce tasks over the inputs (plan.json)"},
+    {"map", cmd_map, "scale-out: run one map task of a plan"},
+    {"reduce", cmd_reduce, "scale-out: run one reduce task of a plan (shard K of both splits)"},
+    {"finalize", cmd_finalize, "scale-out: check every part, write manifest.json"},
     {"ipc", cmd_ipc, "print an Arrow IPC stream as JSON lines (ipc cat)"},
     {"parquet", cmd_parquet, "inspect a Parquet file: schema, cat, checksum"},
     {"ar", cmd_ar, "inspect, dump, pack and verify ArrayRecord files"},

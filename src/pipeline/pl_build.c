@@ -160,6 +160,13 @@ typedef struct pl_build {
     prw_status err_st;
     prw_error err;
     _Atomic int64_t progress_done;
+
+    /* Scale-out (scaleout.h): shards are the plan's key ranges. */
+    const uint32_t *bounds; /* shards + 1 global rank bounds, or NULL */
+    uint32_t rank_base;     /* global rank of local rank 0 (a reduce task's range) */
+    int64_t n_train;        /* the plan's ratio cut, or -1 */
+    int only_shard;         /* a reduce task writes this shard alone, or -1 */
+    prw__plan *plan;        /* build --plan */
 } pl_build;
 
 /* ---- errors and progress -------------------------------------------------------------------- */
@@ -351,14 +358,25 @@ static void rank_task(void *arg) {
 
 static void split_and_shards(pl_build *b) {
     const prw_build_options *o = b->o;
-    int64_t n_train = prw__pl_ratio_train_count(b->n_probes, o->train_ratio);
+    int64_t n_train =
+        b->n_train >= 0 ? b->n_train : prw__pl_ratio_train_count(b->n_probes, o->train_ratio);
     int64_t num = 0, den = 1;
     prw__pl_ratio_fraction(o->train_ratio, &num, &den);
     uint64_t total[2] = {0, 0};
     for (uint32_t r = 0; r < b->n_probes; r++) {
-        bool train = o->split == PRW_SPLIT_RATIO ? (int64_t)r < n_train : b->src_id[r] % den < num;
+        bool train = o->split == PRW_SPLIT_RATIO ? (int64_t)(b->rank_base + r) < n_train
+                                                 : b->src_id[r] % den < num;
         b->probe_split[r] = train ? 0 : 1;
         total[b->probe_split[r]] += b->probe_bytes[r];
+    }
+    if (b->bounds) { /* the plan's key ranges are the shards */
+        uint32_t k = 0;
+        for (uint32_t r = 0; r < b->n_probes; r++) {
+            while (b->rank_base + r >= b->bounds[k + 1])
+                k++;
+            b->probe_shard[r] = k;
+        }
+        return;
     }
     /* Shards: contiguous runs of each split's probes, balanced by estimated bytes. */
     int shards = o->shards > 1 ? o->shards : 1;
@@ -423,8 +441,24 @@ static void scatter_task(void *arg) {
     task_done(t);
 }
 
+/* build --plan: the inputs must hold exactly the plan's probes (its ranks and ranges). */
+static prw_status check_plan_probes(pl_build *b, prw_error *err) {
+    if (!b->plan)
+        return PRW_OK;
+    uint64_t h = PRW_FNV1A64_INIT;
+    for (uint32_t r = 0; r < b->n_probes; r++)
+        h = prw__plan_probe_hash(h, prw__intern_ptr(&b->src_tab, b->by_rank[r]),
+                                 prw__intern_len(&b->src_tab, b->by_rank[r]));
+    PRW_CHECK(b->n_probes == b->plan->n_probes && h == b->plan->probes_hash, err, PRW_E_CORRUPT, -1,
+              "the inputs hold %u probes, the plan %u (or other ones): the inputs changed since "
+              "planning",
+              b->n_probes, b->plan->n_probes);
+    return PRW_OK;
+}
+
 static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     PRW_TRY(rank_probes(b, err));
+    PRW_TRY(check_plan_probes(b, err));
     PRW_TRY(run_all(b, pool, b->nrg, rank_task, "group", 0, err));
     b->nrows = 0;
     for (size_t g = 0; g < b->nrg; g++)
@@ -974,8 +1008,10 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
     if (!b->parts)
         return prw__error_nomem(err, "partition outputs", b->nparts * sizeof *b->parts);
     int shards = b->o->shards > 1 ? b->o->shards : 1;
-    pl_sink sinks[2] = {{b, stage, "train", ar, shards, -1, NULL, writer_threads},
-                        {b, stage, "test", ar, shards, -1, NULL, writer_threads}};
+    int first = b->only_shard >= 0 ? b->only_shard : 0;
+    int last = b->only_shard >= 0 ? b->only_shard : shards - 1;
+    pl_sink sinks[2] = {{b, stage, "train", ar, shards, first - 1, NULL, writer_threads},
+                        {b, stage, "test", ar, shards, first - 1, NULL, writer_threads}};
     size_t window = b->spill_mode ? b->window : (size_t)b->workers * 2 + 2;
     b->last_rank = UINT32_MAX;
     b->spare_cap = 2 * (window + 1);
@@ -1022,7 +1058,7 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
     }
     /* Every shard of both splits exists, even when empty. */
     for (int s = 0; s < 2 && st == PRW_OK; s++) {
-        st = sink_goto(&sinks[s], shards - 1, err);
+        st = sink_goto(&sinks[s], last, err);
         if (st == PRW_OK)
             st = sink_close_current(&sinks[s], err);
     }
@@ -1361,6 +1397,7 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     double t = prw__now();
     PRW_TRY(run_all(b, pool, b->nrg, keys_task, "keys", st->rows_read, err));
     PRW_TRY(rank_probes(b, err));
+    PRW_TRY(check_plan_probes(b, err));
     /* key_rows by intern id -> by rank (rank_probes sized its tables to src_tab.n). */
     uint64_t *by_rank = prw__calloc(b->n_probes ? b->n_probes : 1, sizeof *by_rank);
     if (!by_rank)
@@ -1444,19 +1481,22 @@ static int64_t file_size(const char *path) {
 
 static prw_status publish(pl_build *b, const char *stage, prw_error *err) {
     int shards = b->o->shards > 1 ? b->o->shards : 1;
+    int k0 = b->only_shard >= 0 ? b->only_shard : 0;
+    int k1 = b->only_shard >= 0 ? b->only_shard + 1 : shards;
     const char *names[2] = {"train", "test"};
     for (int s = 0; s < 2; s++) {
-        b->stats->split[s].files = shards;
-        for (int k = 0; k < shards; k++) {
+        b->stats->split[s].files = k1 - k0;
+        for (int k = k0; k < k1; k++) {
             char from[PATH_BUF], to[PATH_BUF];
             shard_name(from, sizeof from, stage, names[s], k, shards);
             shard_name(to, sizeof to, b->o->output_dir, names[s], k, shards);
             b->stats->split[s].bytes += file_size(from);
         }
     }
-    PRW_TRY(prw__pl_write_manifest(b->o, b->stats, b->src, stage, err));
+    if (b->only_shard < 0)
+        PRW_TRY(prw__pl_write_manifest(b->o, b->stats, b->src, stage, err));
     for (int s = 0; s < 2; s++) {
-        for (int k = 0; k < shards; k++) {
+        for (int k = k0; k < k1; k++) {
             char from[PATH_BUF], to[PATH_BUF];
             shard_name(from, sizeof from, stage, names[s], k, shards);
             shard_name(to, sizeof to, b->o->output_dir, names[s], k, shards);
@@ -1464,6 +1504,8 @@ static prw_status publish(pl_build *b, const char *stage, prw_error *err) {
                 return prw__error_sys(err, errno, "cannot move %s into place", to);
         }
     }
+    if (b->only_shard >= 0)
+        return PRW_OK;
     char from[PATH_BUF], to[PATH_BUF];
     path_fmt(from, sizeof from, "%s/manifest.json", stage);
     path_fmt(to, sizeof to, "%s/manifest.json", b->o->output_dir);
@@ -1642,12 +1684,40 @@ static prw_status memory_phases(pl_build *b, prw__pool *pool, prw_error *err) {
     return PRW_OK;
 }
 
-prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_error *err) {
-    prw_build_stats local;
-    if (!stats)
-        stats = &local;
-    memset(stats, 0, sizeof *stats);
-    PRW_TRY(check_options(opts, err));
+/* A reduce task's rows (prw__pl_prepared): group, encode and write one shard. */
+static prw_status run_prepared(pl_build *b, prw__pool *pool, const char *stage, prw__pl_prepared *p,
+                               prw_error *err) {
+    size_t n = (size_t)b->workers;
+    b->ndecoders = n; /* no decoders: only the scratch of the write phase */
+    b->decoders = prw__calloc(n, sizeof *b->decoders);
+    b->scratch = prw__calloc(n, sizeof *b->scratch);
+    b->free_scratch = prw__calloc(n, sizeof *b->free_scratch);
+    if (!b->decoders || !b->scratch || !b->free_scratch)
+        return prw__error_nomem(err, "worker contexts", n * 64);
+    for (size_t i = 0; i < n; i++)
+        b->free_scratch[b->nfree_scratch++] = i;
+    b->src_tab = *p->src_tab;
+    memset(p->src_tab, 0, sizeof *p->src_tab);
+    b->dst_tab = *p->dst_tab;
+    memset(p->dst_tab, 0, sizeof *p->dst_tab);
+    b->dec = p->groups;
+    b->nrg = p->ngroups;
+    p->groups = NULL;
+    p->ngroups = 0;
+    double t = prw__now();
+    PRW_TRY(group_phase(b, pool, err));
+    b->stats->seconds_group = prw__now() - t;
+    b->stats->partitions = (int64_t)b->nparts;
+    t = prw__now();
+    PRW_TRY(write_phase(b, pool, stage, err));
+    b->stats->seconds_write = prw__now() - t;
+    b->stats->seconds_total = prw__now() - b->t0;
+    b->stats->peak_rss_bytes = prw__pl_peak_rss();
+    return publish(b, stage, err);
+}
+
+static prw_status build_main(const prw_build_options *opts, prw_build_stats *stats, prw__plan *plan,
+                             prw__pl_prepared *prep, prw_error *err) {
     pl_build b;
     memset(&b, 0, sizeof b);
     b.o = opts;
@@ -1660,6 +1730,19 @@ prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_
     stats->memory_limit = b.limit;
     b.slots_free = (size_t)b.workers;
     b.spill_slot = b.stage_slot = -1;
+    b.n_train = -1;
+    b.only_shard = -1;
+    b.plan = plan;
+    if (plan) {
+        b.bounds = plan->bounds;
+        b.n_train = plan->n_train;
+    }
+    if (prep) {
+        b.bounds = prep->bounds;
+        b.n_train = prep->n_train;
+        b.rank_base = prep->rank_base;
+        b.only_shard = prep->shard;
+    }
     prw__mutex_init(&b.keys_mu);
     prw__mutex_init(&b.slot_mu);
     prw__cond_init(&b.slot_cv);
@@ -1668,21 +1751,24 @@ prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_
     prw__mutex_init(&b.done_mu);
     prw__cond_init(&b.done_cv);
 
-    PRW_TRY(prw__mkdir_p(opts->output_dir, err));
     char stage[PATH_BUF];
-    path_fmt(stage, sizeof stage, "%s/.proberows-staging-XXXXXX", opts->output_dir);
-    if (!mkdtemp(stage))
-        return prw__error_sys(err, errno, "cannot create a directory in %s", opts->output_dir);
-
-    b.stage_slot = prw__pl_temp_register(stage);
-    prw__pool *pool = NULL;
-    prw_status st = prw__pool_create(&pool, b.workers, (size_t)b.workers * 4 + 8, err);
-    if (st == PRW_OK)
-        st = run(&b, pool, stage, err);
-    prw__pool_destroy(pool);
-    build_cleanup(&b);
-    remove_tree(stage);
-    prw__pl_temp_unregister(b.stage_slot);
+    prw_status st = prw__mkdir_p(opts->output_dir, err);
+    if (st == PRW_OK) {
+        path_fmt(stage, sizeof stage, "%s/.proberows-staging-XXXXXX", opts->output_dir);
+        if (!mkdtemp(stage))
+            st = prw__error_sys(err, errno, "cannot create a directory in %s", opts->output_dir);
+    }
+    if (st == PRW_OK) {
+        b.stage_slot = prw__pl_temp_register(stage);
+        prw__pool *pool = NULL;
+        st = prw__pool_create(&pool, b.workers, (size_t)b.workers * 4 + 8, err);
+        if (st == PRW_OK)
+            st = prep ? run_prepared(&b, pool, stage, prep, err) : run(&b, pool, stage, err);
+        prw__pool_destroy(pool);
+        build_cleanup(&b);
+        remove_tree(stage);
+        prw__pl_temp_unregister(b.stage_slot);
+    }
     prw__mutex_destroy(&b.keys_mu);
     prw__mutex_destroy(&b.slot_mu);
     prw__cond_destroy(&b.slot_cv);
@@ -1690,5 +1776,48 @@ prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_
     prw__mutex_destroy(&b.err_mu);
     prw__mutex_destroy(&b.done_mu);
     prw__cond_destroy(&b.done_cv);
+    return st;
+}
+
+prw_status prw__pl_build_prepared(const prw_build_options *o, prw__pl_prepared *p,
+                                  prw_build_stats *stats, prw_error *err) {
+    memset(stats, 0, sizeof *stats);
+    PRW_TRY(check_options(o, err));
+    PRW_CHECK(p->shard >= 0 && p->shard < o->shards, err, PRW_E_INVALID, -1, "bad shard %d",
+              p->shard);
+    return build_main(o, stats, NULL, p, err);
+}
+
+prw_status prw_build(const prw_build_options *opts, prw_build_stats *stats, prw_error *err) {
+    prw_build_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    if (!opts || !opts->plan) {
+        PRW_TRY(check_options(opts, err));
+        return build_main(opts, stats, NULL, NULL, err);
+    }
+    /* build --plan: the plan's inputs and options, its key ranges as shards. */
+    PRW_CHECK(opts->n_inputs == 0, err, PRW_E_INVALID, -1,
+              "--plan takes the inputs from the plan: give no --input");
+    PRW_CHECK(opts->shards <= 1, err, PRW_E_INVALID, -1,
+              "--plan takes the shards from the plan: give no --shards");
+    prw__plan *plan = NULL;
+    PRW_TRY(prw__plan_load(opts->plan, &plan, err));
+    prw_build_options o = *opts;
+    o.inputs = plan->opts.inputs;
+    o.n_inputs = plan->opts.n_inputs;
+    o.split = plan->opts.split;
+    o.train_ratio = plan->opts.train_ratio;
+    o.null_rtt = plan->opts.null_rtt;
+    o.max_row_size = plan->opts.max_row_size;
+    o.ar_options = plan->opts.ar_options;
+    o.shards = plan->opts.shards;
+    for (int c = 0; c < PRW_COL_COUNT; c++)
+        o.columns[c] = plan->opts.columns[c];
+    prw_status st = check_options(&o, err);
+    if (st == PRW_OK)
+        st = build_main(&o, stats, plan, NULL, err);
+    prw__plan_free(plan);
     return st;
 }

@@ -36,7 +36,9 @@ prw_status prw__intern_init(prw__intern *t, prw_error *err) {
     t->ncap = 512;
     t->offs = prw__malloc_array(t->ncap + 1, sizeof *t->offs);
     t->hashes = prw__malloc_array(t->ncap, sizeof *t->hashes);
-    if (!t->slots || !t->offs || !t->hashes) {
+    /* The bytes buffer exists from the start, so an empty first string's pointer is not
+     * NULL + 0 (undefined behaviour, found by fuzz_pl_run). */
+    if (!t->slots || !t->offs || !t->hashes || prw__buf_reserve(&t->bytes, 256, NULL) != PRW_OK) {
         prw__intern_cleanup(t);
         return prw__error_nomem(err, "a string table", 1024 * 8);
     }

@@ -241,4 +241,66 @@ int prw__pl_temp_register(const char *dir);
 void prw__pl_temp_unregister(int slot);
 /** Removes the files of a directory and the directory (async-signal-safe). */
 void prw__pl_remove_dir_signal_safe(const char *dir);
+
+/* ---- scale-out plans (pl_plan.c) ------------------------------------------------------------ */
+
+/** A loaded plan.json. Strings are owned by the plan. */
+typedef struct prw__plan {
+    char *dir;   /* directory of plan.json: outputs and .runs/ go here */
+    char *text;  /* plan.json bytes */
+    uint64_t id; /* fnv1a64 of plan.json: run files carry it */
+    char **paths;
+    int64_t *sizes, *rows;
+    size_t nfiles;
+    uint32_t map_tasks;
+    size_t *map_first; /* map_tasks + 1 file bounds */
+    uint32_t reduce_tasks;
+    uint32_t *bounds; /* reduce_tasks + 1 probe rank bounds */
+    uint32_t n_probes;
+    int64_t n_train;        /* the ratio rule's train probes */
+    uint64_t probes_hash;   /* prw__plan_probe_hash over plan.probes in rank order */
+    prw_build_options opts; /* the recorded options; inputs = paths */
+    char *columns[PRW_COL_COUNT];
+    char *ar_options;
+} prw__plan;
+
+/** Loads and checks plan.json. Errors name the file (PRW_E_IO, PRW_E_CORRUPT, PRW_E_NOMEM). */
+prw_status prw__plan_load(const char *path, prw__plan **out, prw_error *err);
+void prw__plan_free(prw__plan *p);
+/** One step of the probe-list hash: fnv1a64 over (le32 length, bytes) of each probe. */
+uint64_t prw__plan_probe_hash(uint64_t h, const uint8_t *s, size_t len);
+/**
+ * Interns the probes of ranks [first, last) from plan.probes into t (empty; ids = rank - first),
+ * checking the whole file against the plan's hash. Errors: PRW_E_CHECKSUM, PRW_E_CORRUPT,
+ * PRW_E_TRUNCATED, PRW_E_IO, PRW_E_NOMEM.
+ */
+prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t last, prw__intern *t,
+                                 prw_error *err);
+/** Path of a file inside the plan's directory (or .runs/) in buf (cap bytes). */
+void prw__plan_path(const prw__plan *p, char *buf, size_t cap, const char *fmt, ...)
+    PRW_PRINTF(4, 5);
+
+/* ---- building from rows made elsewhere (reduce; pl_build.c) ------------------------------- */
+
+/**
+ * What a reduce task hands to the build's group and write phases: the probes of one key
+ * range (src interned in rank order, so id = rank - rank_base), the rows of every map task in
+ * map order as `groups` (keys = ids), and the plan's cut and bounds.
+ */
+typedef struct prw__pl_prepared {
+    prw__intern *src_tab, *dst_tab; /* moved into the build (left zeroed) */
+    prw__pl_decoded *groups;        /* moved: rows freed by the build */
+    size_t ngroups;
+    uint32_t rank_base;
+    int64_t n_train;
+    const uint32_t *bounds; /* shards + 1 global rank bounds */
+    int shard;              /* the only shard written */
+} prw__pl_prepared;
+
+/**
+ * Groups, encodes and writes shard p->shard of both splits into o->output_dir (atomically),
+ * exactly as prw_build writes that shard with the same plan; no manifest.
+ */
+prw_status prw__pl_build_prepared(const prw_build_options *o, prw__pl_prepared *p,
+                                  prw_build_stats *stats, prw_error *err);
 #endif
