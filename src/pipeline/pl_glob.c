@@ -68,6 +68,15 @@ static char *join(const char *dir, const char *name, size_t name_len) {
     return s;
 }
 
+static prw_status walk(const char *dir, const char *pat, strvec *out, int depth, prw_error *err);
+
+/* A path that matched one component: descend with the rest of the pattern, or keep the file. */
+static prw_status visit(const char *p, const char *rest, strvec *out, int depth, prw_error *err) {
+    if (rest)
+        return is_dir(p) ? walk(p, rest, out, depth + 1, err) : PRW_OK;
+    return is_file(p) ? vec_push(out, p, err) : PRW_OK;
+}
+
 /* Matches the remaining pattern `pat` (components separated by '/') under directory `dir`. */
 static prw_status walk(const char *dir, const char *pat, strvec *out, int depth, prw_error *err) {
     if (depth > 64)
@@ -108,13 +117,7 @@ static prw_status walk(const char *dir, const char *pat, strvec *out, int depth,
         char *p = join(dir, pat, clen);
         if (!p)
             return prw__error_nomem(err, "a path", clen);
-        prw_status st = PRW_OK;
-        if (rest) {
-            if (is_dir(p))
-                st = walk(p, rest, out, depth + 1, err);
-        } else if (is_file(p)) {
-            st = vec_push(out, p, err);
-        }
+        prw_status st = visit(p, rest, out, depth, err);
         prw__free(p);
         return st;
     }
@@ -138,12 +141,7 @@ static prw_status walk(const char *dir, const char *pat, strvec *out, int depth,
             st = prw__error_nomem(err, "a path", 0);
             break;
         }
-        if (rest) {
-            if (is_dir(p))
-                st = walk(p, rest, out, depth + 1, err);
-        } else if (is_file(p)) {
-            st = vec_push(out, p, err);
-        }
+        st = visit(p, rest, out, depth, err);
         prw__free(p);
     }
     closedir(d);
