@@ -27,6 +27,13 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Prints `proberows: message` and `Try '...--help'`; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/**
+ * The exit code for a library call's status: CLI_OK on success, a usage error (naming `cmd`,
+ * e.g. "build ") for PRW_E_INVALID, which the library returns for bad options, else the error
+ * printed as `proberows: message (at byte N)`.
+ */
+int cli_status(const char *cmd, prw_status st, const prw_error *err);
+
 /** True if argv[i] is --help or -h. */
 bool cli_is_help(const char *arg);
 

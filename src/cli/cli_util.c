@@ -40,6 +40,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     return CLI_USAGE;
 }
 
+int cli_status(const char *cmd, prw_status st, const prw_error *err) {
+    if (st == PRW_E_INVALID)
+        return cli_usage_error(cmd, "%s", err->msg);
+    return st < 0 ? cli_error(NULL, err) : CLI_OK;
+}
+
 bool cli_is_help(const char *arg) {
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }

@@ -309,10 +309,8 @@ int cmd_build(int argc, char **argv) {
     sigaction(SIGTERM, &old_term, NULL);
     free(cmdline);
     free(inputs);
-    if (st == PRW_E_INVALID)
-        return cli_usage_error("build ", "%s", err.msg);
     if (st < 0)
-        return cli_error(NULL, &err);
+        return cli_status("build ", st, &err);
     if (!quiet)
         print_summary(&stats, o.output_dir);
     return CLI_OK;

@@ -117,10 +117,8 @@ int cmd_plan(int argc, char **argv) {
     prw_status s = prw_plan(&o, (int)M, (int)N, &st, &err);
     free(rest);
     free(inputs);
-    if (s == PRW_E_INVALID)
-        return cli_usage_error("plan ", "%s", err.msg);
     if (s < 0)
-        return cli_error(NULL, &err);
+        return cli_status("plan ", s, &err);
     if (!quiet)
         fprintf(stderr,
                 "proberows plan: %lld files (%.1f MB), %lld rows, %lld probes -> %s/plan.json "
@@ -183,9 +181,7 @@ int cmd_map(int argc, char **argv) {
     prw_error err;
     prw_error_clear(&err);
     prw_status s = prw_map(plan, (int)task, 0, &err);
-    if (s == PRW_E_INVALID)
-        return cli_usage_error("map ", "%s", err.msg);
-    return s < 0 ? cli_error(NULL, &err) : CLI_OK;
+    return cli_status("map ", s, &err);
 }
 
 int cmd_reduce(int argc, char **argv) {
@@ -203,9 +199,7 @@ int cmd_reduce(int argc, char **argv) {
     prw_error_clear(&err);
     prw_build_stats st;
     prw_status s = prw_reduce(plan, (int)task, (int)workers, &st, &err);
-    if (s == PRW_E_INVALID)
-        return cli_usage_error("reduce ", "%s", err.msg);
-    return s < 0 ? cli_error(NULL, &err) : CLI_OK;
+    return cli_status("reduce ", s, &err);
 }
 
 int cmd_finalize(int argc, char **argv) {

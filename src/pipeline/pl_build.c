@@ -243,22 +243,55 @@ static void task_done(pl_task *t) {
     prw__mutex_unlock(t->mu);
 }
 
-static void decode_task(void *arg) {
-    pl_task *t = arg;
+static void slot_take(pl_build *b) {
+    prw__mutex_lock(&b->slot_mu);
+    while (b->slots_free == 0)
+        prw__cond_wait(&b->slot_cv, &b->slot_mu);
+    b->slots_free--;
+    prw__mutex_unlock(&b->slot_mu);
+}
+
+static void slot_give(pl_build *b) {
+    prw__mutex_lock(&b->slot_mu);
+    b->slots_free++;
+    prw__cond_signal(&b->slot_cv);
+    prw__mutex_unlock(&b->slot_mu);
+}
+
+/* Work on row group `rg` with decoder `di`; *done = progress units. */
+typedef prw_status (*rg_work_fn)(pl_build *b, size_t di, size_t rg, int64_t *done, prw_error *err);
+
+/* The shape of every per-row-group task: unless the build already failed, take a decoder (and,
+ * in the memory-bounded mode, a decode slot), run the work, record its error or progress. */
+static void rg_task(pl_task *t, bool slotted, rg_work_fn work) {
     pl_build *b = t->b;
     if (!atomic_load(&b->failed)) {
+        if (slotted)
+            slot_take(b);
         size_t di = take_decoder(b);
         prw_error e;
         prw_error_clear(&e);
-        prw_status st = prw__pl_decode_rg(b->decoders[di], t->index, &b->src_tab, &b->dst_tab,
-                                          b->o->null_rtt, &b->dec[t->index], &e);
+        int64_t done = 0;
+        prw_status st = work(b, di, t->index, &done, &e);
         give_decoder(b, di);
+        if (slotted)
+            slot_give(b);
         if (st < 0)
             record_error(b, st, &e);
         else
-            atomic_fetch_add(&b->progress_done, prw__pl_source_rg_rows(b->src, t->index));
+            atomic_fetch_add(&b->progress_done, done);
     }
     task_done(t);
+}
+
+static prw_status decode_work(pl_build *b, size_t di, size_t rg, int64_t *done, prw_error *err) {
+    *done = prw__pl_source_rg_rows(b->src, rg);
+    return prw__pl_decode_rg(b->decoders[di], rg, &b->src_tab, &b->dst_tab, b->o->null_rtt,
+                             &b->dec[rg], err);
+}
+
+static void decode_task(void *arg) {
+    rg_task(arg, false, decode_work);
 }
 
 /* Runs fn(index) for index in [0, n) on the pool, waiting with progress. */
@@ -999,9 +1032,6 @@ static prw_status stream_probe(pl_build *b, pl_sink sinks[2], size_t p, prw_erro
 
 static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, prw_error *err) {
     prw_ar_options ar = b->ar;
-    PRW_TRY(prw_ar_options_parse(b->o->ar_options ? b->o->ar_options : "", &b->ar, err));
-    ar = b->ar;
-    b->chunked = ar.group_size == 1;
     /* With chunks compressed by the workers the writers only place bytes: no pool. */
     int writer_threads = b->chunked ? 1 : b->workers;
     b->parts = prw__calloc(b->nparts ? b->nparts : 1, sizeof *b->parts);
@@ -1094,21 +1124,6 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
 #define MERGE_ROW_BYTES 72
 #define MIN_PART_ROWS 1024
 
-static void slot_take(pl_build *b) {
-    prw__mutex_lock(&b->slot_mu);
-    while (b->slots_free == 0)
-        prw__cond_wait(&b->slot_cv, &b->slot_mu);
-    b->slots_free--;
-    prw__mutex_unlock(&b->slot_mu);
-}
-
-static void slot_give(pl_build *b) {
-    prw__mutex_lock(&b->slot_mu);
-    b->slots_free++;
-    prw__cond_signal(&b->slot_cv);
-    prw__mutex_unlock(&b->slot_mu);
-}
-
 /* Adds a row group's src ids to the per-key row counts. */
 static prw_status add_key_counts(pl_build *b, const uint32_t *ids, size_t n, prw_error *err) {
     prw_status st = PRW_OK;
@@ -1134,27 +1149,16 @@ static prw_status add_key_counts(pl_build *b, const uint32_t *ids, size_t n, prw
     return st;
 }
 
+static prw_status keys_work(pl_build *b, size_t di, size_t rg, int64_t *done, prw_error *err) {
+    const uint32_t *ids = NULL;
+    size_t n = 0;
+    PRW_TRY(prw__pl_scan_keys_rg(b->decoders[di], rg, &b->src_tab, &ids, &n, err));
+    *done = (int64_t)n;
+    return add_key_counts(b, ids, n, err);
+}
+
 static void keys_task(void *arg) {
-    pl_task *t = arg;
-    pl_build *b = t->b;
-    if (!atomic_load(&b->failed)) {
-        slot_take(b);
-        size_t di = take_decoder(b);
-        prw_error e;
-        prw_error_clear(&e);
-        const uint32_t *ids = NULL;
-        size_t n = 0;
-        prw_status st = prw__pl_scan_keys_rg(b->decoders[di], t->index, &b->src_tab, &ids, &n, &e);
-        if (st == PRW_OK)
-            st = add_key_counts(b, ids, n, &e);
-        give_decoder(b, di);
-        slot_give(b);
-        if (st < 0)
-            record_error(b, st, &e);
-        else
-            atomic_fetch_add(&b->progress_done, (int64_t)n);
-    }
-    task_done(t);
+    rg_task(arg, true, keys_work);
 }
 
 static uint64_t intern_bytes(const prw__intern *t) {
@@ -1304,23 +1308,13 @@ static prw_status spill_rg(pl_build *b, size_t di, size_t g, prw_error *err) {
     return PRW_OK;
 }
 
+static prw_status spill_work(pl_build *b, size_t di, size_t rg, int64_t *done, prw_error *err) {
+    *done = prw__pl_source_rg_rows(b->src, rg);
+    return spill_rg(b, di, rg, err);
+}
+
 static void spill_task(void *arg) {
-    pl_task *t = arg;
-    pl_build *b = t->b;
-    if (!atomic_load(&b->failed)) {
-        slot_take(b);
-        size_t di = take_decoder(b);
-        prw_error e;
-        prw_error_clear(&e);
-        prw_status st = spill_rg(b, di, t->index, &e);
-        give_decoder(b, di);
-        slot_give(b);
-        if (st < 0)
-            record_error(b, st, &e);
-        else
-            atomic_fetch_add(&b->progress_done, prw__pl_source_rg_rows(b->src, t->index));
-    }
-    task_done(t);
+    rg_task(arg, true, spill_work);
 }
 
 static prw_status spill_setup(pl_build *b, prw_error *err) {
@@ -1415,8 +1409,6 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     st->seconds_keys = prw__now() - t;
 
     t = prw__now();
-    PRW_TRY(prw_ar_options_parse(b->o->ar_options ? b->o->ar_options : "", &b->ar, err));
-    b->chunked = b->ar.group_size == 1;
     PRW_TRY(plan_spill(b, err));
     for (size_t p = 0; p < b->nparts; p++)
         for (uint32_t r = b->part_key[p]; r < b->part_key[p + 1]; r++)
@@ -1487,9 +1479,8 @@ static prw_status publish(pl_build *b, const char *stage, prw_error *err) {
     for (int s = 0; s < 2; s++) {
         b->stats->split[s].files = k1 - k0;
         for (int k = k0; k < k1; k++) {
-            char from[PATH_BUF], to[PATH_BUF];
+            char from[PATH_BUF];
             shard_name(from, sizeof from, stage, names[s], k, shards);
-            shard_name(to, sizeof to, b->o->output_dir, names[s], k, shards);
             b->stats->split[s].bytes += file_size(from);
         }
     }
@@ -1725,6 +1716,10 @@ static prw_status build_main(const prw_build_options *opts, prw_build_stats *sta
     b.t0 = prw__now();
     b.workers = opts->workers > 0 ? opts->workers : prw__online_cpus();
     b.max_row = opts->max_row_size ? opts->max_row_size : DEFAULT_MAX_ROW_SIZE;
+    /* Parsed once (check_options validated it): the writers, the spill plan and the workers'
+     * chunk encoders all read b.ar. */
+    PRW_TRY(prw_ar_options_parse(opts->ar_options ? opts->ar_options : "", &b.ar, err));
+    b.chunked = b.ar.group_size == 1;
     stats->workers = b.workers;
     b.limit = opts->memory_limit ? opts->memory_limit : prw__pl_default_memory_limit();
     stats->memory_limit = b.limit;
