@@ -6,6 +6,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "common/common.h"
 
@@ -41,6 +44,24 @@ static bool should_fail(void) {
     int64_t k = atomic_fetch_add(&g_count, 1) + 1;
     int64_t at = atomic_load_explicit(&g_fail_at, memory_order_relaxed);
     return at > 0 && k >= at;
+}
+
+void prw__alloc_bound_retention(uint64_t budget) {
+#ifdef __GLIBC__
+    /* Only for libc's allocator: a caller's own allocator keeps its own policy. */
+    if (g_alloc.realloc != libc_realloc)
+        return;
+    /* glibc raises its mmap threshold (up to 32 MiB) each time a mapped block is freed, after
+     * which big buffers come from the heaps and freed ones stay resident, fragmented: +10-15%
+     * of RSS on a 256 MiB budget. A fixed threshold (which also stops the raising) keeps big
+     * buffers mapped, so freeing one returns it to the system at once. */
+    uint64_t t = budget / 256;
+    t = t < (128u << 10) ? (128u << 10) : t > (32u << 20) ? (32u << 20) : t;
+    mallopt(M_MMAP_THRESHOLD, (int)t);
+    mallopt(M_TRIM_THRESHOLD, (int)(2 * t));
+#else
+    (void)budget;
+#endif
 }
 
 void *prw__realloc(void *ptr, size_t size) {

@@ -58,6 +58,14 @@ void *prw__realloc(void *ptr, size_t size);
 void prw__free(void *ptr);
 char *prw__strdup(const char *s);
 
+/**
+ * Makes libc's allocator hand back freed big buffers at once (glibc: a fixed mmap threshold of
+ * budget/256, clamped to 128 KiB..32 MiB), so that the resident set follows what is
+ * allocated. Process-wide; called by the memory-bounded build. No effect with a caller's own
+ * allocator or another libc.
+ */
+void prw__alloc_bound_retention(uint64_t budget);
+
 /** Allocates n*size bytes, failing (NULL) on overflow as well as on lack of memory. */
 void *prw__malloc_array(size_t n, size_t size);
 

@@ -1123,6 +1123,9 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
 /* A merge window row: the row (24), its probe columns (36), destination bytes (~12). */
 #define MERGE_ROW_BYTES 72
 #define MIN_PART_ROWS 1024
+/* Percent of the limit left unplanned: allocator slack, per-thread arenas, page-granular
+ * buffers (with prw__alloc_bound_retention, M at 256M peaks at ~75% of the limit). */
+#define PLAN_SLACK_PCT 10
 
 /* Adds a row group's src ids to the per-key row counts. */
 static prw_status add_key_counts(pl_build *b, const uint32_t *ids, size_t n, prw_error *err) {
@@ -1165,11 +1168,14 @@ static uint64_t intern_bytes(const prw__intern *t) {
     return t->bytes.cap + t->ncap * 16 + t->nslots * 4;
 }
 
-static prw_status too_small(pl_build *b, uint64_t need, const char *what, prw_error *err) {
+/* `planned`: the bytes the plan needs; the limit must also hold the unplanned share. */
+static prw_status too_small(pl_build *b, uint64_t planned, const char *what, prw_error *err) {
+    uint64_t need = planned / (100 - PLAN_SLACK_PCT) * 100;
     return prw__error_set(err, PRW_E_LIMIT, -1,
                           "memory limit of %.1f MiB is too small for this input: at least "
-                          "%.1f MiB is needed (%s)",
-                          (double)b->limit / MIB, (double)need / MIB, what);
+                          "%.1f MiB is needed (%s, %d worker%s)",
+                          (double)b->limit / MIB, (double)need / MIB, what, b->workers,
+                          b->workers == 1 ? "" : "s");
 }
 
 /*
@@ -1187,14 +1193,12 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
     uint64_t fixed = RSS_BASE + intern_bytes(&b->src_tab) + probes * 64 + dst_reserve + writer +
                      W * (256u << 10) + prw__pl_keymap_bytes(probes) +
                      W * probes * sizeof(pl_probe_acc) + b->nrg * 64;
-    /* 15% stays unplanned: allocator slack, per-thread arenas, page-granular buffers. */
-    uint64_t usable = b->limit - b->limit / 100 * 15;
+    uint64_t usable = b->limit - b->limit / 100 * PLAN_SLACK_PCT;
     if (fixed >= usable)
-        return too_small(b, (fixed + b->rg_cost) / 85 * 100, "probe tables and writers", err);
+        return too_small(b, (fixed + b->rg_cost), "probe tables and writers", err);
     uint64_t avail = usable - fixed;
     if (avail < b->rg_cost)
-        return too_small(b, (fixed + b->rg_cost) / 85 * 100, "one row group decoded at a time",
-                         err);
+        return too_small(b, (fixed + b->rg_cost), "one row group decoded at a time", err);
     uint64_t slots = avail / b->rg_cost;
     b->slots_free = (size_t)(slots < W ? slots : W);
     size_t nrg = b->nrg ? b->nrg : 1;
@@ -1219,13 +1223,12 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
                      (2 * piece_rows + MERGE_WINDOW) * MERGE_ROW_BYTES + 2 * b->max_row;
     if (big) {
         if (avail <= merge + MIN_PART_ROWS * per_row)
-            return too_small(b, (fixed + merge + MIN_PART_ROWS * per_row) / 85 * 100,
+            return too_small(b, (fixed + merge + MIN_PART_ROWS * per_row),
                              "merging a probe larger than memory", err);
         part = (avail - merge) / per_row;
     }
     if (part < MIN_PART_ROWS)
-        return too_small(b, (fixed + MIN_PART_ROWS * per_row) / 85 * 100, "a minimal partition",
-                         err);
+        return too_small(b, (fixed + MIN_PART_ROWS * per_row), "a minimal partition", err);
     if (part > MAX_PART_ROWS)
         part = MAX_PART_ROWS;
     /* Key ranges balanced by rows; a probe above the partition size is a partition alone. */
@@ -1389,6 +1392,19 @@ static void spill_release_workers(pl_build *b) {
 static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     prw_build_stats *st = b->stats;
     double t = prw__now();
+    /* Before any work: a limit that cannot hold one decoded row group fails at once, and the
+     * key pass reads only as many row groups at a time as half of the limit holds. */
+    uint64_t usable = b->limit - b->limit / 100 * PLAN_SLACK_PCT;
+    if (RSS_BASE + b->rg_cost > usable)
+        return too_small(b, (RSS_BASE + b->rg_cost), "one row group decoded at a time", err);
+    uint64_t key_cost = 1;
+    for (size_t g = 0; g < b->nrg; g++) {
+        uint64_t c = (uint64_t)prw__pl_source_rg_key_bytes(b->src, g);
+        key_cost = c > key_cost ? c : key_cost;
+    }
+    uint64_t key_slots = (usable - RSS_BASE) / 2 / key_cost;
+    uint64_t nw = (uint64_t)b->workers;
+    b->slots_free = (size_t)(key_slots < 1 ? 1 : key_slots < nw ? key_slots : nw);
     PRW_TRY(run_all(b, pool, b->nrg, keys_task, "keys", st->rows_read, err));
     PRW_TRY(rank_probes(b, err));
     PRW_TRY(check_plan_probes(b, err));
@@ -1616,6 +1632,7 @@ static prw_status run(pl_build *b, prw__pool *pool, const char *stage, prw_error
     PRW_TRY(prw__pl_glob(o->inputs, o->n_inputs, &paths, &npaths, err));
     prw_status s = prw__pl_source_open(&b->src, paths, npaths, o, false, err);
     if (s == PRW_OK && choose_mode(b)) {
+        prw__alloc_bound_retention(b->limit);
         /* Mapped input pages would count in the resident set: read with pread instead. */
         prw__pl_source_close(b->src);
         b->src = NULL;

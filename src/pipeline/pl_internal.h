@@ -119,6 +119,9 @@ int64_t prw__pl_source_file_bytes(const prw__pl_source *s, size_t file);
 /** Row groups of all files, numbered in input order. */
 size_t prw__pl_source_row_groups(const prw__pl_source *s);
 int64_t prw__pl_source_rg_rows(const prw__pl_source *s, size_t rg);
+/** Bytes a key pass (prw__pl_scan_keys_rg) of row group `rg` needs: its src_addr chunk read
+ * and decompressed, offsets and ids. */
+int64_t prw__pl_source_rg_key_bytes(const prw__pl_source *s, size_t rg);
 
 /** What decoding a row group produced. rows is owned by the caller (prw__free). */
 typedef struct prw__pl_decoded {

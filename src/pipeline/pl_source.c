@@ -701,6 +701,18 @@ int64_t prw__pl_source_rg_decode_bytes(const prw__pl_source *s, size_t rg) {
     return total + g->rows * 64;
 }
 
+int64_t prw__pl_source_rg_key_bytes(const prw__pl_source *s, size_t rg) {
+    const pl_rg *g = &s->rgs[rg];
+    const pl_file *f = &s->files[g->file];
+    int64_t total = 0;
+    prw_pq_chunk_info ci;
+    if (prw_pq_chunk(f->pq, g->rg, f->col[PRW_COL_SRC_ADDR], &ci, NULL) == PRW_OK)
+        total = (ci.compressed_size > 0 ? ci.compressed_size : 0) +
+                (ci.uncompressed_size > 0 ? ci.uncompressed_size : 0);
+    /* String offsets, validity and the ids. */
+    return total + g->rows * 16;
+}
+
 prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
                                 const uint32_t **ids, size_t *n, prw_error *err) {
     const pl_rg *g = &d->src->rgs[rg];
