@@ -620,6 +620,8 @@ prw_status prw_ar_writer_open_opts(prw_ar_writer **out, const char *path,
         goto fail;
     if ((st = prw__wfile_open(&w->file, path, err)) < 0)
         goto fail;
+    /* Bypass the page cache where the file system allows it (see prw__wfile_direct). */
+    (void)prw__wfile_direct(&w->file);
     if ((st = write_signature(w, err)) < 0)
         goto fail;
     *out = w;

@@ -1,4 +1,5 @@
 /* pread/mmap reader and atomic temp-then-rename writer (see io.h). */
+#define _GNU_SOURCE /* O_DIRECT */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
+#include "common/thread.h"
 
 prw_status prw__rfile_open(prw__rfile *f, const char *path, bool use_mmap, prw_error *err) {
     memset(f, 0, sizeof *f);
@@ -157,7 +159,201 @@ prw_status prw__wfile_open(prw__wfile *w, const char *path, prw_error *err) {
     return PRW_OK;
 }
 
+/* ---- direct I/O: aligned buffers written by a background thread --------------------------- */
+
+#define DIRECT_ALIGN 4096
+#define DIRECT_NBUF 2
+_Static_assert(DIRECT_NBUF *PRW__WFILE_DIRECT_BUF == PRW__WFILE_DIRECT_BYTES, "io.h's figure");
+
+struct prw__wdirect {
+    int fd;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* both ways: a buffer queued, a buffer written */
+    uint8_t *mem;      /* the allocation; buf[] are aligned inside it */
+    uint8_t *buf[DIRECT_NBUF];
+    size_t len[DIRECT_NBUF];
+    int64_t off[DIRECT_NBUF];
+    int cur;          /* the buffer being filled */
+    size_t fill;      /* its bytes */
+    int64_t cur_off;  /* its offset in the file */
+    int head, queued; /* queued buffers: head, head + 1, ... (mod DIRECT_NBUF) */
+    bool stop;
+    bool wrote;    /* a write has succeeded (after that, EINVAL is an error) */
+    int sys_errno; /* the first failed write's errno, and where */
+    int64_t err_off;
+};
+
+/* pwrite of all n bytes at off; 0 or an errno. The first write may turn O_DIRECT off. */
+static int direct_pwrite(prw__wdirect *d, const uint8_t *p, size_t n, int64_t off) {
+    while (n > 0) {
+        ssize_t r = pwrite(d->fd, p, n, (off_t)off);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            int fl = fcntl(d->fd, F_GETFL);
+            if (e == EINVAL && !d->wrote && fl >= 0 && (fl & O_DIRECT) &&
+                fcntl(d->fd, F_SETFL, fl & ~O_DIRECT) == 0)
+                continue; /* the file system takes the flag but not the writes */
+            return e;
+        }
+        d->wrote = true;
+        p += r;
+        n -= (size_t)r;
+        off += r;
+    }
+    return 0;
+}
+
+static void *direct_main(void *arg) {
+    prw__wdirect *d = arg;
+    prw__mutex_lock(&d->mu);
+    for (;;) {
+        while (d->queued == 0 && !d->stop)
+            prw__cond_wait(&d->cv, &d->mu);
+        if (d->queued == 0)
+            break;
+        int i = d->head;
+        bool skip = d->sys_errno != 0;
+        prw__mutex_unlock(&d->mu);
+        int e = skip ? 0 : direct_pwrite(d, d->buf[i], d->len[i], d->off[i]);
+        prw__mutex_lock(&d->mu);
+        if (e && !d->sys_errno) {
+            d->sys_errno = e;
+            d->err_off = d->off[i];
+        }
+        d->head = (d->head + 1) % DIRECT_NBUF;
+        d->queued--;
+        prw__cond_broadcast(&d->cv);
+    }
+    prw__mutex_unlock(&d->mu);
+    return NULL;
+}
+
+static prw_status direct_error(prw__wfile *w, prw_error *err) {
+    prw__wdirect *d = w->direct;
+    return prw__error_sys(err, d->sys_errno, "write error in %s at byte %lld", w->path,
+                          (long long)d->err_off);
+}
+
+/* Queues buf[cur] (len bytes) and moves on to the next buffer once one is free. */
+static prw_status direct_submit(prw__wfile *w, size_t len, prw_error *err) {
+    prw__wdirect *d = w->direct;
+    prw__mutex_lock(&d->mu);
+    d->len[d->cur] = len;
+    d->off[d->cur] = d->cur_off;
+    d->queued++;
+    prw__cond_broadcast(&d->cv);
+    while (d->queued == DIRECT_NBUF && !d->sys_errno)
+        prw__cond_wait(&d->cv, &d->mu);
+    int e = d->sys_errno;
+    prw__mutex_unlock(&d->mu);
+    d->cur = (d->cur + 1) % DIRECT_NBUF;
+    d->cur_off += (int64_t)len;
+    d->fill = 0;
+    return e ? direct_error(w, err) : PRW_OK;
+}
+
+static prw_status direct_put(prw__wfile *w, const void *data, size_t n, prw_error *err) {
+    prw__wdirect *d = w->direct;
+    const uint8_t *p = data;
+    size_t allowed = fault_allowance(n);
+    while (allowed > 0) {
+        size_t take = PRW__WFILE_DIRECT_BUF - d->fill;
+        take = take < allowed ? take : allowed;
+        memcpy(d->buf[d->cur] + d->fill, p, take);
+        d->fill += take;
+        p += take;
+        n -= take;
+        allowed -= take;
+        w->written += (int64_t)take;
+        if (d->fill == PRW__WFILE_DIRECT_BUF)
+            PRW_TRY(direct_submit(w, d->fill, err));
+    }
+    if (n > 0)
+        return prw__error_sys(err, atomic_load(&g_fault_errno),
+                              "write error in %s after %lld bytes", w->path, (long long)w->written);
+    return PRW_OK;
+}
+
+/* Stops the thread after the queued buffers are written (or skipped after an error). */
+static void direct_stop(prw__wfile *w) {
+    prw__wdirect *d = w->direct;
+    if (!d)
+        return;
+    prw__mutex_lock(&d->mu);
+    d->stop = true;
+    prw__cond_broadcast(&d->cv);
+    prw__mutex_unlock(&d->mu);
+    pthread_join(d->thread, NULL);
+    prw__mutex_destroy(&d->mu);
+    prw__cond_destroy(&d->cv);
+    prw__free(d->mem);
+    prw__free(d);
+    w->direct = NULL;
+}
+
+/* Writes out the last, partial buffer padded to the alignment; then the file's exact size. */
+static prw_status direct_finish(prw__wfile *w, prw_error *err) {
+    prw__wdirect *d = w->direct;
+    prw_status st = PRW_OK;
+    if (d->fill > 0) {
+        size_t padded = (d->fill + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
+        memset(d->buf[d->cur] + d->fill, 0, padded - d->fill);
+        st = direct_submit(w, padded, err);
+    }
+    prw__mutex_lock(&d->mu);
+    while (d->queued > 0)
+        prw__cond_wait(&d->cv, &d->mu);
+    int e = d->sys_errno;
+    prw__mutex_unlock(&d->mu);
+    if (st == PRW_OK && e)
+        st = direct_error(w, err);
+    direct_stop(w);
+    if (st == PRW_OK && ftruncate(w->fd, (off_t)w->written) != 0)
+        st = prw__error_sys(err, errno, "cannot set the size of %s", w->path);
+    return st;
+}
+
+bool prw__wfile_direct(prw__wfile *w) {
+    if (w->fd < 0 || w->direct || w->written != 0)
+        return false;
+    int fl = fcntl(w->fd, F_GETFL);
+    if (fl < 0 || fcntl(w->fd, F_SETFL, fl | O_DIRECT) != 0)
+        return false;
+    prw__wdirect *d = prw__calloc(1, sizeof *d);
+    uint8_t *mem = prw__malloc(DIRECT_NBUF * PRW__WFILE_DIRECT_BUF + DIRECT_ALIGN);
+    if (!d || !mem) {
+        prw__free(d);
+        prw__free(mem);
+        (void)fcntl(w->fd, F_SETFL, fl);
+        return false;
+    }
+    d->fd = w->fd;
+    d->mem = mem;
+    uint8_t *a = mem + (DIRECT_ALIGN - (uintptr_t)mem % DIRECT_ALIGN) % DIRECT_ALIGN;
+    for (int i = 0; i < DIRECT_NBUF; i++)
+        d->buf[i] = a + (size_t)i * PRW__WFILE_DIRECT_BUF;
+    prw__mutex_init(&d->mu);
+    prw__cond_init(&d->cv);
+    if (pthread_create(&d->thread, NULL, direct_main, d) != 0) {
+        prw__mutex_destroy(&d->mu);
+        prw__cond_destroy(&d->cv);
+        prw__free(mem);
+        prw__free(d);
+        (void)fcntl(w->fd, F_SETFL, fl);
+        return false;
+    }
+    w->direct = d;
+    return true;
+}
+
+/* ---- buffered writes ---------------------------------------------------------------------- */
+
 prw_status prw__wfile_write(prw__wfile *w, const void *data, size_t n, prw_error *err) {
+    if (w->direct)
+        return direct_put(w, data, n, err);
     const uint8_t *p = data;
     size_t allowed = fault_allowance(n);
     while (n > 0) {
@@ -184,6 +380,14 @@ prw_status prw__wfile_write(prw__wfile *w, const void *data, size_t n, prw_error
 #define WRITEV_MAX 1024
 
 prw_status prw__wfile_writev(prw__wfile *w, struct iovec *iov, int cnt, prw_error *err) {
+    if (w->direct) {
+        for (int i = 0; i < cnt; i++) {
+            PRW_TRY(direct_put(w, iov[i].iov_base, iov[i].iov_len, err));
+            iov[i].iov_base = (uint8_t *)iov[i].iov_base + iov[i].iov_len;
+            iov[i].iov_len = 0;
+        }
+        return PRW_OK;
+    }
     size_t total = 0;
     for (int i = 0; i < cnt; i++)
         total += iov[i].iov_len;
@@ -236,10 +440,10 @@ static void fsync_dir_of(const char *path) {
 prw_status prw__wfile_commit(prw__wfile *w, prw_error *err) {
     if (w->fd < 0 || !w->path)
         return prw__error_set(err, PRW_E_INVALID, -1, "file already closed");
-    prw_status st = PRW_OK;
+    prw_status st = w->direct ? direct_finish(w, err) : PRW_OK;
     int fd = w->fd;
     w->fd = -1;
-    if (fsync(fd) != 0)
+    if (st == PRW_OK && fsync(fd) != 0)
         st = prw__error_sys(err, errno, "cannot sync %s", w->path);
     if (close(fd) != 0 && st == PRW_OK)
         st = prw__error_sys(err, errno, "cannot close %s", w->path);
@@ -258,6 +462,13 @@ prw_status prw__wfile_commit(prw__wfile *w, prw_error *err) {
 }
 
 void prw__wfile_abort(prw__wfile *w) {
+    if (w->direct) {
+        prw__mutex_lock(&w->direct->mu);
+        if (!w->direct->sys_errno) /* the queued buffers need not be written */
+            w->direct->sys_errno = ECANCELED;
+        prw__mutex_unlock(&w->direct->mu);
+        direct_stop(w);
+    }
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;

@@ -1187,8 +1187,10 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
     uint64_t W = (uint64_t)b->workers;
     uint64_t probes = b->n_probes;
     uint64_t dst_reserve = b->limit / 16 < (32u << 20) ? b->limit / 16 : (32u << 20);
-    /* The writers' queues: finished chunks pass through; records wait for compression. */
-    uint64_t writer = (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row;
+    /* The writers' queues: finished chunks pass through; records wait for compression; the
+     * two output files' direct-I/O buffers. */
+    uint64_t writer =
+        (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row + 2 * PRW__WFILE_DIRECT_BYTES;
     /* The src key map (shared, read-only) and each worker's per-probe sums. */
     uint64_t fixed = RSS_BASE + intern_bytes(&b->src_tab) + probes * 64 + dst_reserve + writer +
                      W * (256u << 10) + prw__pl_keymap_bytes(probes) +
