@@ -1168,22 +1168,27 @@ static uint64_t intern_bytes(const prw__intern *t) {
     return t->bytes.cap + t->ncap * 16 + t->nslots * 4;
 }
 
-/* `planned`: the bytes the plan needs; the limit must also hold the unplanned share. */
-static prw_status too_small(pl_build *b, uint64_t planned, const char *what, prw_error *err) {
+/* `planned`: the bytes the plan needs with `w` row groups or partitions at once; the limit must
+ * also hold the unplanned share. */
+static prw_status too_small(pl_build *b, uint64_t w, uint64_t planned, const char *what,
+                            prw_error *err) {
     uint64_t need = planned / (100 - PLAN_SLACK_PCT) * 100;
     return prw__error_set(err, PRW_E_LIMIT, -1,
                           "memory limit of %.1f MiB is too small for this input: at least "
-                          "%.1f MiB is needed (%s, %d worker%s)",
-                          (double)b->limit / MIB, (double)need / MIB, what, b->workers,
-                          b->workers == 1 ? "" : "s");
+                          "%.1f MiB is needed (%s; %d row group%s at a time)",
+                          (double)b->limit / MIB, (double)need / MIB, what, (int)w,
+                          w == 1 ? "" : "s");
 }
 
+/* Sizes of the spill mode from the limit: how many row groups are decoded at once, the
+ * partition size (partitions being encoded plus a window of finished ones fit), the run block
+ * size, and the room for a probe merged from runs. */
 /*
- * Chooses the sizes of the spill mode from the limit: how many row groups are decoded at
- * once, the partition size (so `workers` partitions being encoded plus a window of finished
- * ones fit), the run block size, and the room for a probe merged from runs.
+ * Sizes the spill mode for `w` row groups decoded and partitions encoded at once (w <= workers):
+ * sets slots_free, block_rows and window, and *part_out to the partition size in rows; or
+ * fails with how much memory that would need.
  */
-static prw_status plan_spill(pl_build *b, prw_error *err) {
+static prw_status size_spill(pl_build *b, uint64_t w, uint64_t *part_out, prw_error *err) {
     uint64_t W = (uint64_t)b->workers;
     uint64_t probes = b->n_probes;
     uint64_t dst_reserve = b->limit / 16 < (32u << 20) ? b->limit / 16 : (32u << 20);
@@ -1191,23 +1196,26 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
      * two output files' direct-I/O buffers. */
     uint64_t writer =
         (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row + 2 * PRW__WFILE_DIRECT_BYTES;
-    /* The src key map (shared, read-only) and each worker's per-probe sums. */
+    /* The src key map (shared, read-only) and each decoding slot's per-probe sums. */
     uint64_t fixed = RSS_BASE + intern_bytes(&b->src_tab) + probes * 64 + dst_reserve + writer +
                      W * (256u << 10) + prw__pl_keymap_bytes(probes) +
-                     W * probes * sizeof(pl_probe_acc) + b->nrg * 64;
+                     w * probes * sizeof(pl_probe_acc) + b->nrg * 64;
     uint64_t usable = b->limit - b->limit / 100 * PLAN_SLACK_PCT;
     if (fixed >= usable)
-        return too_small(b, (fixed + b->rg_cost), "probe tables and writers", err);
+        return too_small(b, w, fixed + b->rg_cost, "probe tables and writers", err);
     uint64_t avail = usable - fixed;
     if (avail < b->rg_cost)
-        return too_small(b, (fixed + b->rg_cost), "one row group decoded at a time", err);
+        return too_small(b, w, fixed + b->rg_cost, "one row group decoded at a time", err);
     uint64_t slots = avail / b->rg_cost;
-    b->slots_free = (size_t)(slots < W ? slots : W);
+    b->slots_free = (size_t)(slots < w ? slots : w);
     size_t nrg = b->nrg ? b->nrg : 1;
     uint64_t br = avail / 16 / (nrg * 2 * sizeof(prw__pl_row));
     b->block_rows = (size_t)(br < 256 ? 256 : br > 8192 ? 8192 : br);
-    b->window = (size_t)W + 1;
-    uint64_t per_row = W * ENCODE_ROW_BYTES + (W + 1) * OUTPUT_ROW_BYTES;
+    /* Partitions in flight: being encoded (at most one per pool thread) or waiting to be
+     * written. With every worker, one more than the threads keeps them all busy. */
+    b->window = (size_t)(w == W ? W + 1 : w);
+    uint64_t encoding = b->window < W ? b->window : W;
+    uint64_t per_row = encoding * ENCODE_ROW_BYTES + b->window * OUTPUT_ROW_BYTES;
     uint64_t part = avail / per_row;
     bool big = false;
     size_t src_len = SIZE_MAX; /* the shortest src_addr among probes to be merged */
@@ -1225,12 +1233,29 @@ static prw_status plan_spill(pl_build *b, prw_error *err) {
                      (2 * piece_rows + MERGE_WINDOW) * MERGE_ROW_BYTES + 2 * b->max_row;
     if (big) {
         if (avail <= merge + MIN_PART_ROWS * per_row)
-            return too_small(b, (fixed + merge + MIN_PART_ROWS * per_row),
+            return too_small(b, w, fixed + merge + MIN_PART_ROWS * per_row,
                              "merging a probe larger than memory", err);
         part = (avail - merge) / per_row;
     }
     if (part < MIN_PART_ROWS)
-        return too_small(b, (fixed + MIN_PART_ROWS * per_row), "a minimal partition", err);
+        return too_small(b, w, fixed + MIN_PART_ROWS * per_row, "a minimal partition", err);
+    *part_out = part;
+    return PRW_OK;
+}
+
+/*
+ * Chooses the sizes of the spill mode from the limit (size_spill), with fewer row groups and
+ * partitions at once than workers when all of them would not fit, then the key ranges.
+ */
+static prw_status plan_spill(pl_build *b, prw_error *err) {
+    uint64_t part = 0;
+    prw_status st = PRW_OK;
+    for (uint64_t w = (uint64_t)b->workers; w >= 1; w--) {
+        prw_error_clear(err);
+        if ((st = size_spill(b, w, &part, err)) == PRW_OK)
+            break;
+    }
+    PRW_TRY(st);
     if (part > MAX_PART_ROWS)
         part = MAX_PART_ROWS;
     /* Key ranges balanced by rows; a probe above the partition size is a partition alone. */
@@ -1398,7 +1423,7 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
      * key pass reads only as many row groups at a time as half of the limit holds. */
     uint64_t usable = b->limit - b->limit / 100 * PLAN_SLACK_PCT;
     if (RSS_BASE + b->rg_cost > usable)
-        return too_small(b, (RSS_BASE + b->rg_cost), "one row group decoded at a time", err);
+        return too_small(b, 1, RSS_BASE + b->rg_cost, "one row group decoded at a time", err);
     uint64_t key_cost = 1;
     for (size_t g = 0; g < b->nrg; g++) {
         uint64_t c = (uint64_t)prw__pl_source_rg_key_bytes(b->src, g);
