@@ -425,8 +425,8 @@ static void split_and_shards(pl_build *b) {
 
 static prw_status make_partitions(pl_build *b, prw_error *err) {
     size_t target = b->nrows / ((size_t)b->workers * 16) + 1;
-    if (target < 65536)
-        target = 65536;
+    if (target < 16384)
+        target = 16384;
     if (target > (1u << 20))
         target = 1u << 20;
     size_t maxp = b->nrows / target + 2;
