@@ -193,7 +193,7 @@ static int direct_pwrite(prw__wdirect *d, const uint8_t *p, size_t n, int64_t of
                 continue;
             int e = errno;
             int fl = fcntl(d->fd, F_GETFL);
-            if (e == EINVAL && !d->wrote && fl >= 0 && (fl & O_DIRECT) &&
+            if ((e == EINVAL || e == EOPNOTSUPP) && !d->wrote && fl >= 0 && (fl & O_DIRECT) &&
                 fcntl(d->fd, F_SETFL, fl & ~O_DIRECT) == 0)
                 continue; /* the file system takes the flag but not the writes */
             return e;

@@ -1168,16 +1168,13 @@ static uint64_t intern_bytes(const prw__intern *t) {
     return t->bytes.cap + t->ncap * 16 + t->nslots * 4;
 }
 
-/* `planned`: the bytes the plan needs with `w` row groups or partitions at once; the limit must
- * also hold the unplanned share. */
-static prw_status too_small(pl_build *b, uint64_t w, uint64_t planned, const char *what,
-                            prw_error *err) {
+/* `planned`: the bytes the plan needs; the limit must also hold the unplanned share. */
+static prw_status too_small(pl_build *b, uint64_t planned, const char *what, prw_error *err) {
     uint64_t need = planned / (100 - PLAN_SLACK_PCT) * 100;
     return prw__error_set(err, PRW_E_LIMIT, -1,
                           "memory limit of %.1f MiB is too small for this input: at least "
-                          "%.1f MiB is needed (%s; %d row group%s at a time)",
-                          (double)b->limit / MIB, (double)need / MIB, what, (int)w,
-                          w == 1 ? "" : "s");
+                          "%.1f MiB is needed (%s)",
+                          (double)b->limit / MIB, (double)need / MIB, what);
 }
 
 /* Sizes of the spill mode from the limit: how many row groups are decoded at once, the
@@ -1202,10 +1199,10 @@ static prw_status size_spill(pl_build *b, uint64_t w, uint64_t *part_out, prw_er
                      w * probes * sizeof(pl_probe_acc) + b->nrg * 64;
     uint64_t usable = b->limit - b->limit / 100 * PLAN_SLACK_PCT;
     if (fixed >= usable)
-        return too_small(b, w, fixed + b->rg_cost, "probe tables and writers", err);
+        return too_small(b, fixed + b->rg_cost, "probe tables and writers", err);
     uint64_t avail = usable - fixed;
     if (avail < b->rg_cost)
-        return too_small(b, w, fixed + b->rg_cost, "one row group decoded at a time", err);
+        return too_small(b, fixed + b->rg_cost, "one row group decoded at a time", err);
     uint64_t slots = avail / b->rg_cost;
     b->slots_free = (size_t)(slots < w ? slots : w);
     size_t nrg = b->nrg ? b->nrg : 1;
@@ -1233,12 +1230,12 @@ static prw_status size_spill(pl_build *b, uint64_t w, uint64_t *part_out, prw_er
                      (2 * piece_rows + MERGE_WINDOW) * MERGE_ROW_BYTES + 2 * b->max_row;
     if (big) {
         if (avail <= merge + MIN_PART_ROWS * per_row)
-            return too_small(b, w, fixed + merge + MIN_PART_ROWS * per_row,
+            return too_small(b, fixed + merge + MIN_PART_ROWS * per_row,
                              "merging a probe larger than memory", err);
         part = (avail - merge) / per_row;
     }
     if (part < MIN_PART_ROWS)
-        return too_small(b, w, fixed + MIN_PART_ROWS * per_row, "a minimal partition", err);
+        return too_small(b, fixed + MIN_PART_ROWS * per_row, "a minimal partition", err);
     *part_out = part;
     return PRW_OK;
 }
@@ -1423,7 +1420,7 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
      * key pass reads only as many row groups at a time as half of the limit holds. */
     uint64_t usable = b->limit - b->limit / 100 * PLAN_SLACK_PCT;
     if (RSS_BASE + b->rg_cost > usable)
-        return too_small(b, 1, RSS_BASE + b->rg_cost, "one row group decoded at a time", err);
+        return too_small(b, RSS_BASE + b->rg_cost, "one row group decoded at a time", err);
     uint64_t key_cost = 1;
     for (size_t g = 0; g < b->nrg; g++) {
         uint64_t c = (uint64_t)prw__pl_source_rg_key_bytes(b->src, g);
