@@ -35,9 +35,10 @@ struct prw__pl_source {
     size_t nrgs;
 };
 
-/* A short string's entry in a worker's inline table: one 32-byte slot holds the hash, the
- * global id and the bytes (zero-padded), so a hit costs one cache line, not the four
- * dependent loads of the intern table (slot, hash, offsets, bytes). Every IPv4 address fits. */
+/* A string's entry in a worker's inline table: one 32-byte slot holds the hash, the global id
+ * and, for a short string, the bytes (zero-padded), so a hit costs one cache line, not the
+ * four dependent loads of the intern table (slot, hash, offsets, bytes). Every IPv4 address
+ * fits; a longer string (IPv6) keeps the offset of its bytes in the local table (two loads). */
 #define SHORT_MAX 16
 /* Rows hashed (and their slots prefetched) ahead of the lookups. */
 #define PREFETCH_BATCH 16
@@ -50,8 +51,8 @@ typedef struct pl_slot {
 
 /* A worker's private view of a shared string table: local id -> global id. Row groups mostly
  * repeat the same strings, so after the first few every lookup is a hit without the lock.
- * Short strings are found through `fast` (a copy of their local entries, with global ids);
- * longer ones through `local` and `global`. */
+ * Resolved strings are found through `fast` (a copy of their local entries, with global
+ * ids); new ones get a local id in `local` and are resolved after the batch. */
 typedef struct pl_cache {
     prw__intern local;
     uint32_t *global; /* by local id */
@@ -280,17 +281,25 @@ static inline void short_key(const uint8_t *p, size_t len, uint64_t key[2]) {
     memcpy(key, b, SHORT_MAX);
 }
 
-/* Looks a short string up in the inline table; false when absent. */
-static inline bool fast_find(const pl_cache *c, uint64_t h, const uint64_t key[2], size_t len,
+/* Looks a string up in the inline table; false when absent. A short string is compared
+ * with the slot's copy; a longer one (IPv6) with its bytes in the local table, whose offset
+ * the slot holds. */
+static inline bool fast_find(const pl_cache *c, uint64_t h, const uint8_t *p, size_t len,
                              uint32_t *gid) {
     if (c->nfast == 0)
         return false;
+    uint64_t key[2] = {0, 0};
+    if (len <= SHORT_MAX)
+        short_key(p, len, key);
     size_t mask = c->nfast - 1;
     for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
         const pl_slot *e = &c->fast[s];
         if (e->len1 == 0)
             return false;
-        if (e->hash == h && e->len1 == len + 1 && e->key[0] == key[0] && e->key[1] == key[1]) {
+        if (e->hash != h || e->len1 != len + 1)
+            continue;
+        if (len <= SHORT_MAX ? e->key[0] == key[0] && e->key[1] == key[1]
+                             : memcmp(c->local.bytes.data + e->key[0], p, len) == 0) {
             *gid = e->gid;
             return true;
         }
@@ -329,12 +338,8 @@ static prw_status fast_insert(pl_cache *c, const pl_slot *e, prw_error *err) {
  * are queued in d->miss for one locked pass over the shared table. */
 static prw_status cache_lookup(prw__pl_decoder *d, pl_cache *c, const uint8_t *p, size_t len,
                                uint64_t h, uint32_t *id, size_t *nmiss, prw_error *err) {
-    if (len <= SHORT_MAX) {
-        uint64_t key[2];
-        short_key(p, len, key);
-        if (fast_find(c, h, key, len, id))
-            return PRW_OK;
-    }
+    if (fast_find(c, h, p, len, id))
+        return PRW_OK;
     size_t before = c->local.n;
     uint32_t lid = 0;
     PRW_TRY(prw__intern_get(&c->local, p, len, h, &lid, err));
@@ -379,10 +384,12 @@ static prw_status cache_resolve(prw__pl_decoder *d, pl_cache *c, prw__intern *ta
     for (size_t i = 0; i < nmiss && st == PRW_OK; i++) {
         uint32_t lid = d->miss[i];
         size_t len = prw__intern_len(&c->local, lid);
-        if (len > SHORT_MAX || c->global[lid] >= LOCAL_BIT)
+        if (c->global[lid] >= LOCAL_BIT)
             continue; /* a global id with the top bit set would read as a local one */
-        pl_slot e = {c->local.hashes[lid], c->global[lid], (uint32_t)len + 1, {0, 0}};
-        short_key(prw__intern_ptr(&c->local, lid), len, e.key);
+        pl_slot e = {
+            c->local.hashes[lid], c->global[lid], (uint32_t)len + 1, {c->local.offs[lid], 0}};
+        if (len <= SHORT_MAX)
+            short_key(prw__intern_ptr(&c->local, lid), len, e.key);
         st = fast_insert(c, &e, err);
     }
     return st;
