@@ -194,6 +194,14 @@ prw_status prw__spill_create(prw__spill **out, const char *dir, size_t nfiles, s
                              size_t nparts, size_t block_rows, prw_error *err);
 /** Closes and removes every run file (not the directory). Accepts NULL. */
 void prw__spill_destroy(prw__spill *s);
+/**
+ * Byte planes: n records of `width` bytes (src) become `width` planes of n bytes (dst), plane
+ * k holding byte k of each record, which compress far better; unshuffle reverses it. The
+ * loops run plane by plane, so every store (shuffle) or load (unshuffle) is sequential.
+ */
+void prw__pl_shuffle(const uint8_t *src, uint8_t *dst, size_t n, size_t width);
+void prw__pl_unshuffle(const uint8_t *src, uint8_t *dst, size_t n, size_t width);
+
 /** Scratch bytes one put or read needs (shuffle + compressed block). */
 size_t prw__spill_scratch_bytes(size_t block_rows);
 /**

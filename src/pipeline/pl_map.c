@@ -51,7 +51,7 @@ typedef struct map_state {
     size_t *cnt;
     uint32_t *remap; /* dst intern id -> block dictionary index */
     size_t remap_cap;
-    prw__buf raw, comp;
+    prw__buf raw, comp, rec; /* rec: a block's rows as 24-byte records, before shuffling */
     prw__codec_ctx *cc;
     prw__pl_decoded d;
 } map_state;
@@ -90,6 +90,7 @@ static prw_status put_rows(map_state *m, uint32_t k, const prw__pl_row *rows, si
                   "a dst_addr string of %zu bytes is too long for a run block",
                   prw__intern_len(dt, rows[i].dst));
         PRW_TRY(prw__buf_resize(&m->raw, raw_len, err));
+        PRW_TRY(prw__buf_resize(&m->rec, nrows * 24, err));
         uint8_t *lens = m->raw.data, *dict = lens + ndict * 4, *out = dict + dict_bytes;
         /* Pass 2: dictionary in first-use order, then the rows; the remap is reset. */
         size_t dpos = 0, di = 0;
@@ -107,7 +108,7 @@ static prw_status put_rows(map_state *m, uint32_t k, const prw__pl_row *rows, si
                     di++;
                 }
             }
-            uint8_t o[24];
+            uint8_t *o = m->rec.data + (r - i) * 24;
             uint32_t rtt_bits;
             memcpy(&rtt_bits, &row->rtt, 4);
             prw__store_le64(o, (uint64_t)row->t - prev_t);
@@ -118,9 +119,8 @@ static prw_status put_rows(map_state *m, uint32_t k, const prw__pl_row *rows, si
             o[20] = (uint8_t)row->ipv;
             o[21] = row->flags;
             o[22] = o[23] = 0;
-            for (size_t b = 0; b < 24; b++) /* byte planes: plane b holds byte b of each row */
-                out[b * nrows + (r - i)] = o[b];
         }
+        prw__pl_shuffle(m->rec.data, out, nrows, 24);
         for (size_t r = i; r < j; r++)
             if (rows[r].dst != PRW_PL_NULL_ID)
                 rm[rows[r].dst] = UINT32_MAX;
@@ -317,6 +317,7 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_error *err)
     prw__free(m.d.rows);
     prw__buf_cleanup(&m.raw);
     prw__buf_cleanup(&m.comp);
+    prw__buf_cleanup(&m.rec);
     prw__codec_ctx_destroy(m.cc);
     prw__pl_decoder_destroy(m.dec);
     prw__pl_source_close(m.src);

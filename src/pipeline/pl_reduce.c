@@ -81,12 +81,17 @@ static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off
         g->rows = r;
         *cap = ncap;
     }
-    const uint8_t *planes = raw + pos;
+    if (nrows > s->rec_cap) {
+        prw__free(s->rec);
+        s->rec = prw__malloc_array(nrows, 24);
+        s->rec_cap = s->rec ? nrows : 0;
+        if (!s->rec)
+            return prw__error_nomem(err, "run rows", (size_t)nrows * 24);
+    }
+    prw__pl_unshuffle(raw + pos, s->rec, nrows, 24);
     uint64_t t = 0;
     for (uint32_t i = 0; i < nrows; i++) {
-        uint8_t in[24]; /* gather row i from the byte planes */
-        for (size_t b = 0; b < 24; b++)
-            in[b] = planes[b * nrows + i];
+        const uint8_t *in = s->rec + (size_t)i * 24;
         prw__pl_row *r = &g->rows[g->n + i];
         memset(r, 0, sizeof *r);
         t += prw__load_le64(in); /* time deltas, mod 2^64 */
@@ -110,11 +115,13 @@ static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off
 void prw__run_reader_cleanup(prw__run_reader *r) {
     prw__free(r->raw);
     prw__free(r->dict_ids);
+    prw__free(r->rec);
     prw__codec_ctx_destroy(r->cc);
     r->raw = NULL;
     r->dict_ids = NULL;
+    r->rec = NULL;
     r->cc = NULL;
-    r->raw_cap = r->dict_cap = 0;
+    r->raw_cap = r->dict_cap = r->rec_cap = 0;
 }
 
 prw_status prw__run_parse(prw__run_reader *s, const char *path, const uint8_t *f, size_t len,

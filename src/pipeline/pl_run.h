@@ -23,6 +23,8 @@ typedef struct prw__run_reader {
     size_t raw_cap;
     uint32_t *dict_ids;
     size_t dict_cap;
+    uint8_t *rec; /* a block's rows unshuffled into 24-byte records */
+    size_t rec_cap;
 } prw__run_reader;
 
 /**

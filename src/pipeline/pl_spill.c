@@ -42,21 +42,21 @@ struct prw__spill {
     _Atomic int64_t bytes;
 };
 
-static void shuffle(const uint8_t *src, uint8_t *dst, size_t n) {
-    for (size_t k = 0; k < sizeof(prw__pl_row); k++) {
+void prw__pl_shuffle(const uint8_t *src, uint8_t *dst, size_t n, size_t width) {
+    for (size_t k = 0; k < width; k++) {
         uint8_t *d = dst + k * n;
         const uint8_t *s = src + k;
         for (size_t i = 0; i < n; i++)
-            d[i] = s[i * sizeof(prw__pl_row)];
+            d[i] = s[i * width];
     }
 }
 
-static void unshuffle(const uint8_t *src, uint8_t *dst, size_t n) {
-    for (size_t k = 0; k < sizeof(prw__pl_row); k++) {
+void prw__pl_unshuffle(const uint8_t *src, uint8_t *dst, size_t n, size_t width) {
+    for (size_t k = 0; k < width; k++) {
         const uint8_t *s = src + k * n;
         uint8_t *d = dst + k;
         for (size_t i = 0; i < n; i++)
-            d[i * sizeof(prw__pl_row)] = s[i];
+            d[i * width] = s[i];
     }
 }
 
@@ -126,7 +126,7 @@ prw_status prw__spill_put(prw__spill *s, size_t file, prw__codec_ctx *cc, size_t
     for (size_t i = 0; i < n; i += s->block_rows) {
         size_t k = n - i < s->block_rows ? n - i : s->block_rows;
         size_t raw = k * sizeof(prw__pl_row), clen = 0;
-        shuffle((const uint8_t *)(rows + i), sh, k);
+        prw__pl_shuffle((const uint8_t *)(rows + i), sh, k, sizeof(prw__pl_row));
         PRW_TRY(prw__codec_compress(cc, SPILL_CODEC, NULL, sh, raw, cb + BLOCK_HEADER,
                                     prw__codec_bound(SPILL_CODEC, raw), &clen, err));
         prw__store_le32(cb, (uint32_t)k);
@@ -181,7 +181,7 @@ static prw_status read_block(prw__spill *s, prw__codec_ctx *cc, const spill_exte
         prw__error_prefix(err, "%s: run block at byte %llu: ", f->path, (unsigned long long)*off);
         return st;
     }
-    unshuffle(sh, (uint8_t *)dst, k);
+    prw__pl_unshuffle(sh, (uint8_t *)dst, k, sizeof(prw__pl_row));
     *off += BLOCK_HEADER + clen;
     *n = k;
     return PRW_OK;
