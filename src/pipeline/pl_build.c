@@ -146,7 +146,9 @@ typedef struct pl_build {
     pthread_cond_t slot_cv;
     size_t **wcount;       /* by decoder: rows per partition of its row group */
     prw__pl_row **wrows;   /* by decoder: the row group scattered by partition */
-    pl_probe_acc **wprobe; /* by decoder: rows and estimated bytes per probe rank */
+    pl_probe_acc **wprobe; /* by decoder (rank_rows: by acc slot): rows and estimated bytes */
+    size_t *acc_free;      /* rank_rows: free slots of wprobe, a stack under pool_mu */
+    size_t nacc_free;
     size_t *wrows_cap;
     prw__codec_ctx **wcc;    /* by decoder */
     prw__buf *wbuf;          /* by decoder */
@@ -372,21 +374,57 @@ static prw_status rank_probes(pl_build *b, prw_error *err) {
     return PRW_OK;
 }
 
-/* Pass 1 per row group: key := probe rank, and per-probe rows and estimated bytes (relaxed
- * atomic adds: probes are many, so two workers rarely touch the same counter). */
+/* Pass 1 per row group: key := probe rank, and per-probe rows and estimated bytes, summed in
+ * the sums of the decoder slot this task holds (no shared atomics in the row loop). */
 static void rank_task(void *arg) {
     pl_task *t = arg;
     pl_build *b = t->b;
     prw__pl_decoded *d = &b->dec[t->index];
+    prw__mutex_lock(&b->pool_mu);
+    size_t ai = b->acc_free[--b->nacc_free];
+    prw__mutex_unlock(&b->pool_mu);
+    pl_probe_acc *acc = b->wprobe[ai];
+    const uint64_t *doffs = b->dst_tab.offs; /* decoding is over: the table no longer moves */
     for (size_t i = 0; i < d->n; i++) {
         prw__pl_row *r = &d->rows[i];
         uint32_t k = b->rank[r->key];
         r->key = k;
-        uint64_t bytes = 28 + (r->dst == PRW_PL_NULL_ID ? 0 : prw__intern_len(&b->dst_tab, r->dst));
-        __atomic_fetch_add(&b->probe_rows[k], 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&b->probe_bytes[k], bytes, __ATOMIC_RELAXED);
+        acc[k].rows++;
+        acc[k].bytes += 28 + (r->dst == PRW_PL_NULL_ID ? 0 : doffs[r->dst + 1] - doffs[r->dst]);
     }
+    prw__mutex_lock(&b->pool_mu);
+    b->acc_free[b->nacc_free++] = ai;
+    prw__mutex_unlock(&b->pool_mu);
     task_done(t);
+}
+
+/* rank_task over every row group, then the decoder slots' sums into probe_rows/bytes. */
+static prw_status rank_rows(pl_build *b, prw__pool *pool, prw_error *err) {
+    /* One slot per pool thread: at most that many tasks run at once (1 if tasks run inline). */
+    int threads = prw__pool_threads(pool);
+    size_t n = threads > 1 ? (size_t)threads : 1, np = b->n_probes ? b->n_probes : 1;
+    b->wprobe = prw__calloc(n, sizeof *b->wprobe);
+    b->acc_free = prw__malloc_array(n, sizeof *b->acc_free);
+    prw_status st = b->wprobe && b->acc_free ? PRW_OK : prw__error_nomem(err, "probe sums", n * 16);
+    for (b->nacc_free = 0; b->acc_free && b->nacc_free < n; b->nacc_free++)
+        b->acc_free[b->nacc_free] = b->nacc_free;
+    for (size_t i = 0; i < n && st == PRW_OK; i++)
+        if (!(b->wprobe[i] = prw__calloc(np, sizeof **b->wprobe)))
+            st = prw__error_nomem(err, "probe sums", np * sizeof **b->wprobe);
+    if (st == PRW_OK)
+        st = run_all(b, pool, b->nrg, rank_task, "group", 0, err);
+    for (size_t i = 0; i < n && b->wprobe; i++) {
+        for (uint32_t r = 0; r < b->n_probes && st == PRW_OK; r++) {
+            b->probe_rows[r] += b->wprobe[i][r].rows;
+            b->probe_bytes[r] += b->wprobe[i][r].bytes;
+        }
+        prw__free(b->wprobe[i]);
+    }
+    prw__free(b->wprobe);
+    prw__free(b->acc_free);
+    b->wprobe = NULL;
+    b->acc_free = NULL;
+    return st;
 }
 
 static void split_and_shards(pl_build *b) {
@@ -492,7 +530,7 @@ static prw_status check_plan_probes(pl_build *b, prw_error *err) {
 static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     PRW_TRY(rank_probes(b, err));
     PRW_TRY(check_plan_probes(b, err));
-    PRW_TRY(run_all(b, pool, b->nrg, rank_task, "group", 0, err));
+    PRW_TRY(rank_rows(b, pool, err));
     b->nrows = 0;
     for (size_t g = 0; g < b->nrg; g++)
         b->nrows += b->dec[g].n;
