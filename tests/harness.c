@@ -260,6 +260,7 @@ static void run_unit(const unit_test *u, tally *t) {
         }
         int st = 0;
         waitpid(pid, &st, 0);
+        g_test_seq++; /* the number the child's th_tmpdir took: the next test needs another */
         if (!WIFEXITED(st)) {
             printf("FAIL %s: crashed (signal %d)\n", u->name, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
             g_failed_now = 1;
