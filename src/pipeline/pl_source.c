@@ -281,26 +281,26 @@ static inline void short_key(const uint8_t *p, size_t len, uint64_t key[2]) {
     memcpy(key, b, SHORT_MAX);
 }
 
-/* Looks a string up in the inline table; false when absent. A short string is compared
- * with the slot's copy; a longer one (IPv6) with its bytes in the local table, whose offset
- * the slot holds. */
-static inline bool fast_find(const pl_cache *c, uint64_t h, const uint8_t *p, size_t len,
-                             uint32_t *gid) {
-    if (c->nfast == 0)
+/* Looks a string (hash h) up in a slot table (nslots a power of two, 0 = empty table) and
+ * gives its value; false when absent. A short string is compared with the slot's copy; a
+ * longer one (IPv6) with the bytes at the slot's offset into `bytes`. */
+static inline bool slot_find(const pl_slot *slots, size_t nslots, const uint8_t *bytes, uint64_t h,
+                             const uint8_t *p, size_t len, uint32_t *val) {
+    if (nslots == 0)
         return false;
     uint64_t key[2] = {0, 0};
     if (len <= SHORT_MAX)
         short_key(p, len, key);
-    size_t mask = c->nfast - 1;
+    size_t mask = nslots - 1;
     for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
-        const pl_slot *e = &c->fast[s];
+        const pl_slot *e = &slots[s];
         if (e->len1 == 0)
             return false;
         if (e->hash != h || e->len1 != len + 1)
             continue;
         if (len <= SHORT_MAX ? e->key[0] == key[0] && e->key[1] == key[1]
-                             : memcmp(c->local.bytes.data + e->key[0], p, len) == 0) {
-            *gid = e->gid;
+                             : memcmp(bytes + e->key[0], p, len) == 0) {
+            *val = e->gid;
             return true;
         }
     }
@@ -338,7 +338,7 @@ static prw_status fast_insert(pl_cache *c, const pl_slot *e, prw_error *err) {
  * are queued in d->miss for one locked pass over the shared table. */
 static prw_status cache_lookup(prw__pl_decoder *d, pl_cache *c, const uint8_t *p, size_t len,
                                uint64_t h, uint32_t *id, size_t *nmiss, prw_error *err) {
-    if (fast_find(c, h, p, len, id))
+    if (slot_find(c->fast, c->nfast, c->local.bytes.data, h, p, len, id))
         return PRW_OK;
     size_t before = c->local.n;
     uint32_t lid = 0;
@@ -443,22 +443,7 @@ void prw__pl_keymap_destroy(prw__pl_keymap *m) {
 /* The value of a string in the map; false when absent. */
 static inline bool keymap_find(const prw__pl_keymap *m, const uint8_t *p, size_t len, uint64_t h,
                                uint32_t *val) {
-    uint64_t key[2] = {0, 0};
-    if (len <= SHORT_MAX)
-        short_key(p, len, key);
-    size_t mask = m->nslots - 1;
-    for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
-        const pl_slot *e = &m->slots[s];
-        if (e->len1 == 0)
-            return false;
-        if (e->hash != h || e->len1 != len + 1)
-            continue;
-        if (len <= SHORT_MAX ? e->key[0] == key[0] && e->key[1] == key[1]
-                             : memcmp(m->tab->bytes.data + e->key[0], p, len) == 0) {
-            *val = e->gid;
-            return true;
-        }
-    }
+    return slot_find(m->slots, m->nslots, m->tab->bytes.data, h, p, len, val);
 }
 
 void prw__pl_decoder_set_keymap(prw__pl_decoder *d, const prw__pl_keymap *m) {
