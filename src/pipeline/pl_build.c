@@ -144,11 +144,10 @@ typedef struct pl_build {
     size_t slots_free; /* row groups that may be decoded at once */
     pthread_mutex_t slot_mu;
     pthread_cond_t slot_cv;
-    size_t **wcount;       /* by decoder: rows per partition of its row group */
-    prw__pl_row **wrows;   /* by decoder: the row group scattered by partition */
-    pl_probe_acc **wprobe; /* by decoder (rank_rows: by acc slot): rows and estimated bytes */
-    size_t *acc_free;      /* rank_rows: free slots of wprobe, a stack under pool_mu */
-    size_t nacc_free;
+    size_t **wcount;          /* by decoder: rows per partition of its row group */
+    prw__pl_row **wrows;      /* by decoder: the row group scattered by partition */
+    pl_probe_acc **wprobe;    /* by decoder (rank_rows: by task): rows and estimated bytes */
+    _Atomic size_t rank_next; /* rank_rows: the next row group to claim */
     size_t *wrows_cap;
     prw__codec_ctx **wcc;    /* by decoder */
     prw__buf *wbuf;          /* by decoder */
@@ -374,56 +373,54 @@ static prw_status rank_probes(pl_build *b, prw_error *err) {
     return PRW_OK;
 }
 
-/* Pass 1 per row group: key := probe rank, and per-probe rows and estimated bytes, summed in
- * the sums of the decoder slot this task holds (no shared atomics in the row loop). */
-static void rank_task(void *arg) {
-    pl_task *t = arg;
-    pl_build *b = t->b;
-    prw__pl_decoded *d = &b->dec[t->index];
-    prw__mutex_lock(&b->pool_mu);
-    size_t ai = b->acc_free[--b->nacc_free];
-    prw__mutex_unlock(&b->pool_mu);
-    pl_probe_acc *acc = b->wprobe[ai];
-    const uint64_t *doffs = b->dst_tab.offs; /* decoding is over: the table no longer moves */
-    for (size_t i = 0; i < d->n; i++) {
-        prw__pl_row *r = &d->rows[i];
-        uint32_t k = b->rank[r->key];
-        r->key = k;
-        acc[k].rows++;
-        acc[k].bytes += 28 + (r->dst == PRW_PL_NULL_ID ? 0 : doffs[r->dst + 1] - doffs[r->dst]);
-    }
-    prw__mutex_lock(&b->pool_mu);
-    b->acc_free[b->nacc_free++] = ai;
-    prw__mutex_unlock(&b->pool_mu);
-    task_done(t);
-}
-
-/* rank_task over every row group, then the decoder slots' sums into probe_rows/bytes. */
-static prw_status rank_rows(pl_build *b, prw__pool *pool, prw_error *err) {
-    /* One slot per pool thread: at most that many tasks run at once (1 if tasks run inline). */
-    int threads = prw__pool_threads(pool);
-    size_t n = threads > 1 ? (size_t)threads : 1, np = b->n_probes ? b->n_probes : 1;
-    b->wprobe = prw__calloc(n, sizeof *b->wprobe);
-    b->acc_free = prw__malloc_array(n, sizeof *b->acc_free);
-    prw_status st = b->wprobe && b->acc_free ? PRW_OK : prw__error_nomem(err, "probe sums", n * 16);
-    for (b->nacc_free = 0; b->acc_free && b->nacc_free < n; b->nacc_free++)
-        b->acc_free[b->nacc_free] = b->nacc_free;
-    for (size_t i = 0; i < n && st == PRW_OK; i++)
-        if (!(b->wprobe[i] = prw__calloc(np, sizeof **b->wprobe)))
-            st = prw__error_nomem(err, "probe sums", np * sizeof **b->wprobe);
-    if (st == PRW_OK)
-        st = run_all(b, pool, b->nrg, rank_task, "group", 0, err);
-    for (size_t i = 0; i < n && b->wprobe; i++) {
-        for (uint32_t r = 0; r < b->n_probes && st == PRW_OK; r++) {
+/* Adds the first n per-slot probe sums (wprobe) into probe_rows and probe_bytes. */
+static void add_probe_sums(pl_build *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t r = 0; r < b->n_probes; r++) {
             b->probe_rows[r] += b->wprobe[i][r].rows;
             b->probe_bytes[r] += b->wprobe[i][r].bytes;
         }
-        prw__free(b->wprobe[i]);
+}
+
+/* Pass 1, task `index` of one per pool thread: for the row groups it claims, key := probe
+ * rank, and per-probe rows and estimated bytes in its own sums wprobe[index] (no shared
+ * atomics in the row loop). */
+static void rank_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    pl_probe_acc *acc = b->wprobe[t->index];
+    const uint64_t *doffs = b->dst_tab.offs; /* decoding is over: the table no longer moves */
+    for (size_t g; (g = atomic_fetch_add(&b->rank_next, 1)) < b->nrg;) {
+        prw__pl_decoded *d = &b->dec[g];
+        for (size_t i = 0; i < d->n; i++) {
+            prw__pl_row *r = &d->rows[i];
+            uint32_t k = b->rank[r->key];
+            r->key = k;
+            acc[k].rows++;
+            acc[k].bytes += 28 + (r->dst == PRW_PL_NULL_ID ? 0 : doffs[r->dst + 1] - doffs[r->dst]);
+        }
     }
+    task_done(t);
+}
+
+/* rank_task on every pool thread, then their sums into probe_rows/bytes. */
+static prw_status rank_rows(pl_build *b, prw__pool *pool, prw_error *err) {
+    int threads = prw__pool_threads(pool);
+    size_t n = threads > 1 ? (size_t)threads : 1, np = b->n_probes ? b->n_probes : 1;
+    b->wprobe = prw__calloc(n, sizeof *b->wprobe);
+    prw_status st = b->wprobe ? PRW_OK : prw__error_nomem(err, "probe sums", n * 8);
+    for (size_t i = 0; i < n && st == PRW_OK; i++)
+        if (!(b->wprobe[i] = prw__calloc(np, sizeof **b->wprobe)))
+            st = prw__error_nomem(err, "probe sums", np * sizeof **b->wprobe);
+    atomic_store(&b->rank_next, 0);
+    if (st == PRW_OK)
+        st = run_all(b, pool, n, rank_task, "group", 0, err);
+    if (st == PRW_OK)
+        add_probe_sums(b, n);
+    for (size_t i = 0; i < n && b->wprobe; i++)
+        prw__free(b->wprobe[i]);
     prw__free(b->wprobe);
-    prw__free(b->acc_free);
     b->wprobe = NULL;
-    b->acc_free = NULL;
     return st;
 }
 
@@ -1206,6 +1203,11 @@ static uint64_t intern_bytes(const prw__intern *t) {
     return t->bytes.cap + t->ncap * 16 + t->nslots * 4;
 }
 
+/* The part of the limit the plan may use. */
+static uint64_t plan_usable(const pl_build *b) {
+    return b->limit - b->limit / 100 * PLAN_SLACK_PCT;
+}
+
 /* `planned`: the bytes the plan needs; the limit must also hold the unplanned share. */
 static prw_status too_small(pl_build *b, uint64_t planned, const char *what, prw_error *err) {
     uint64_t need = planned / (100 - PLAN_SLACK_PCT) * 100;
@@ -1215,12 +1217,10 @@ static prw_status too_small(pl_build *b, uint64_t planned, const char *what, prw
                           (double)b->limit / MIB, (double)need / MIB, what);
 }
 
-/* Sizes of the spill mode from the limit: how many row groups are decoded at once, the
- * partition size (partitions being encoded plus a window of finished ones fit), the run block
- * size, and the room for a probe merged from runs. */
 /*
  * Sizes the spill mode for `w` row groups decoded and partitions encoded at once (w <= workers):
- * sets slots_free, block_rows and window, and *part_out to the partition size in rows; or
+ * sets slots_free, block_rows and window (partitions being encoded plus finished ones waiting),
+ * and *part_out to the partition size in rows, leaving room for a probe merged from runs; or
  * fails with how much memory that would need.
  */
 static prw_status size_spill(pl_build *b, uint64_t w, uint64_t *part_out, prw_error *err) {
@@ -1235,7 +1235,7 @@ static prw_status size_spill(pl_build *b, uint64_t w, uint64_t *part_out, prw_er
     uint64_t fixed = RSS_BASE + intern_bytes(&b->src_tab) + probes * 64 + dst_reserve + writer +
                      W * (256u << 10) + prw__pl_keymap_bytes(probes) +
                      w * probes * sizeof(pl_probe_acc) + b->nrg * 64;
-    uint64_t usable = b->limit - b->limit / 100 * PLAN_SLACK_PCT;
+    uint64_t usable = plan_usable(b);
     if (fixed >= usable)
         return too_small(b, fixed + b->rg_cost, "probe tables and writers", err);
     uint64_t avail = usable - fixed;
@@ -1456,7 +1456,7 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     double t = prw__now();
     /* Before any work: a limit that cannot hold one decoded row group fails at once, and the
      * key pass reads only as many row groups at a time as half of the limit holds. */
-    uint64_t usable = b->limit - b->limit / 100 * PLAN_SLACK_PCT;
+    uint64_t usable = plan_usable(b);
     if (RSS_BASE + b->rg_cost > usable)
         return too_small(b, RSS_BASE + b->rg_cost, "one row group decoded at a time", err);
     uint64_t key_cost = 1;
@@ -1493,11 +1493,8 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
             b->probe_part[r] = (uint32_t)p;
     PRW_TRY(spill_setup(b, err));
     prw_status s = run_all(b, pool, b->nrg, spill_task, "decode", st->rows_read, err);
-    for (size_t i = 0; i < b->slots_free && s == PRW_OK; i++)
-        for (uint32_t r = 0; r < b->n_probes; r++) {
-            b->probe_rows[r] += b->wprobe[i][r].rows;
-            b->probe_bytes[r] += b->wprobe[i][r].bytes;
-        }
+    if (s == PRW_OK)
+        add_probe_sums(b, b->slots_free);
     spill_release_workers(b);
     PRW_TRY(s);
     PRW_TRY(prw__spill_finish(b->spill, err));
