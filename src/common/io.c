@@ -130,6 +130,12 @@ static size_t fault_allowance(size_t n) {
     return n;
 }
 
+/* The error of a write stopped by the injected fault, after w->written bytes. */
+static prw_status fault_error(const prw__wfile *w, prw_error *err) {
+    return prw__error_sys(err, atomic_load(&g_fault_errno), "write error in %s after %lld bytes",
+                          w->path, (long long)w->written);
+}
+
 prw_status prw__wfile_open(prw__wfile *w, const char *path, prw_error *err) {
     memset(w, 0, sizeof *w);
     w->fd = -1;
@@ -272,8 +278,7 @@ static prw_status direct_put(prw__wfile *w, const void *data, size_t n, prw_erro
             PRW_TRY(direct_submit(w, d->fill, err));
     }
     if (n > 0)
-        return prw__error_sys(err, atomic_load(&g_fault_errno),
-                              "write error in %s after %lld bytes", w->path, (long long)w->written);
+        return fault_error(w, err);
     return PRW_OK;
 }
 
@@ -358,9 +363,7 @@ prw_status prw__wfile_write(prw__wfile *w, const void *data, size_t n, prw_error
     size_t allowed = fault_allowance(n);
     while (n > 0) {
         if (allowed == 0)
-            return prw__error_sys(err, atomic_load(&g_fault_errno),
-                                  "write error in %s after %lld bytes", w->path,
-                                  (long long)w->written);
+            return fault_error(w, err);
         ssize_t r = write(w->fd, p, allowed);
         if (r < 0) {
             if (errno == EINTR)
@@ -420,8 +423,7 @@ prw_status prw__wfile_writev(prw__wfile *w, struct iovec *iov, int cnt, prw_erro
         }
     }
     if (skipped > 0)
-        return prw__error_sys(err, atomic_load(&g_fault_errno),
-                              "write error in %s after %lld bytes", w->path, (long long)w->written);
+        return fault_error(w, err);
     return PRW_OK;
 }
 
