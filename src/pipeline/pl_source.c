@@ -456,49 +456,83 @@ void prw__pl_decoder_set_keymap(prw__pl_decoder *d, const prw__pl_keymap *m) {
     memset(c, 0, sizeof *c);
 }
 
+/* Hashes strings [r0, r0 + k) of (bytes, offs) into h and prefetches their slots, so that a
+ * batch's cache misses on the table overlap instead of stalling one string at a time. */
+static inline void hash_batch(const uint8_t *bytes, const int64_t *offs, int64_t r0, int64_t k,
+                              const pl_slot *slots, size_t nslots, uint64_t *h) {
+    for (int64_t i = 0; i < k; i++) {
+        int64_t r = r0 + i;
+        h[i] = prw__pl_hash(bytes + offs[r], (size_t)(offs[r + 1] - offs[r]));
+        if (nslots)
+            __builtin_prefetch(&slots[h[i] & (nslots - 1)]);
+    }
+}
+
+/* ids[r] for strings [0, n) of (bytes, offs) through the frozen key map. With `rows` set these
+ * are a column's rows (NULLs by cd's levels; every string must be in the map); otherwise
+ * dictionary entries, where one no row uses may be new and maps to PRW_PL_NULL_ID. */
+static prw_status keymap_strings(const prw__pl_keymap *m, const uint8_t *bytes, const int64_t *offs,
+                                 int64_t n, const prw_pq_column_data *rows, uint32_t *ids,
+                                 prw_error *err) {
+    uint64_t h[PREFETCH_BATCH];
+    for (int64_t r0 = 0; r0 < n; r0 += PREFETCH_BATCH) {
+        int64_t k = n - r0 < PREFETCH_BATCH ? n - r0 : PREFETCH_BATCH;
+        hash_batch(bytes, offs, r0, k, m->slots, m->nslots, h);
+        for (int64_t i = 0; i < k; i++) {
+            int64_t r = r0 + i;
+            if (rows && !present(rows, (size_t)r)) {
+                ids[r] = PRW_PL_NULL_ID;
+                continue;
+            }
+            const uint8_t *p = bytes + offs[r];
+            size_t len = (size_t)(offs[r + 1] - offs[r]);
+            if (!keymap_find(m, p, len, h[i], &ids[r])) {
+                PRW_CHECK(!rows, err, PRW_E_CORRUPT, -1,
+                          "src_addr of row %lld was not seen by the key pass (input changed?)",
+                          (long long)r);
+                ids[r] = PRW_PL_NULL_ID;
+            }
+        }
+    }
+    return PRW_OK;
+}
+
 /* src_addr through the frozen key map: every string must have been seen by the key pass. */
 static prw_status map_column(prw__pl_decoder *d, const prw_pq_column_data *cd, uint32_t *ids,
                              prw_error *err) {
     const prw__pl_keymap *m = d->keymap;
     int64_t n = cd->num_rows;
-    if (cd->dict_encoded) {
-        size_t nd = (size_t)cd->dict_count;
-        PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
-        for (size_t i = 0; i < nd; i++) {
-            const uint8_t *p = cd->dict_bytes + cd->dict_offsets[i];
-            size_t len = (size_t)(cd->dict_offsets[i + 1] - cd->dict_offsets[i]);
-            /* An entry no row uses may be new: it maps to nothing. */
-            if (!keymap_find(m, p, len, prw__pl_hash(p, len), &d->map[i]))
-                d->map[i] = PRW_PL_NULL_ID;
-        }
-        for (int64_t r = 0; r < n; r++) {
-            ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
-            PRW_CHECK(!present(cd, (size_t)r) || ids[r] != PRW_PL_NULL_ID, err, PRW_E_CORRUPT, -1,
-                      "src_addr of row %lld was not seen by the key pass (input changed?)",
-                      (long long)r);
-        }
-        return PRW_OK;
+    if (!cd->dict_encoded)
+        return keymap_strings(m, cd->bytes, cd->offsets, n, cd, ids, err);
+    size_t nd = (size_t)cd->dict_count;
+    PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
+    PRW_TRY(keymap_strings(m, cd->dict_bytes, cd->dict_offsets, (int64_t)nd, NULL, d->map, err));
+    for (int64_t r = 0; r < n; r++) {
+        ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
+        PRW_CHECK(!present(cd, (size_t)r) || ids[r] != PRW_PL_NULL_ID, err, PRW_E_CORRUPT, -1,
+                  "src_addr of row %lld was not seen by the key pass (input changed?)",
+                  (long long)r);
     }
+    return PRW_OK;
+}
+
+/* ids[r] for strings [0, n) of (bytes, offs) through the worker's cache (global ids, or local
+ * ones until cache_resolve); with `rows` set NULL rows (by its levels) get PRW_PL_NULL_ID. */
+static prw_status cache_strings(prw__pl_decoder *d, pl_cache *c, const uint8_t *bytes,
+                                const int64_t *offs, int64_t n, const prw_pq_column_data *rows,
+                                uint32_t *ids, size_t *nmiss, prw_error *err) {
     uint64_t h[PREFETCH_BATCH];
     for (int64_t r0 = 0; r0 < n; r0 += PREFETCH_BATCH) {
         int64_t k = n - r0 < PREFETCH_BATCH ? n - r0 : PREFETCH_BATCH;
+        hash_batch(bytes, offs, r0, k, c->fast, c->nfast, h);
         for (int64_t i = 0; i < k; i++) {
             int64_t r = r0 + i;
-            h[i] = prw__pl_hash(cd->bytes + cd->offsets[r],
-                                (size_t)(cd->offsets[r + 1] - cd->offsets[r]));
-            __builtin_prefetch(&m->slots[h[i] & (m->nslots - 1)]);
-        }
-        for (int64_t i = 0; i < k; i++) {
-            int64_t r = r0 + i;
-            if (!present(cd, (size_t)r)) {
+            if (rows && !present(rows, (size_t)r)) {
                 ids[r] = PRW_PL_NULL_ID;
                 continue;
             }
-            const uint8_t *p = cd->bytes + cd->offsets[r];
-            size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
-            PRW_CHECK(keymap_find(m, p, len, h[i], &ids[r]), err, PRW_E_CORRUPT, -1,
-                      "src_addr of row %lld was not seen by the key pass (input changed?)",
-                      (long long)r);
+            PRW_TRY(cache_lookup(d, c, bytes + offs[r], (size_t)(offs[r + 1] - offs[r]), h[i],
+                                 &ids[r], nmiss, err));
         }
     }
     return PRW_OK;
@@ -518,11 +552,8 @@ static prw_status intern_column(prw__pl_decoder *d, int which, const prw_pq_colu
     if (cd->dict_encoded) {
         size_t nd = (size_t)cd->dict_count;
         PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
-        for (size_t i = 0; i < nd; i++) {
-            const uint8_t *p = cd->dict_bytes + cd->dict_offsets[i];
-            size_t len = (size_t)(cd->dict_offsets[i + 1] - cd->dict_offsets[i]);
-            PRW_TRY(cache_lookup(d, c, p, len, prw__pl_hash(p, len), &d->map[i], &nmiss, err));
-        }
+        PRW_TRY(cache_strings(d, c, cd->dict_bytes, cd->dict_offsets, (int64_t)nd, NULL, d->map,
+                              &nmiss, err));
         PRW_TRY(cache_resolve(d, c, tab, nmiss, err));
         for (size_t i = 0; i < nd; i++)
             d->map[i] = cache_final(c, d->map[i]);
@@ -530,29 +561,7 @@ static prw_status intern_column(prw__pl_decoder *d, int which, const prw_pq_colu
             ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
         return PRW_OK;
     }
-    /* Rows in batches: hash them and prefetch their slots first, so the table's cache misses
-     * overlap instead of stalling one row at a time. */
-    uint64_t h[PREFETCH_BATCH];
-    for (int64_t r0 = 0; r0 < n; r0 += PREFETCH_BATCH) {
-        int64_t m = n - r0 < PREFETCH_BATCH ? n - r0 : PREFETCH_BATCH;
-        for (int64_t i = 0; i < m; i++) {
-            int64_t r = r0 + i;
-            h[i] = prw__pl_hash(cd->bytes + cd->offsets[r],
-                                (size_t)(cd->offsets[r + 1] - cd->offsets[r]));
-            if (c->nfast)
-                __builtin_prefetch(&c->fast[h[i] & (c->nfast - 1)]);
-        }
-        for (int64_t i = 0; i < m; i++) {
-            int64_t r = r0 + i;
-            if (!present(cd, (size_t)r)) {
-                ids[r] = PRW_PL_NULL_ID;
-                continue;
-            }
-            const uint8_t *p = cd->bytes + cd->offsets[r];
-            size_t len = (size_t)(cd->offsets[r + 1] - cd->offsets[r]);
-            PRW_TRY(cache_lookup(d, c, p, len, h[i], &ids[r], &nmiss, err));
-        }
-    }
+    PRW_TRY(cache_strings(d, c, cd->bytes, cd->offsets, n, cd, ids, &nmiss, err));
     PRW_TRY(cache_resolve(d, c, tab, nmiss, err));
     for (int64_t r = 0; r < n; r++)
         if (ids[r] != PRW_PL_NULL_ID)
