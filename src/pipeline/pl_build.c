@@ -62,6 +62,12 @@ typedef struct pl_probe_acc {
     uint64_t rows, bytes;
 } pl_probe_acc;
 
+/* A row array and its capacity. */
+typedef struct pl_rowbuf {
+    prw__pl_row *rows;
+    size_t cap;
+} pl_rowbuf;
+
 /* Per-worker scratch for grouping and encoding. */
 typedef struct pl_scratch {
     prw__pl_row *tmp;
@@ -78,8 +84,12 @@ typedef struct pl_scratch {
     prw__buf dst_bytes;
     prw__buf rec;              /* one outer record, when records are compressed here */
     prw_ar_chunk_encoder *enc; /* group_size 1: each record becomes a finished chunk here */
-    prw__pl_row *load;         /* spill mode: a partition read back from the run files */
+    /* Spill mode: a partition read back from the run files. Once grouped (and in memory
+     * always): the merge space of the time sort. */
+    prw__pl_row *load;
     size_t load_cap;
+    prw__pl_seg *segs; /* a partition's slices of the row groups */
+    size_t segs_cap;
     prw__codec_ctx *cc; /* spill mode: run-file codec state */
     prw__buf io;        /* spill mode: run-file block scratch */
 } pl_scratch;
@@ -118,10 +128,11 @@ typedef struct pl_build {
 
     size_t nparts;
     uint32_t *part_key;  /* nparts + 1 rank bounds */
-    size_t *rg_part_off; /* nrg * (nparts + 1): where each row group's rows of p start */
-    size_t *part_start;  /* nparts + 1 */
-    prw__pl_row *rows;   /* all rows, partition-major */
+    size_t *rg_part_off; /* nrg * (nparts + 1): where p starts in the row group's rows */
+    size_t *part_start;  /* nparts + 1: rows of the partitions before p */
     size_t nrows;
+    pl_rowbuf *rowbufs; /* row arrays free for the scatter (pool_mu) */
+    size_t nrowbufs;
 
     pl_part_out *parts;
     prw__buf *spare; /* output buffers of written partitions, reused (no fresh page faults) */
@@ -459,7 +470,7 @@ static void split_and_shards(pl_build *b) {
 }
 
 static prw_status make_partitions(pl_build *b, prw_error *err) {
-    size_t target = b->nrows / ((size_t)b->workers * 16) + 1;
+    size_t target = b->nrows / ((size_t)b->workers * 64) + 1;
     if (target < 16384)
         target = 16384;
     if (target > (1u << 20))
@@ -494,18 +505,51 @@ static void count_task(void *arg) {
     task_done(t);
 }
 
-/* Pass 3 per row group: scatter rows to their partition's slice, then free the row group. */
+/* A free row array of at least n rows (a fresh one if none is that large); NULL: no memory. */
+static prw__pl_row *take_rowbuf(pl_build *b, size_t n) {
+    prw__pl_row *rows = NULL;
+    prw__mutex_lock(&b->pool_mu);
+    for (size_t i = 0; i < b->nrowbufs; i++)
+        if (b->rowbufs[i].cap >= n) {
+            rows = b->rowbufs[i].rows;
+            b->rowbufs[i] = b->rowbufs[--b->nrowbufs];
+            break;
+        }
+    prw__mutex_unlock(&b->pool_mu);
+    return rows ? rows : prw__malloc_array(n ? n : 1, sizeof *rows);
+}
+
+static void give_rowbuf(pl_build *b, prw__pl_row *rows, size_t cap) {
+    prw__mutex_lock(&b->pool_mu);
+    b->rowbufs[b->nrowbufs++] = (pl_rowbuf){rows, cap};
+    prw__mutex_unlock(&b->pool_mu);
+}
+
+/* Pass 3 per row group: reorders its rows by partition (input order kept inside each) into a
+ * row array another row group gave up, so that the grouped rows take no memory of their own
+ * and few fresh pages. rg_part_off then holds where each partition's slice starts. */
 static void scatter_task(void *arg) {
     pl_task *t = arg;
     pl_build *b = t->b;
     prw__pl_decoded *d = &b->dec[t->index];
-    size_t *off = b->rg_part_off + t->index * (b->nparts + 1);
+    size_t np = b->nparts;
+    size_t *off = b->rg_part_off + t->index * (np + 1);
+    prw__pl_row *out = take_rowbuf(b, d->n);
+    if (!out) {
+        prw_error e;
+        record_error(b, prw__error_nomem(&e, "the grouped rows", d->n * sizeof *out), &e);
+        task_done(t);
+        return;
+    }
     for (size_t i = 0; i < d->n; i++) {
         const prw__pl_row *r = &d->rows[i];
-        b->rows[off[b->probe_part[r->key]]++] = *r;
+        out[off[b->probe_part[r->key]]++] = *r;
     }
-    prw__free(d->rows);
-    d->rows = NULL;
+    for (size_t p = np; p > 0; p--) /* off[p] ended at the start of p + 1 */
+        off[p] = off[p - 1];
+    off[0] = 0;
+    give_rowbuf(b, d->rows, d->n);
+    d->rows = out;
     task_done(t);
 }
 
@@ -541,23 +585,28 @@ static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     size_t np1 = b->nparts + 1;
     b->rg_part_off = prw__malloc_array(b->nrg * np1 + 1, sizeof *b->rg_part_off);
     b->part_start = prw__calloc(np1, sizeof *b->part_start);
-    b->rows = prw__malloc_array(b->nrows ? b->nrows : 1, sizeof *b->rows);
-    if (!b->rg_part_off || !b->part_start || !b->rows)
-        return prw__error_nomem(err, "the grouped rows", b->nrows * sizeof *b->rows);
+    b->rowbufs = prw__calloc(b->nrg + 1, sizeof *b->rowbufs);
+    if (!b->rg_part_off || !b->part_start || !b->rowbufs)
+        return prw__error_nomem(err, "partition offsets", b->nrg * np1 * sizeof *b->rg_part_off);
     PRW_TRY(run_all(b, pool, b->nrg, count_task, "group", 0, err));
-    /* Exclusive offsets: partition-major, row groups in input order inside each partition. */
-    size_t pos = 0;
-    for (size_t p = 0; p < b->nparts; p++) {
-        b->part_start[p] = pos;
-        for (size_t g = 0; g < b->nrg; g++) {
-            size_t *off = b->rg_part_off + g * np1;
+    /* Partition sizes; each row group's counts become its slice starts. */
+    for (size_t g = 0; g < b->nrg; g++) {
+        size_t *off = b->rg_part_off + g * np1, pos = 0;
+        for (size_t p = 0; p < b->nparts; p++) {
             size_t c = off[p];
+            b->part_start[p + 1] += c;
             off[p] = pos;
             pos += c;
         }
+        off[b->nparts] = pos;
     }
-    b->part_start[b->nparts] = pos;
-    PRW_TRY(run_all(b, pool, b->nrg, scatter_task, "group", 0, err));
+    for (size_t p = 0; p < b->nparts; p++)
+        b->part_start[p + 1] += b->part_start[p];
+    prw_status st = run_all(b, pool, b->nrg, scatter_task, "group", 0, err);
+    for (size_t i = 0; i < b->nrowbufs; i++)
+        prw__free(b->rowbufs[i].rows);
+    b->nrowbufs = 0;
+    PRW_TRY(st);
     split_and_shards(b);
     report(b, "group", (int64_t)b->nrows, (int64_t)b->nrows, true);
     return PRW_OK;
@@ -565,7 +614,17 @@ static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
 
 /* ---- phase: encode and write ---------------------------------------------------------------- */
 
-static prw_status scratch_reserve(pl_scratch *s, size_t rows, size_t nkeys, prw_error *err) {
+static prw_status scratch_reserve(pl_scratch *s, size_t rows, size_t nkeys, size_t nsegs,
+                                  prw_error *err) {
+    if (nsegs > s->segs_cap) {
+        prw__free(s->segs);
+        s->segs = prw__malloc_array(nsegs, sizeof *s->segs);
+        if (!s->segs) {
+            s->segs_cap = 0;
+            return prw__error_nomem(err, "partition slices", nsegs * sizeof *s->segs);
+        }
+        s->segs_cap = nsegs;
+    }
     if (rows > s->tmp_cap) {
         prw__free(s->tmp);
         s->tmp = prw__malloc_array(rows, sizeof *s->tmp);
@@ -637,6 +696,7 @@ static void scratch_cleanup(pl_scratch *s) {
     prw__buf_cleanup(&s->io);
     prw__free(s->tmp);
     prw__free(s->starts);
+    prw__free(s->segs);
     scratch_free_cols(s);
     prw__buf_cleanup(&s->dst_bytes);
     prw__buf_cleanup(&s->rec);
@@ -793,8 +853,7 @@ static prw_status scratch_load(pl_scratch *s, size_t rows, prw_error *err) {
 static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_error *err) {
     if (b->spill_mode && b->part_big[p])
         return PRW_OK; /* merged and streamed by the writing thread */
-    size_t start = 0, n = 0;
-    prw__pl_row *rows = NULL;
+    size_t n = 0, nsegs = 0;
     if (b->spill_mode) {
         n = b->part_n[p];
         PRW_TRY(scratch_load(s, n + b->block_rows, err));
@@ -802,11 +861,9 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
         PRW_TRY(prw__spill_read_part(b->spill, s->cc, p, s->load, s->load_cap, &got, &s->io, err));
         PRW_CHECK(got == n, err, PRW_E_CORRUPT, -1,
                   "partition %zu: %zu rows read back, %zu spilled", p, got, n);
-        rows = s->load;
     } else {
-        start = b->part_start[p];
-        n = b->part_start[p + 1] - start;
-        rows = b->rows + start;
+        n = b->part_start[p + 1] - b->part_start[p];
+        PRW_TRY(scratch_load(s, n, err)); /* only touched where a probe is out of time order */
     }
     if (n == 0)
         return PRW_OK;
@@ -818,10 +875,21 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
         out->meta = b->spare[--b->nspare];
     }
     prw__mutex_unlock(&b->done_mu);
-    PRW_TRY(scratch_reserve(s, n, nkeys, err));
+    PRW_TRY(scratch_reserve(s, n, nkeys, b->spill_mode ? 1 : b->nrg, err));
     if (b->chunked && !s->enc)
         PRW_TRY(prw_ar_chunk_encoder_create(&b->ar, &s->enc, err));
-    PRW_TRY(prw__pl_group(rows, s->tmp, n, k0, nkeys, s->starts, err));
+    if (b->spill_mode) {
+        s->segs[nsegs++] = (prw__pl_seg){s->load, n};
+    } else {
+        for (size_t g = 0; g < b->nrg; g++) {
+            const size_t *off = b->rg_part_off + g * (b->nparts + 1);
+            if (off[p + 1] > off[p])
+                s->segs[nsegs++] = (prw__pl_seg){b->dec[g].rows + off[p], off[p + 1] - off[p]};
+        }
+    }
+    /* The partition is read before the sort writes its merge space (load, in spill mode). */
+    PRW_TRY(prw__pl_group(s->segs, nsegs, s->tmp, s->load, k0, nkeys, s->starts, err));
+    const prw__pl_row *rows = s->tmp;
     for (uint32_t k = 0; k < nkeys; k++) {
         size_t a = s->starts[k], e = s->starts[k + 1];
         if (e > a) {
@@ -1609,7 +1677,10 @@ static void build_cleanup(pl_build *b) {
     prw__free(b->part_key);
     prw__free(b->rg_part_off);
     prw__free(b->part_start);
-    prw__free(b->rows);
+    if (b->rowbufs)
+        for (size_t i = 0; i < b->nrowbufs; i++)
+            prw__free(b->rowbufs[i].rows);
+    prw__free(b->rowbufs);
     prw__free(b->parts);
     scratch_cleanup(&b->main_scratch);
     prw__free(b->key_rows);

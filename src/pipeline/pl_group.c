@@ -8,27 +8,31 @@
 #include "common/hash.h"
 #include "pipeline/pl_internal.h"
 
-prw_status prw__pl_group(prw__pl_row *rows, prw__pl_row *tmp, size_t n, uint32_t k0, uint32_t nkeys,
-                         size_t *starts, prw_error *err) {
-    (void)err;
+prw_status prw__pl_group(const prw__pl_seg *segs, size_t nsegs, prw__pl_row *out, prw__pl_row *tmp,
+                         uint32_t k0, uint32_t nkeys, size_t *starts, prw_error *err) {
     memset(starts, 0, (nkeys + 1) * sizeof *starts);
-    for (size_t i = 0; i < n; i++)
-        starts[rows[i].key - k0 + 1]++;
+    for (size_t g = 0; g < nsegs; g++)
+        for (size_t i = 0; i < segs[g].n; i++) {
+            uint32_t k = segs[g].rows[i].key - k0;
+            PRW_CHECK(k < nkeys, err, PRW_E_CORRUPT, -1,
+                      "a row of probe %u in the partition of probes [%u, %u)", k + k0, k0,
+                      k0 + nkeys);
+            starts[k + 1]++;
+        }
     for (uint32_t k = 0; k < nkeys; k++)
         starts[k + 1] += starts[k];
-    /* Scatter into tmp using a running cursor per key (starts[k] advanced in place, then
+    /* Scatter into out using a running cursor per key (starts[k] advanced in place, then
      * restored from the next key's start). */
-    for (size_t i = 0; i < n; i++) {
-        uint32_t k = rows[i].key - k0;
-        tmp[starts[k]++] = rows[i];
-    }
+    for (size_t g = 0; g < nsegs; g++)
+        for (size_t i = 0; i < segs[g].n; i++) {
+            const prw__pl_row *r = &segs[g].rows[i];
+            out[starts[r->key - k0]++] = *r;
+        }
     for (uint32_t k = nkeys; k > 0; k--)
         starts[k] = starts[k - 1];
     starts[0] = 0;
-    if (n)
-        memcpy(rows, tmp, n * sizeof *rows);
     for (uint32_t k = 0; k < nkeys; k++)
-        prw__pl_sort_by_time(rows + starts[k], tmp + starts[k], starts[k + 1] - starts[k]);
+        prw__pl_sort_by_time(out + starts[k], tmp + starts[k], starts[k + 1] - starts[k]);
     return PRW_OK;
 }
 

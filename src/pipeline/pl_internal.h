@@ -74,13 +74,21 @@ typedef struct prw__pl_row {
 
 /* ---- grouping ----------------------------------------------------------------------------- */
 
+/** A run of rows in memory. */
+typedef struct prw__pl_seg {
+    const prw__pl_row *rows;
+    size_t n;
+} prw__pl_seg;
+
 /**
- * Sorts rows[0..n) (all with key in [k0, k0 + nkeys)) by key, stably, through `tmp` (n rows),
- * then each key's run stably by t. `starts` (nkeys + 1 entries) receives each key's first
- * index. The result is in rows.
+ * Groups the rows of segs[0..nsegs), read as one sequence in that order (all with key in
+ * [k0, k0 + nkeys)): a stable sort by key into `out`, then each key's run stably by t with
+ * `tmp` as merge space. out and tmp hold the segments' total rows; tmp may be the memory of a
+ * segment (it is written only after the segments were read). `starts` (nkeys + 1 entries)
+ * receives each key's first index in out. A key outside the range is an internal error.
  */
-prw_status prw__pl_group(prw__pl_row *rows, prw__pl_row *tmp, size_t n, uint32_t k0, uint32_t nkeys,
-                         size_t *starts, prw_error *err);
+prw_status prw__pl_group(const prw__pl_seg *segs, size_t nsegs, prw__pl_row *out, prw__pl_row *tmp,
+                         uint32_t k0, uint32_t nkeys, size_t *starts, prw_error *err);
 
 /** Stable sort of rows[0..n) by t (merge sort through tmp); O(n) when already sorted. */
 void prw__pl_sort_by_time(prw__pl_row *rows, prw__pl_row *tmp, size_t n);

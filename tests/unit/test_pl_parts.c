@@ -67,15 +67,17 @@ TEST(pl_intern_dense_ids) {
 TEST(pl_group_stable_by_key_then_time) {
     uint64_t seed = 42;
     size_t n = 20000;
-    prw__pl_row *rows = calloc(n, sizeof *rows), *tmp = calloc(n, sizeof *tmp);
+    prw__pl_row *in = calloc(n, sizeof *in), *rows = calloc(n, sizeof *rows);
     size_t starts[51];
     for (size_t i = 0; i < n; i++) {
-        rows[i].key = 100 + (uint32_t)(th_rand(&seed) % 50);
-        rows[i].t = (int64_t)(th_rand(&seed) % 100); /* many ties */
-        rows[i].dst = (uint32_t)i;                   /* input position */
+        in[i].key = 100 + (uint32_t)(th_rand(&seed) % 50);
+        in[i].t = (int64_t)(th_rand(&seed) % 100); /* many ties */
+        in[i].dst = (uint32_t)i;                   /* input position */
     }
+    /* Three slices read as one sequence; the first slice's memory is the merge space. */
+    prw__pl_seg segs[3] = {{in, 7000}, {in + 7000, 0}, {in + 7000, n - 7000}};
     prw_error err;
-    prw_status st = prw__pl_group(rows, tmp, n, 100, 50, starts, &err);
+    prw_status st = prw__pl_group(segs, 3, rows, in, 100, 50, starts, &err);
     bool ok = st == PRW_OK && starts[0] == 0 && starts[50] == n;
     for (size_t i = 1; i < n && ok; i++) {
         const prw__pl_row *a = &rows[i - 1], *b = &rows[i];
@@ -88,8 +90,17 @@ TEST(pl_group_stable_by_key_then_time) {
             if (rows[i].key != 100 + k)
                 ok = false;
     free(rows);
-    free(tmp);
+    free(in);
     ASSERT_TRUE(ok);
+}
+
+TEST(pl_group_key_outside_partition_fails) {
+    prw__pl_row in[3] = {{.key = 5}, {.key = 6}, {.key = 9}}, out[3], tmp[3];
+    size_t starts[4];
+    prw__pl_seg seg = {in, 3};
+    prw_error err;
+    ASSERT_EQ_I64(prw__pl_group(&seg, 1, out, tmp, 5, 3, starts, &err), PRW_E_CORRUPT);
+    ASSERT_TRUE(strstr(err.msg, "probe 9") != NULL);
 }
 
 TEST(pl_sort_by_time_sorted_and_reverse) {
