@@ -345,6 +345,41 @@ static prw_status compress_block(prw__codec_ctx *cc, prw__codec c, const prw__co
     return PRW_OK;
 }
 
+/* Appends the data (§5) of a chunk with these record sizes and values to `out`, compressed
+ * with `comp` (`tmp` holds the compressed sizes; `cc` is needed unless uncompressed). */
+static prw_status chunk_data_put(prw__buf *out, prw__buf *tmp, prw__codec_ctx *cc,
+                                 const prw_ar_options *o, prw_ar_compression comp,
+                                 const uint8_t *sizes, size_t sizes_len, const uint8_t *vals,
+                                 size_t nvals, prw_error *err) {
+    if (comp == PRW_AR_UNCOMPRESSED) {
+        PRW_TRY(prw__buf_append_u8(out, AR_COMP_NONE, err));
+        PRW_TRY(prw__buf_varint(out, sizes_len, err));
+        PRW_TRY(prw__buf_append(out, sizes, sizes_len, err));
+        return prw__buf_append(out, vals, nvals, err);
+    }
+    prw__codec codec = prw__ar_codec_of(comp);
+    prw__codec_opts co = {.level = o->level, .window_log = o->window_log};
+    if (comp == PRW_AR_BROTLI && !o->window_log_given)
+        co.window_log = 0;
+    prw__buf_clear(tmp);
+    PRW_TRY(compress_block(cc, codec, &co, sizes, sizes_len, tmp, err));
+    PRW_TRY(prw__buf_append_u8(out, prw__ar_comp_byte(comp), err));
+    PRW_TRY(prw__buf_varint(out, tmp->len, err));
+    PRW_TRY(prw__buf_append(out, tmp->data, tmp->len, err));
+    return compress_block(cc, codec, &co, vals, nvals, out, err);
+}
+
+/* The header of a simple chunk over `size` data bytes at `data`. */
+static void chunk_hdr_put(uint8_t *hdr, const uint8_t *data, size_t size, uint64_t n,
+                          uint64_t decoded) {
+    prw__ar_chunk_hdr h = {.data_size = size,
+                           .data_hash = prw__ar_hash(data, size),
+                           .type = AR_CHUNK_SIMPLE,
+                           .num_records = n,
+                           .decoded_size = decoded};
+    prw__ar_chunk_hdr_put(hdr, &h);
+}
+
 /* Builds the data (§5) and header of chunk i. `cc` is needed for compressed chunks. */
 static prw_status chunk_encode(ar_batch *b, size_t i, const prw_ar_options *o, prw__codec_ctx *cc,
                                prw_error *err) {
@@ -362,33 +397,12 @@ static prw_status chunk_encode(ar_batch *b, size_t i, const prw_ar_options *o, p
     } else {
         c->in_raw = false;
         c->data = b->enc.len;
-        const uint8_t *vals = b->raw.data + c->vals;
-        if (b->comp == PRW_AR_UNCOMPRESSED) {
-            PRW_TRY(prw__buf_append_u8(&b->enc, AR_COMP_NONE, err));
-            PRW_TRY(prw__buf_varint(&b->enc, c->sizes_len, err));
-            PRW_TRY(prw__buf_append(&b->enc, sizes, c->sizes_len, err));
-            PRW_TRY(prw__buf_append(&b->enc, vals, (size_t)c->decoded, err));
-        } else {
-            prw__codec codec = prw__ar_codec_of(b->comp);
-            prw__codec_opts co = {.level = o->level, .window_log = o->window_log};
-            if (b->comp == PRW_AR_BROTLI && !o->window_log_given)
-                co.window_log = 0;
-            prw__buf_clear(&b->tmp);
-            PRW_TRY(compress_block(cc, codec, &co, sizes, c->sizes_len, &b->tmp, err));
-            PRW_TRY(prw__buf_append_u8(&b->enc, prw__ar_comp_byte(b->comp), err));
-            PRW_TRY(prw__buf_varint(&b->enc, b->tmp.len, err));
-            PRW_TRY(prw__buf_append(&b->enc, b->tmp.data, b->tmp.len, err));
-            PRW_TRY(compress_block(cc, codec, &co, vals, (size_t)c->decoded, &b->enc, err));
-        }
+        PRW_TRY(chunk_data_put(&b->enc, &b->tmp, cc, o, b->comp, sizes, c->sizes_len,
+                               b->raw.data + c->vals, (size_t)c->decoded, err));
         c->data_size = b->enc.len - c->data;
     }
     const uint8_t *data = (c->in_raw ? b->raw.data : b->enc.data) + c->data;
-    prw__ar_chunk_hdr h = {.data_size = c->data_size,
-                           .data_hash = prw__ar_hash(data, c->data_size),
-                           .type = AR_CHUNK_SIMPLE,
-                           .num_records = c->n,
-                           .decoded_size = c->decoded};
-    prw__ar_chunk_hdr_put(c->hdr, &h);
+    chunk_hdr_put(c->hdr, data, c->data_size, c->n, c->decoded);
     return PRW_OK;
 }
 
@@ -819,6 +833,23 @@ prw_status prw_ar_chunk_encode(prw_ar_chunk_encoder *e, const prw_bytes *records
     PRW_CHECK(n >= 1 && n <= e->opts.group_size, err, PRW_E_INVALID, -1,
               "a chunk holds 1 to group_size (%u) records, not %zu", e->opts.group_size, n);
     ar_batch *b = e->b;
+    if (e->opts.compression != PRW_AR_UNCOMPRESSED && !e->cc)
+        PRW_TRY(prw__codec_ctx_create(&e->cc, err));
+    if (n == 1) { /* built in place: the record is compressed from the caller's memory */
+        PRW_CHECK(records[0].len <= UINT32_MAX, err, PRW_E_LIMIT, -1,
+                  "a record of %zu bytes; records are limited to 4 GiB - 1", records[0].len);
+        uint8_t size[PRW_VARINT_MAX];
+        size_t size_len = prw__varint_put(size, records[0].len);
+        prw__buf_clear(&e->out);
+        PRW_TRY(prw__buf_resize(&e->out, AR_CHUNK_HDR, err));
+        PRW_TRY(chunk_data_put(&e->out, &b->tmp, e->cc, &e->opts, e->opts.compression, size,
+                               size_len, records[0].ptr, records[0].len, err));
+        chunk_hdr_put(e->out.data, e->out.data + AR_CHUNK_HDR, e->out.len - AR_CHUNK_HDR, 1,
+                      records[0].len);
+        chunk->ptr = e->out.data;
+        chunk->len = e->out.len;
+        return PRW_OK;
+    }
     batch_reset(b, NULL, e->opts.compression, headroom(e->opts.group_size));
     PRW_TRY(chunk_open(b, err));
     for (size_t i = 0; i < n; i++) {
@@ -826,8 +857,6 @@ prw_status prw_ar_chunk_encode(prw_ar_chunk_encoder *e, const prw_bytes *records
                   "a record of %zu bytes; records are limited to 4 GiB - 1", records[i].len);
         PRW_TRY(chunk_add(b, records[i].ptr, records[i].len, err));
     }
-    if (b->comp != PRW_AR_UNCOMPRESSED && !e->cc)
-        PRW_TRY(prw__codec_ctx_create(&e->cc, err));
     PRW_TRY(batch_encode(b, &e->opts, e->cc, err));
     const ar_chunk *c = &b->chunks[0];
     prw__buf_clear(&e->out);

@@ -22,7 +22,16 @@ prw_status prw__buf_reserve(prw__buf *b, size_t extra, prw_error *err) {
         }
         cap *= 2;
     }
-    uint8_t *p = prw__realloc(b->data, cap);
+    /* An empty buffer has nothing to keep: a fresh block, not a realloc copying the old one. */
+    uint8_t *p = NULL;
+    if (b->len == 0) {
+        prw__free(b->data);
+        b->data = NULL;
+        b->cap = 0;
+        p = prw__malloc(cap);
+    } else {
+        p = prw__realloc(b->data, cap);
+    }
     if (!p)
         return prw__error_nomem(err, "a buffer", cap);
     b->data = p;

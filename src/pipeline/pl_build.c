@@ -164,7 +164,8 @@ typedef struct pl_build {
     prw__buf *wbuf;          /* by decoder */
     pl_scratch main_scratch; /* the writing thread's, for merged probes */
     size_t block_rows, window;
-    uint64_t rg_cost; /* bytes one row group in flight needs */
+    uint64_t rg_cost;   /* bytes one row group in flight needs */
+    size_t out_reserve; /* the largest partition's estimated record bytes */
     uint32_t last_rank;
 
     pthread_mutex_t err_mu;
@@ -875,6 +876,10 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
         out->meta = b->spare[--b->nspare];
     }
     prw__mutex_unlock(&b->done_mu);
+    /* Room for the largest partition's estimated records up front, in every output buffer:
+     * growing would copy the output, and a reused buffer too small for the next partition
+     * would be replaced by one with fresh pages. Only the pages written are resident. */
+    PRW_TRY(prw__buf_reserve(&out->bytes, b->out_reserve, err));
     PRW_TRY(scratch_reserve(s, n, nkeys, b->spill_mode ? 1 : b->nrg, err));
     if (b->chunked && !s->enc)
         PRW_TRY(prw_ar_chunk_encoder_create(&b->ar, &s->enc, err));
@@ -1146,6 +1151,14 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
     pl_sink sinks[2] = {{b, stage, "train", ar, shards, first - 1, NULL, writer_threads},
                         {b, stage, "test", ar, shards, first - 1, NULL, writer_threads}};
     size_t window = b->spill_mode ? b->window : (size_t)b->workers * 2 + 2;
+    b->out_reserve = 0;
+    for (size_t p = 0; p < b->nparts; p++) {
+        uint64_t est = 0;
+        for (uint32_t r = b->part_key[p]; r < b->part_key[p + 1]; r++)
+            est += b->probe_bytes[r];
+        if (est > b->out_reserve)
+            b->out_reserve = est > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)est;
+    }
     b->last_rank = UINT32_MAX;
     b->spare_cap = 2 * (window + 1);
     b->spare = prw__calloc(b->spare_cap, sizeof *b->spare);

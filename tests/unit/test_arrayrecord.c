@@ -952,9 +952,14 @@ TEST(ar_mustfail_not_arrayrecord) {
 }
 
 /* Chunks encoded away from the writer (prw_ar_chunk_encode + prw_ar_writer_add_chunk) give the
- * same file, byte for byte, as records added one by one, for full groups and a short last one. */
+ * same file, byte for byte, as records added one by one, for full groups and a short last one,
+ * and for single records (built in place) with every codec. */
 TEST(ar_chunk_encoder_matches_writer) {
-    static const char *const opts[] = {"uncompressed", "zstd:3", "snappy,group_size:5",
+    static const char *const opts[] = {"uncompressed",
+                                       "zstd:3",
+                                       "snappy",
+                                       "brotli:2",
+                                       "snappy,group_size:5",
                                        "brotli:1,group_size:3,pad_to_block_boundary:true"};
     const char *d = th_tmpdir();
     uint8_t buf[5000];
