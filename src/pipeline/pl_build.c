@@ -62,11 +62,14 @@ typedef struct pl_probe_acc {
     uint64_t rows, bytes;
 } pl_probe_acc;
 
-/* A row array and its capacity. */
-typedef struct pl_rowbuf {
+/* Rows [start, start + n) of a row group's decoded rows: the unit of the in-memory group
+ * phase, so that one large row group still keeps every worker busy. */
+typedef struct pl_slice {
     prw__pl_row *rows;
-    size_t cap;
-} pl_rowbuf;
+    size_t n;
+} pl_slice;
+
+#define SLICE_ROWS 65536
 
 /* Per-worker scratch for grouping and encoding. */
 typedef struct pl_scratch {
@@ -127,12 +130,14 @@ typedef struct pl_build {
     uint32_t *probe_part;  /* by rank: its key-range partition */
 
     size_t nparts;
-    uint32_t *part_key;  /* nparts + 1 rank bounds */
-    size_t *rg_part_off; /* nrg * (nparts + 1): where p starts in the row group's rows */
-    size_t *part_start;  /* nparts + 1: rows of the partitions before p */
+    uint32_t *part_key; /* nparts + 1 rank bounds */
+    pl_slice *slices;   /* the decoded rows cut into slices of at most SLICE_ROWS */
+    size_t nslices;
+    size_t *slice_part_off; /* nslices * (nparts + 1): where p starts in the slice */
+    size_t *part_start;     /* nparts + 1: rows of the partitions before p */
     size_t nrows;
-    pl_rowbuf *rowbufs; /* row arrays free for the scatter (pool_mu) */
-    size_t nrowbufs;
+    prw__pl_row **slicebufs; /* scatter buffers of SLICE_ROWS rows free for a task (pool_mu) */
+    size_t nslicebufs;
 
     pl_part_out *parts;
     prw__buf *spare; /* output buffers of written partitions, reused (no fresh page faults) */
@@ -158,7 +163,7 @@ typedef struct pl_build {
     size_t **wcount;          /* by decoder: rows per partition of its row group */
     prw__pl_row **wrows;      /* by decoder: the row group scattered by partition */
     pl_probe_acc **wprobe;    /* by decoder (rank_rows: by task): rows and estimated bytes */
-    _Atomic size_t rank_next; /* rank_rows: the next row group to claim */
+    _Atomic size_t rank_next; /* rank_rows: the next slice to claim */
     size_t *wrows_cap;
     prw__codec_ctx **wcc;    /* by decoder */
     prw__buf *wbuf;          /* by decoder */
@@ -394,18 +399,18 @@ static void add_probe_sums(pl_build *b, size_t n) {
         }
 }
 
-/* Pass 1, task `index` of one per pool thread: for the row groups it claims, key := probe
- * rank, and per-probe rows and estimated bytes in its own sums wprobe[index] (no shared
- * atomics in the row loop). */
+/* Pass 1, task `index` of one per pool thread: for the slices it claims, key := probe rank,
+ * and per-probe rows and estimated bytes in its own sums wprobe[index] (no shared atomics in
+ * the row loop). */
 static void rank_task(void *arg) {
     pl_task *t = arg;
     pl_build *b = t->b;
     pl_probe_acc *acc = b->wprobe[t->index];
     const uint64_t *doffs = b->dst_tab.offs; /* decoding is over: the table no longer moves */
-    for (size_t g; (g = atomic_fetch_add(&b->rank_next, 1)) < b->nrg;) {
-        prw__pl_decoded *d = &b->dec[g];
-        for (size_t i = 0; i < d->n; i++) {
-            prw__pl_row *r = &d->rows[i];
+    for (size_t g; (g = atomic_fetch_add(&b->rank_next, 1)) < b->nslices;) {
+        const pl_slice *sl = &b->slices[g];
+        for (size_t i = 0; i < sl->n; i++) {
+            prw__pl_row *r = &sl->rows[i];
             uint32_t k = b->rank[r->key];
             r->key = k;
             acc[k].rows++;
@@ -494,64 +499,59 @@ static prw_status make_partitions(pl_build *b, prw_error *err) {
     return PRW_OK;
 }
 
-/* Pass 2 per row group: count rows per partition. */
-static void count_task(void *arg) {
-    pl_task *t = arg;
-    pl_build *b = t->b;
-    prw__pl_decoded *d = &b->dec[t->index];
-    size_t *off = b->rg_part_off + t->index * (b->nparts + 1);
-    memset(off, 0, (b->nparts + 1) * sizeof *off);
-    for (size_t i = 0; i < d->n; i++)
-        off[b->probe_part[d->rows[i].key]]++;
-    task_done(t);
-}
-
-/* A free row array of at least n rows (a fresh one if none is that large); NULL: no memory. */
-static prw__pl_row *take_rowbuf(pl_build *b, size_t n) {
-    prw__pl_row *rows = NULL;
-    prw__mutex_lock(&b->pool_mu);
-    for (size_t i = 0; i < b->nrowbufs; i++)
-        if (b->rowbufs[i].cap >= n) {
-            rows = b->rowbufs[i].rows;
-            b->rowbufs[i] = b->rowbufs[--b->nrowbufs];
-            break;
-        }
-    prw__mutex_unlock(&b->pool_mu);
-    return rows ? rows : prw__malloc_array(n ? n : 1, sizeof *rows);
-}
-
-static void give_rowbuf(pl_build *b, prw__pl_row *rows, size_t cap) {
-    prw__mutex_lock(&b->pool_mu);
-    b->rowbufs[b->nrowbufs++] = (pl_rowbuf){rows, cap};
-    prw__mutex_unlock(&b->pool_mu);
-}
-
-/* Pass 3 per row group: reorders its rows by partition (input order kept inside each) into a
- * row array another row group gave up, so that the grouped rows take no memory of their own
- * and few fresh pages. rg_part_off then holds where each partition's slice starts. */
+/* Pass 2 per slice: reorders its rows by partition (input order kept inside each) through a
+ * cache-sized buffer, in place, so the grouped rows take no memory of their own.
+ * slice_part_off then holds where each partition starts in the slice. */
 static void scatter_task(void *arg) {
     pl_task *t = arg;
     pl_build *b = t->b;
-    prw__pl_decoded *d = &b->dec[t->index];
+    const pl_slice *sl = &b->slices[t->index];
     size_t np = b->nparts;
-    size_t *off = b->rg_part_off + t->index * (np + 1);
-    prw__pl_row *out = take_rowbuf(b, d->n);
-    if (!out) {
+    size_t *off = b->slice_part_off + t->index * (np + 1);
+    prw__mutex_lock(&b->pool_mu);
+    prw__pl_row *tmp = b->nslicebufs ? b->slicebufs[--b->nslicebufs] : NULL;
+    prw__mutex_unlock(&b->pool_mu);
+    if (!tmp && !(tmp = prw__malloc_array(SLICE_ROWS, sizeof *tmp))) {
         prw_error e;
-        record_error(b, prw__error_nomem(&e, "the grouped rows", d->n * sizeof *out), &e);
+        record_error(b, prw__error_nomem(&e, "a scatter buffer", SLICE_ROWS * sizeof *tmp), &e);
         task_done(t);
         return;
     }
-    for (size_t i = 0; i < d->n; i++) {
-        const prw__pl_row *r = &d->rows[i];
-        out[off[b->probe_part[r->key]]++] = *r;
+    memset(off, 0, (np + 1) * sizeof *off);
+    for (size_t i = 0; i < sl->n; i++)
+        off[b->probe_part[sl->rows[i].key] + 1]++;
+    for (size_t p = 0; p < np; p++)
+        off[p + 1] += off[p];
+    for (size_t i = 0; i < sl->n; i++) {
+        const prw__pl_row *r = &sl->rows[i];
+        tmp[off[b->probe_part[r->key]]++] = *r;
     }
     for (size_t p = np; p > 0; p--) /* off[p] ended at the start of p + 1 */
         off[p] = off[p - 1];
     off[0] = 0;
-    give_rowbuf(b, d->rows, d->n);
-    d->rows = out;
+    memcpy(sl->rows, tmp, sl->n * sizeof *tmp);
+    prw__mutex_lock(&b->pool_mu);
+    b->slicebufs[b->nslicebufs++] = tmp;
+    prw__mutex_unlock(&b->pool_mu);
     task_done(t);
+}
+
+/* Cuts the decoded rows into slices. */
+static prw_status make_slices(pl_build *b, prw_error *err) {
+    size_t n = 0;
+    for (size_t g = 0; g < b->nrg; g++)
+        n += (b->dec[g].n + SLICE_ROWS - 1) / SLICE_ROWS;
+    b->slices = prw__malloc_array(n ? n : 1, sizeof *b->slices);
+    b->slicebufs = prw__calloc(n + 1, sizeof *b->slicebufs);
+    if (!b->slices || !b->slicebufs)
+        return prw__error_nomem(err, "row slices", n * sizeof *b->slices);
+    b->nslices = 0;
+    for (size_t g = 0; g < b->nrg; g++)
+        for (size_t i = 0; i < b->dec[g].n; i += SLICE_ROWS) {
+            size_t k = b->dec[g].n - i < SLICE_ROWS ? b->dec[g].n - i : SLICE_ROWS;
+            b->slices[b->nslices++] = (pl_slice){b->dec[g].rows + i, k};
+        }
+    return PRW_OK;
 }
 
 /* build --plan: the inputs must hold exactly the plan's probes (its ranks and ranges). */
@@ -572,6 +572,7 @@ static prw_status check_plan_probes(pl_build *b, prw_error *err) {
 static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     PRW_TRY(rank_probes(b, err));
     PRW_TRY(check_plan_probes(b, err));
+    PRW_TRY(make_slices(b, err));
     PRW_TRY(rank_rows(b, pool, err));
     b->nrows = 0;
     for (size_t g = 0; g < b->nrg; g++)
@@ -584,30 +585,23 @@ static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
         for (uint32_t r = b->part_key[p]; r < b->part_key[p + 1]; r++)
             b->probe_part[r] = (uint32_t)p;
     size_t np1 = b->nparts + 1;
-    b->rg_part_off = prw__malloc_array(b->nrg * np1 + 1, sizeof *b->rg_part_off);
+    b->slice_part_off = prw__malloc_array(b->nslices * np1 + 1, sizeof *b->slice_part_off);
     b->part_start = prw__calloc(np1, sizeof *b->part_start);
-    b->rowbufs = prw__calloc(b->nrg + 1, sizeof *b->rowbufs);
-    if (!b->rg_part_off || !b->part_start || !b->rowbufs)
-        return prw__error_nomem(err, "partition offsets", b->nrg * np1 * sizeof *b->rg_part_off);
-    PRW_TRY(run_all(b, pool, b->nrg, count_task, "group", 0, err));
-    /* Partition sizes; each row group's counts become its slice starts. */
-    for (size_t g = 0; g < b->nrg; g++) {
-        size_t *off = b->rg_part_off + g * np1, pos = 0;
-        for (size_t p = 0; p < b->nparts; p++) {
-            size_t c = off[p];
-            b->part_start[p + 1] += c;
-            off[p] = pos;
-            pos += c;
-        }
-        off[b->nparts] = pos;
+    if (!b->slice_part_off || !b->part_start)
+        return prw__error_nomem(err, "partition offsets",
+                                b->nslices * np1 * sizeof *b->slice_part_off);
+    prw_status st = run_all(b, pool, b->nslices, scatter_task, "group", 0, err);
+    for (size_t i = 0; i < b->nslicebufs; i++)
+        prw__free(b->slicebufs[i]);
+    b->nslicebufs = 0;
+    PRW_TRY(st);
+    for (size_t g = 0; g < b->nslices; g++) {
+        const size_t *off = b->slice_part_off + g * np1;
+        for (size_t p = 0; p < b->nparts; p++)
+            b->part_start[p + 1] += off[p + 1] - off[p];
     }
     for (size_t p = 0; p < b->nparts; p++)
         b->part_start[p + 1] += b->part_start[p];
-    prw_status st = run_all(b, pool, b->nrg, scatter_task, "group", 0, err);
-    for (size_t i = 0; i < b->nrowbufs; i++)
-        prw__free(b->rowbufs[i].rows);
-    b->nrowbufs = 0;
-    PRW_TRY(st);
     split_and_shards(b);
     report(b, "group", (int64_t)b->nrows, (int64_t)b->nrows, true);
     return PRW_OK;
@@ -880,16 +874,16 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
      * growing would copy the output, and a reused buffer too small for the next partition
      * would be replaced by one with fresh pages. Only the pages written are resident. */
     PRW_TRY(prw__buf_reserve(&out->bytes, b->out_reserve, err));
-    PRW_TRY(scratch_reserve(s, n, nkeys, b->spill_mode ? 1 : b->nrg, err));
+    PRW_TRY(scratch_reserve(s, n, nkeys, b->spill_mode ? 1 : b->nslices, err));
     if (b->chunked && !s->enc)
         PRW_TRY(prw_ar_chunk_encoder_create(&b->ar, &s->enc, err));
     if (b->spill_mode) {
         s->segs[nsegs++] = (prw__pl_seg){s->load, n};
     } else {
-        for (size_t g = 0; g < b->nrg; g++) {
-            const size_t *off = b->rg_part_off + g * (b->nparts + 1);
+        for (size_t g = 0; g < b->nslices; g++) {
+            const size_t *off = b->slice_part_off + g * (b->nparts + 1);
             if (off[p + 1] > off[p])
-                s->segs[nsegs++] = (prw__pl_seg){b->dec[g].rows + off[p], off[p + 1] - off[p]};
+                s->segs[nsegs++] = (prw__pl_seg){b->slices[g].rows + off[p], off[p + 1] - off[p]};
         }
     }
     /* The partition is read before the sort writes its merge space (load, in spill mode). */
@@ -1688,12 +1682,13 @@ static void build_cleanup(pl_build *b) {
     prw__free(b->probe_shard);
     prw__free(b->probe_part);
     prw__free(b->part_key);
-    prw__free(b->rg_part_off);
+    prw__free(b->slice_part_off);
+    prw__free(b->slices);
     prw__free(b->part_start);
-    if (b->rowbufs)
-        for (size_t i = 0; i < b->nrowbufs; i++)
-            prw__free(b->rowbufs[i].rows);
-    prw__free(b->rowbufs);
+    if (b->slicebufs)
+        for (size_t i = 0; i < b->nslicebufs; i++)
+            prw__free(b->slicebufs[i]);
+    prw__free(b->slicebufs);
     prw__free(b->parts);
     scratch_cleanup(&b->main_scratch);
     prw__free(b->key_rows);
