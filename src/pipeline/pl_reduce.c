@@ -38,8 +38,6 @@ typedef struct reduce_state {
     bool tabs;
     prw__pl_decoded *groups;
     size_t ngroups;
-    uint8_t *file;
-    size_t file_len;
     prw__run_reader rr;
 } reduce_state;
 
@@ -142,6 +140,16 @@ prw_status prw__run_parse(prw__run_reader *s, const char *path, const uint8_t *f
         return bad(path, PRW_E_TRUNCATED, (int64_t)(len - RUN_TRAILER),
                    "no trailer (incomplete file)", err);
     uint64_t blocks = prw__load_le64(t + 8), rows = prw__load_le64(t + 16), seen = 0, nb = 0;
+    if (blocks > len / RUN_BLOCK_HEADER || rows > blocks * RUN_BLOCK_ROWS)
+        return bad(path, PRW_E_CORRUPT, (int64_t)(len - RUN_TRAILER),
+                   "trailer counts impossible for the file's size", err);
+    if (rows > 0 && g->n + rows > *cap) { /* the rows in one allocation, not block by block */
+        prw__pl_row *r = prw__realloc(g->rows, (g->n + rows) * sizeof *r);
+        if (!r)
+            return prw__error_nomem(err, "run rows", (g->n + rows) * sizeof *r);
+        g->rows = r;
+        *cap = g->n + rows;
+    }
     size_t pos = RUN_HEADER, end = len - RUN_TRAILER;
     while (pos < end) {
         int64_t off = (int64_t)pos;
@@ -182,23 +190,26 @@ prw_status prw__run_parse(prw__run_reader *s, const char *path, const uint8_t *f
     return PRW_OK;
 }
 
-/* Reads run file (map i, range k) into s->groups[i]. */
+/* Reads run file (map i, range k) into s->groups[i]. The file is mapped, not read: its pages
+ * are the page cache's, with no copy and no fresh memory. */
 static prw_status read_run(reduce_state *s, uint32_t i, uint32_t k, prw_error *err) {
     const prw__plan *p = s->plan;
     char path[PATH_BUF];
     prw__run_name(p, path, sizeof path, i, k);
-    prw__free(s->file);
-    s->file = NULL;
-    prw_status st = prw__read_file(path, &s->file, &s->file_len, err);
+    prw__rfile f;
+    prw_status st = prw__rfile_open(&f, path, true, err);
     if (st == PRW_E_IO)
         return prw__error_sys(err, err->sys_errno,
                               "%s: run file of map task %u missing or unreadable (did map task "
                               "%u finish?)",
                               path, i, i);
     PRW_TRY(st);
+    static const uint8_t empty[1];
     size_t cap = 0;
-    return prw__run_parse(&s->rr, path, s->file, s->file_len, p->id, i, k,
-                          p->bounds[k + 1] - p->bounds[k], &s->groups[i], &cap, err);
+    st = prw__run_parse(&s->rr, path, f.map ? f.map : empty, (size_t)f.size, p->id, i, k,
+                        p->bounds[k + 1] - p->bounds[k], &s->groups[i], &cap, err);
+    prw__rfile_close(&f);
+    return st;
 }
 
 static prw_status write_small(const char *path, const prw__buf *b, prw_error *err) {
@@ -253,8 +264,6 @@ static prw_status reduce_run(reduce_state *s, uint32_t k, int workers, prw_build
         return prw__error_nomem(err, "map task rows", s->ngroups * sizeof *s->groups);
     for (uint32_t i = 0; i < p->map_tasks; i++)
         PRW_TRY(read_run(s, i, k, err));
-    prw__free(s->file);
-    s->file = NULL;
     prw_build_options o = p->opts;
     o.output_dir = p->dir;
     o.workers = workers;
@@ -296,7 +305,6 @@ prw_status prw_reduce(const char *plan_path, int task, int workers, prw_build_st
         prw__intern_cleanup(&s.src_tab);
         prw__intern_cleanup(&s.dst_tab);
     }
-    prw__free(s.file);
     prw__run_reader_cleanup(&s.rr);
     prw__plan_free(s.plan);
     return st;
