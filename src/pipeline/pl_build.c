@@ -142,6 +142,7 @@ typedef struct pl_build {
     pl_part_out *parts;
     prw__buf *spare; /* output buffers of written partitions, reused (no fresh page faults) */
     size_t nspare, spare_cap;
+    size_t spare_max; /* capacity above which a written buffer is freed, not kept */
     pthread_mutex_t done_mu;
     pthread_cond_t done_cv;
 
@@ -169,8 +170,7 @@ typedef struct pl_build {
     prw__buf *wbuf;          /* by decoder */
     pl_scratch main_scratch; /* the writing thread's, for merged probes */
     size_t block_rows, window;
-    uint64_t rg_cost;   /* bytes one row group in flight needs */
-    size_t out_reserve; /* the largest partition's estimated record bytes */
+    uint64_t rg_cost; /* bytes one row group in flight needs */
     uint32_t last_rank;
 
     pthread_mutex_t err_mu;
@@ -845,6 +845,9 @@ static prw_status scratch_load(pl_scratch *s, size_t rows, prw_error *err) {
     return PRW_OK;
 }
 
+/* Rows of a probe encoded at once (widened while no piece ends inside it). */
+#define PROBE_WINDOW ((size_t)1 << 18)
+
 static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_error *err) {
     if (b->spill_mode && b->part_big[p])
         return PRW_OK; /* merged and streamed by the writing thread */
@@ -870,10 +873,12 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
         out->meta = b->spare[--b->nspare];
     }
     prw__mutex_unlock(&b->done_mu);
-    /* Room for the largest partition's estimated records up front, in every output buffer:
-     * growing would copy the output, and a reused buffer too small for the next partition
-     * would be replaced by one with fresh pages. Only the pages written are resident. */
-    PRW_TRY(prw__buf_reserve(&out->bytes, b->out_reserve, err));
+    /* Room for the estimated records up front (above their compressed size): growing would
+     * copy the output. Only the pages written become resident. */
+    uint64_t est = 0;
+    for (uint32_t k = 0; k < nkeys; k++)
+        est += b->probe_bytes[k0 + k];
+    PRW_TRY(prw__buf_reserve(&out->bytes, est > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)est, err));
     PRW_TRY(scratch_reserve(s, n, nkeys, b->spill_mode ? 1 : b->nslices, err));
     if (b->chunked && !s->enc)
         PRW_TRY(prw_ar_chunk_encoder_create(&b->ar, &s->enc, err));
@@ -890,14 +895,20 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
     PRW_TRY(prw__pl_group(s->segs, nsegs, s->tmp, s->load, k0, nkeys, s->starts, err));
     const prw__pl_row *rows = s->tmp;
     for (uint32_t k = 0; k < nkeys; k++) {
-        size_t a = s->starts[k], e = s->starts[k + 1];
-        if (e > a) {
-            size_t consumed = 0, pieces = 0;
+        size_t a = s->starts[k], e = s->starts[k + 1], pieces = 0;
+        /* A large probe goes window by window, so the column scratch stays the size of a
+         * window (the pieces are those of the whole run, as for merged probes). */
+        size_t w = PROBE_WINDOW;
+        while (a < e) {
+            size_t m = e - a < w ? e - a : w, consumed = 0;
             PRW_TRY(
-                encode_probe(b, s, k0 + k, rows + a, e - a, true, &consumed, &pieces, out, err));
-            if (pieces > 1)
-                out->probes_cut++;
+                encode_probe(b, s, k0 + k, rows + a, m, a + m == e, &consumed, &pieces, out, err));
+            a += consumed;
+            if (consumed == 0) /* no cut inside the window yet: widen it */
+                w *= 2;
         }
+        if (pieces > 1)
+            out->probes_cut++;
     }
     return PRW_OK;
 }
@@ -1003,7 +1014,8 @@ static prw_status write_partition(pl_build *b, pl_sink sinks[2], size_t p, prw_e
     pl_part_out *out = &b->parts[p];
     PRW_TRY(write_out(b, sinks, out, err));
     prw__mutex_lock(&b->done_mu);
-    if (b->nspare + 2 <= b->spare_cap) {
+    if (b->nspare + 2 <= b->spare_cap && out->bytes.cap <= b->spare_max &&
+        out->meta.cap <= b->spare_max) {
         prw__buf_clear(&out->meta);
         prw__buf_clear(&out->bytes);
         b->spare[b->nspare++] = out->meta;
@@ -1145,14 +1157,13 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
     pl_sink sinks[2] = {{b, stage, "train", ar, shards, first - 1, NULL, writer_threads},
                         {b, stage, "test", ar, shards, first - 1, NULL, writer_threads}};
     size_t window = b->spill_mode ? b->window : (size_t)b->workers * 2 + 2;
-    b->out_reserve = 0;
-    for (size_t p = 0; p < b->nparts; p++) {
-        uint64_t est = 0;
-        for (uint32_t r = b->part_key[p]; r < b->part_key[p + 1]; r++)
-            est += b->probe_bytes[r];
-        if (est > b->out_reserve)
-            b->out_reserve = est > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)est;
-    }
+    /* Output buffers are kept for reuse up to twice the mean partition's estimate: a heavy
+     * probe's partition must not leave a buffer of its size behind for every spare slot. */
+    uint64_t est_all = 0;
+    for (uint32_t r = 0; r < b->n_probes; r++)
+        est_all += b->probe_bytes[r];
+    uint64_t keep = b->nparts ? 2 * est_all / b->nparts : 0;
+    b->spare_max = keep < (1u << 20) ? (1u << 20) : keep > SIZE_MAX / 2 ? SIZE_MAX / 2 : keep;
     b->last_rank = UINT32_MAX;
     b->spare_cap = 2 * (window + 1);
     b->spare = prw__calloc(b->spare_cap, sizeof *b->spare);
