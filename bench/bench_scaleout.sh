@@ -42,7 +42,7 @@ if [ "$USE_SLURM" = 1 ] && [ "$(id -u)" = 0 ]; then
     sh tests/slurm/slurm_up.sh 2>/dev/null || { echo "bench_scaleout: no Slurm" >&2; exit 0; }
     trap 'sh tests/slurm/slurm_down.sh' EXIT
     t6=$(now)
-    ids=$(PROBEROWS="$CLI" sh contrib/slurm/submit.sh --output "$OUT/s" --map-tasks "$M" \
+    ids=$(PROBEROWS="$CLI" sh contrib/slurm/submit.sh --output "$OUT/s" --map-tasks "$M" --plan-cpus 2 \
         --reduce-tasks "$N" --sbatch "--mem-per-cpu=5G" -- --input "$DATA/*.parquet")
     all=$(echo "$ids" | tr ' ' ',')
     while squeue -h -j "$all" 2>/dev/null | grep -q .; do sleep 0.25; done

@@ -4,7 +4,7 @@
 # Prints the four job ids on one line. See docs/SLURM.md.
 #
 #   contrib/slurm/submit.sh --output /shared/out --map-tasks 64 --reduce-tasks 64 \
-#       [--reduce-cpus 8] [--sbatch "--partition=batch --time=04:00:00"] \
+#       [--plan-cpus 16] [--reduce-cpus 8] [--sbatch "--partition=batch --time=04:00:00"] \
 #       -- --input '/shared/data/*.parquet' [build options]
 #
 # $PROBEROWS: the proberows binary, on a filesystem every node sees (default: proberows).
@@ -14,13 +14,14 @@ usage() {
     sed -n '2,12p' "$0" >&2
     exit 2
 }
-out="" maps="" reduces="" cpus=1 extra=""
+out="" maps="" reduces="" cpus=1 plan_cpus=1 extra=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --output) out=$2; shift 2 ;;
     --map-tasks) maps=$2; shift 2 ;;
     --reduce-tasks) reduces=$2; shift 2 ;;
     --reduce-cpus) cpus=$2; shift 2 ;;
+    --plan-cpus) plan_cpus=$2; shift 2 ;;
     --sbatch) extra=$2; shift 2 ;;
     --) shift; break ;;
     -h | --help) usage ;;
@@ -34,7 +35,8 @@ out=$(cd "$out" && pwd)
 logs="$out/slurm-logs"
 job="$here/proberows.sbatch"
 # shellcheck disable=SC2086 # $extra is a list of sbatch options
-plan=$(sbatch --parsable $extra --job-name=prw-plan --output="$logs/%x-%j.out" \
+plan=$(sbatch --parsable $extra --job-name=prw-plan --cpus-per-task="$plan_cpus" \
+    --output="$logs/%x-%j.out" \
     "$job" plan --output "$out" --map-tasks "$maps" --reduce-tasks "$reduces" "$@")
 # shellcheck disable=SC2086
 map=$(sbatch --parsable $extra --job-name=prw-map --dependency="afterok:$plan" \

@@ -24,7 +24,7 @@ static void build_help(FILE *out) {
             "Options:\n"
             "  --input GLOB           Parquet files; *, ?, [..] and ** (repeatable)\n"
             "  --output DIR           output directory (created if missing)\n"
-            "  --workers N            threads (default: online CPUs)\n"
+            "  --workers N            threads (default: the CPUs it may use)\n"
             "  --max-row-size-mb X    inner Arrow stream limit per row in MiB (default 8)\n"
             "  --train-ratio R        share of probes in train (default 0.9)\n"
             "  --split ratio|hash     ratio: first floor(n*R) probes in src_addr order go to\n"

@@ -29,7 +29,7 @@ static void inspect_help(FILE *out) {
             "  --all              with --row: every measurement\n"
             "  --probe SRC_ADDR   list the records of the probe with this src_addr\n"
             "  --json             machine-readable output (one JSON object per line)\n"
-            "  --workers N        threads for the summary (default: online CPUs)\n"
+            "  --workers N        threads for the summary (default: the CPUs it may use)\n"
             "  -h, --help         this help\n\n"
             "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n");
 }

@@ -56,7 +56,8 @@ static void task_help(FILE *out, const char *name) {
                   "DIR/.runs/.\n"
                 : "Merges key range K's run files from every map task and writes\n"
                   "DIR/train.arrayrecord-0000K-of-0000N and DIR/test.arrayrecord-... .\n",
-            map ? "I" : "K", map ? "" : "  --workers N    threads (default: online CPUs)\n");
+            map ? "I" : "K",
+            map ? "" : "  --workers N    threads (default: the CPUs it may use)\n");
 }
 
 int cmd_plan(int argc, char **argv) {

@@ -25,7 +25,7 @@ static void verify_help(FILE *out) {
             "  --input GLOB      the build's input (repeatable); proves nothing lost/invented\n"
             "  --sample N        check about N records (in consecutive pairs) instead of all;\n"
             "                    skips the whole-output totals\n"
-            "  --workers N       threads (default: online CPUs)\n"
+            "  --workers N       threads (default: the CPUs it may use)\n"
             "  --max-failures N  failures listed (default 20; all are counted)\n"
             "  -h, --help        this help\n\n"
             "Exit status: 0 all checks hold, 1 a check failed or a file could not be read,\n"

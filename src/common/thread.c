@@ -1,4 +1,6 @@
 /* pthread wrappers, bounded queue and thread pool (see thread.h). */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -46,7 +48,14 @@ void prw__cond_destroy(pthread_cond_t *c) {
 }
 
 int prw__online_cpus(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* The CPUs this process may run on (taskset, a Slurm step, a container's cpuset), else the
+     * online ones. */
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n < 1)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (n > 1024 ? 1024 : (int)n);
 }
 

@@ -22,7 +22,7 @@ void prw__cond_signal(pthread_cond_t *c);
 void prw__cond_broadcast(pthread_cond_t *c);
 void prw__cond_destroy(pthread_cond_t *c);
 
-/** Number of online CPUs (at least 1). */
+/** CPUs this process may run on (its affinity mask; else the online ones), 1..1024. */
 int prw__online_cpus(void);
 
 /** A bounded multi-producer multi-consumer FIFO of pointers. */

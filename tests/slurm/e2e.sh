@@ -38,7 +38,7 @@ fail() {
 D="$TMP/slurm-run"
 cd "$root" || exit 1
 ids=$(PROBEROWS="$PRW" sh contrib/slurm/submit.sh --output "$D" --map-tasks 3 --reduce-tasks 3 \
-    --reduce-cpus 2 -- --input "$root/tests/fixtures/scaleout/*.parquet" \
+    --plan-cpus 2 --reduce-cpus 2 -- --input "$root/tests/fixtures/scaleout/*.parquet" \
     --input "$root/tests/fixtures/nulls.parquet" --input "$root/tests/fixtures/dominant_probe.parquet") ||
     fail "submit.sh failed"
 set -- $ids
