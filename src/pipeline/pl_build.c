@@ -609,36 +609,28 @@ static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
 
 /* ---- phase: encode and write ---------------------------------------------------------------- */
 
+/* *p holds at least n items of `size` bytes (contents not kept). */
+static prw_status scratch_grow(void **p, size_t *cap, size_t n, size_t size, const char *what,
+                               prw_error *err) {
+    if (n <= *cap)
+        return PRW_OK;
+    prw__free(*p);
+    *p = prw__malloc_array(n, size);
+    if (!*p) {
+        *cap = 0;
+        return prw__error_nomem(err, what, n * size);
+    }
+    *cap = n;
+    return PRW_OK;
+}
+
 static prw_status scratch_reserve(pl_scratch *s, size_t rows, size_t nkeys, size_t nsegs,
                                   prw_error *err) {
-    if (nsegs > s->segs_cap) {
-        prw__free(s->segs);
-        s->segs = prw__malloc_array(nsegs, sizeof *s->segs);
-        if (!s->segs) {
-            s->segs_cap = 0;
-            return prw__error_nomem(err, "partition slices", nsegs * sizeof *s->segs);
-        }
-        s->segs_cap = nsegs;
-    }
-    if (rows > s->tmp_cap) {
-        prw__free(s->tmp);
-        s->tmp = prw__malloc_array(rows, sizeof *s->tmp);
-        if (!s->tmp) {
-            s->tmp_cap = 0;
-            return prw__error_nomem(err, "sort buffer", rows * sizeof *s->tmp);
-        }
-        s->tmp_cap = rows;
-    }
-    if (nkeys + 1 > s->starts_cap) {
-        prw__free(s->starts);
-        s->starts = prw__malloc_array(nkeys + 1, sizeof *s->starts);
-        if (!s->starts) {
-            s->starts_cap = 0;
-            return prw__error_nomem(err, "group offsets", nkeys * 8);
-        }
-        s->starts_cap = nkeys + 1;
-    }
-    return PRW_OK;
+    PRW_TRY(scratch_grow((void **)&s->segs, &s->segs_cap, nsegs, sizeof *s->segs,
+                         "partition slices", err));
+    PRW_TRY(scratch_grow((void **)&s->tmp, &s->tmp_cap, rows, sizeof *s->tmp, "sort buffer", err));
+    return scratch_grow((void **)&s->starts, &s->starts_cap, (size_t)nkeys + 1, sizeof *s->starts,
+                        "group offsets", err);
 }
 
 static void scratch_free_cols(pl_scratch *s) {
@@ -833,16 +825,7 @@ static prw_status encode_probe(pl_build *b, pl_scratch *s, uint32_t rank, const 
 static prw_status scratch_load(pl_scratch *s, size_t rows, prw_error *err) {
     if (!s->cc)
         PRW_TRY(prw__codec_ctx_create(&s->cc, err));
-    if (rows <= s->load_cap)
-        return PRW_OK;
-    prw__free(s->load);
-    s->load = prw__malloc_array(rows, sizeof *s->load);
-    if (!s->load) {
-        s->load_cap = 0;
-        return prw__error_nomem(err, "a partition", rows * sizeof *s->load);
-    }
-    s->load_cap = rows;
-    return PRW_OK;
+    return scratch_grow((void **)&s->load, &s->load_cap, rows, sizeof *s->load, "a partition", err);
 }
 
 /* Rows of a probe encoded at once (widened while no piece ends inside it). */

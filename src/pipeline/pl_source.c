@@ -468,29 +468,43 @@ static inline void hash_batch(const uint8_t *bytes, const int64_t *offs, int64_t
     }
 }
 
-/* ids[r] for strings [0, n) of (bytes, offs) through the frozen key map. With `rows` set these
- * are a column's rows (NULLs by cd's levels; every string must be in the map); otherwise
- * dictionary entries, where one no row uses may be new and maps to PRW_PL_NULL_ID. */
-static prw_status keymap_strings(const prw__pl_keymap *m, const uint8_t *bytes, const int64_t *offs,
-                                 int64_t n, const prw_pq_column_data *rows, uint32_t *ids,
-                                 prw_error *err) {
+/* A string column's rows, or a dictionary's entries (no levels), and where their ids go. */
+typedef struct pl_strings {
+    const uint8_t *bytes;
+    const int64_t *offs;
+    int64_t n;
+    const prw_pq_column_data *rows; /* NULL rows by its levels; NULL for dictionary entries */
+    uint32_t *ids;
+} pl_strings;
+
+/*
+ * ids[r] for strings [0, n), looked up in batches (hash_batch). With a key map m: the frozen
+ * ranks, where a row's string must be in the map and a dictionary entry no row uses may be new
+ * (PRW_PL_NULL_ID). Otherwise through the worker's cache c: global ids, or local ones until
+ * cache_resolve (*nmiss counts them). NULL rows get PRW_PL_NULL_ID.
+ */
+static prw_status lookup_strings(prw__pl_decoder *d, pl_cache *c, const prw__pl_keymap *m,
+                                 const pl_strings *in, size_t *nmiss, prw_error *err) {
     uint64_t h[PREFETCH_BATCH];
-    for (int64_t r0 = 0; r0 < n; r0 += PREFETCH_BATCH) {
-        int64_t k = n - r0 < PREFETCH_BATCH ? n - r0 : PREFETCH_BATCH;
-        hash_batch(bytes, offs, r0, k, m->slots, m->nslots, h);
+    for (int64_t r0 = 0; r0 < in->n; r0 += PREFETCH_BATCH) {
+        int64_t k = in->n - r0 < PREFETCH_BATCH ? in->n - r0 : PREFETCH_BATCH;
+        hash_batch(in->bytes, in->offs, r0, k, m ? m->slots : c->fast, m ? m->nslots : c->nfast, h);
         for (int64_t i = 0; i < k; i++) {
             int64_t r = r0 + i;
-            if (rows && !present(rows, (size_t)r)) {
-                ids[r] = PRW_PL_NULL_ID;
+            uint32_t *id = &in->ids[r];
+            if (in->rows && !present(in->rows, (size_t)r)) {
+                *id = PRW_PL_NULL_ID;
                 continue;
             }
-            const uint8_t *p = bytes + offs[r];
-            size_t len = (size_t)(offs[r + 1] - offs[r]);
-            if (!keymap_find(m, p, len, h[i], &ids[r])) {
-                PRW_CHECK(!rows, err, PRW_E_CORRUPT, -1,
+            const uint8_t *p = in->bytes + in->offs[r];
+            size_t len = (size_t)(in->offs[r + 1] - in->offs[r]);
+            if (!m) {
+                PRW_TRY(cache_lookup(d, c, p, len, h[i], id, nmiss, err));
+            } else if (!keymap_find(m, p, len, h[i], id)) {
+                PRW_CHECK(!in->rows, err, PRW_E_CORRUPT, -1,
                           "src_addr of row %lld was not seen by the key pass (input changed?)",
                           (long long)r);
-                ids[r] = PRW_PL_NULL_ID;
+                *id = PRW_PL_NULL_ID;
             }
         }
     }
@@ -503,37 +517,18 @@ static prw_status map_column(prw__pl_decoder *d, const prw_pq_column_data *cd, u
     const prw__pl_keymap *m = d->keymap;
     int64_t n = cd->num_rows;
     if (!cd->dict_encoded)
-        return keymap_strings(m, cd->bytes, cd->offsets, n, cd, ids, err);
+        return lookup_strings(d, NULL, m, &(pl_strings){cd->bytes, cd->offsets, n, cd, ids}, NULL,
+                              err);
     size_t nd = (size_t)cd->dict_count;
     PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
-    PRW_TRY(keymap_strings(m, cd->dict_bytes, cd->dict_offsets, (int64_t)nd, NULL, d->map, err));
+    PRW_TRY(lookup_strings(
+        d, NULL, m, &(pl_strings){cd->dict_bytes, cd->dict_offsets, (int64_t)nd, NULL, d->map},
+        NULL, err));
     for (int64_t r = 0; r < n; r++) {
         ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
         PRW_CHECK(!present(cd, (size_t)r) || ids[r] != PRW_PL_NULL_ID, err, PRW_E_CORRUPT, -1,
                   "src_addr of row %lld was not seen by the key pass (input changed?)",
                   (long long)r);
-    }
-    return PRW_OK;
-}
-
-/* ids[r] for strings [0, n) of (bytes, offs) through the worker's cache (global ids, or local
- * ones until cache_resolve); with `rows` set NULL rows (by its levels) get PRW_PL_NULL_ID. */
-static prw_status cache_strings(prw__pl_decoder *d, pl_cache *c, const uint8_t *bytes,
-                                const int64_t *offs, int64_t n, const prw_pq_column_data *rows,
-                                uint32_t *ids, size_t *nmiss, prw_error *err) {
-    uint64_t h[PREFETCH_BATCH];
-    for (int64_t r0 = 0; r0 < n; r0 += PREFETCH_BATCH) {
-        int64_t k = n - r0 < PREFETCH_BATCH ? n - r0 : PREFETCH_BATCH;
-        hash_batch(bytes, offs, r0, k, c->fast, c->nfast, h);
-        for (int64_t i = 0; i < k; i++) {
-            int64_t r = r0 + i;
-            if (rows && !present(rows, (size_t)r)) {
-                ids[r] = PRW_PL_NULL_ID;
-                continue;
-            }
-            PRW_TRY(cache_lookup(d, c, bytes + offs[r], (size_t)(offs[r + 1] - offs[r]), h[i],
-                                 &ids[r], nmiss, err));
-        }
     }
     return PRW_OK;
 }
@@ -552,8 +547,9 @@ static prw_status intern_column(prw__pl_decoder *d, int which, const prw_pq_colu
     if (cd->dict_encoded) {
         size_t nd = (size_t)cd->dict_count;
         PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
-        PRW_TRY(cache_strings(d, c, cd->dict_bytes, cd->dict_offsets, (int64_t)nd, NULL, d->map,
-                              &nmiss, err));
+        PRW_TRY(lookup_strings(
+            d, c, NULL, &(pl_strings){cd->dict_bytes, cd->dict_offsets, (int64_t)nd, NULL, d->map},
+            &nmiss, err));
         PRW_TRY(cache_resolve(d, c, tab, nmiss, err));
         for (size_t i = 0; i < nd; i++)
             d->map[i] = cache_final(c, d->map[i]);
@@ -561,7 +557,8 @@ static prw_status intern_column(prw__pl_decoder *d, int which, const prw_pq_colu
             ids[r] = present(cd, (size_t)r) ? d->map[cd->indices[r]] : PRW_PL_NULL_ID;
         return PRW_OK;
     }
-    PRW_TRY(cache_strings(d, c, cd->bytes, cd->offsets, n, cd, ids, &nmiss, err));
+    PRW_TRY(
+        lookup_strings(d, c, NULL, &(pl_strings){cd->bytes, cd->offsets, n, cd, ids}, &nmiss, err));
     PRW_TRY(cache_resolve(d, c, tab, nmiss, err));
     for (int64_t r = 0; r < n; r++)
         if (ids[r] != PRW_PL_NULL_ID)
