@@ -91,6 +91,20 @@ void *prw__malloc_array(size_t n, size_t size) {
     return prw__malloc(total);
 }
 
+prw_status prw__reserve_array(void **p, size_t *cap, size_t n, size_t size, const char *what,
+                              prw_error *err) {
+    if (n <= *cap)
+        return PRW_OK;
+    prw__free(*p);
+    *p = prw__malloc_array(n, size);
+    if (!*p) {
+        *cap = 0;
+        return prw__error_nomem(err, what, n * size);
+    }
+    *cap = n;
+    return PRW_OK;
+}
+
 void prw__free(void *ptr) {
     if (ptr)
         g_alloc.free(g_alloc.ctx, ptr);

@@ -69,6 +69,13 @@ void prw__alloc_bound_retention(uint64_t budget);
 /** Allocates n*size bytes, failing (NULL) on overflow as well as on lack of memory. */
 void *prw__malloc_array(size_t n, size_t size);
 
+/**
+ * Makes *p (of *cap items of `size` bytes) hold at least n items: a scratch array that only
+ * grows, its contents not kept. On failure *p is NULL, *cap 0, and err names `what`.
+ */
+prw_status prw__reserve_array(void **p, size_t *cap, size_t n, size_t size, const char *what,
+                              prw_error *err);
+
 /** Sets PRW_E_NOMEM with a message naming `what` and `size`; returns PRW_E_NOMEM. */
 prw_status prw__error_nomem(prw_error *err, const char *what, size_t size);
 

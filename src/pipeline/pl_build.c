@@ -609,28 +609,14 @@ static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
 
 /* ---- phase: encode and write ---------------------------------------------------------------- */
 
-/* *p holds at least n items of `size` bytes (contents not kept). */
-static prw_status scratch_grow(void **p, size_t *cap, size_t n, size_t size, const char *what,
-                               prw_error *err) {
-    if (n <= *cap)
-        return PRW_OK;
-    prw__free(*p);
-    *p = prw__malloc_array(n, size);
-    if (!*p) {
-        *cap = 0;
-        return prw__error_nomem(err, what, n * size);
-    }
-    *cap = n;
-    return PRW_OK;
-}
-
 static prw_status scratch_reserve(pl_scratch *s, size_t rows, size_t nkeys, size_t nsegs,
                                   prw_error *err) {
-    PRW_TRY(scratch_grow((void **)&s->segs, &s->segs_cap, nsegs, sizeof *s->segs,
-                         "partition slices", err));
-    PRW_TRY(scratch_grow((void **)&s->tmp, &s->tmp_cap, rows, sizeof *s->tmp, "sort buffer", err));
-    return scratch_grow((void **)&s->starts, &s->starts_cap, (size_t)nkeys + 1, sizeof *s->starts,
-                        "group offsets", err);
+    PRW_TRY(prw__reserve_array((void **)&s->segs, &s->segs_cap, nsegs, sizeof *s->segs,
+                               "partition slices", err));
+    PRW_TRY(prw__reserve_array((void **)&s->tmp, &s->tmp_cap, rows, sizeof *s->tmp, "sort buffer",
+                               err));
+    return prw__reserve_array((void **)&s->starts, &s->starts_cap, (size_t)nkeys + 1,
+                              sizeof *s->starts, "group offsets", err);
 }
 
 static void scratch_free_cols(pl_scratch *s) {
@@ -825,7 +811,8 @@ static prw_status encode_probe(pl_build *b, pl_scratch *s, uint32_t rank, const 
 static prw_status scratch_load(pl_scratch *s, size_t rows, prw_error *err) {
     if (!s->cc)
         PRW_TRY(prw__codec_ctx_create(&s->cc, err));
-    return scratch_grow((void **)&s->load, &s->load_cap, rows, sizeof *s->load, "a partition", err);
+    return prw__reserve_array((void **)&s->load, &s->load_cap, rows, sizeof *s->load, "a partition",
+                              err);
 }
 
 /* Rows of a probe encoded at once (widened while no piece ends inside it). */
@@ -844,7 +831,9 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
                   "partition %zu: %zu rows read back, %zu spilled", p, got, n);
     } else {
         n = b->part_start[p + 1] - b->part_start[p];
-        PRW_TRY(scratch_load(s, n, err)); /* only touched where a probe is out of time order */
+        /* The time sort's merge space: only touched where a probe is out of time order. */
+        PRW_TRY(prw__reserve_array((void **)&s->load, &s->load_cap, n, sizeof *s->load,
+                                   "a partition", err));
     }
     if (n == 0)
         return PRW_OK;
@@ -1417,13 +1406,8 @@ static prw_status spill_rg(pl_build *b, size_t di, size_t g, prw_error *err) {
     prw__mutex_unlock(&b->dst_tab.mu);
     for (size_t p = 0; p < np; p++)
         cnt[p + 1] += cnt[p];
-    if (n > b->wrows_cap[di]) {
-        prw__free(b->wrows[di]);
-        b->wrows[di] = prw__malloc_array(n, sizeof *b->wrows[di]);
-        b->wrows_cap[di] = b->wrows[di] ? n : 0;
-        if (!b->wrows[di])
-            return prw__error_nomem(err, "a row group's partitions", n * sizeof(prw__pl_row));
-    }
+    PRW_TRY(prw__reserve_array((void **)&b->wrows[di], &b->wrows_cap[di], n, sizeof(prw__pl_row),
+                               "a row group's partitions", err));
     prw__pl_row *out = b->wrows[di];
     for (size_t i = 0; i < n; i++)
         out[cnt[b->probe_part[d->rows[i].key]]++] = d->rows[i];

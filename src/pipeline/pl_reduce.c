@@ -53,13 +53,8 @@ static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off
     size_t head = (size_t)ndict * 4;
     if (head > raw_len)
         return bad(path, PRW_E_CORRUPT, off, "block dictionary larger than the block", err);
-    if (ndict > s->dict_cap) {
-        prw__free(s->dict_ids);
-        s->dict_ids = prw__malloc_array(ndict, sizeof *s->dict_ids);
-        s->dict_cap = s->dict_ids ? ndict : 0;
-        if (!s->dict_ids)
-            return prw__error_nomem(err, "a block dictionary", (size_t)ndict * 4);
-    }
+    PRW_TRY(prw__reserve_array((void **)&s->dict_ids, &s->dict_cap, ndict, sizeof *s->dict_ids,
+                               "a block dictionary", err));
     size_t pos = head;
     for (uint32_t i = 0; i < ndict; i++) {
         size_t l = prw__load_le32(raw + 4 * (size_t)i);
@@ -71,21 +66,10 @@ static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off
     }
     if (raw_len - pos != (size_t)nrows * 24)
         return bad(path, PRW_E_CORRUPT, off, "block length disagrees with its row count", err);
-    if (g->n + nrows > *cap) {
-        size_t ncap = (g->n + nrows) * 2;
-        prw__pl_row *r = prw__realloc(g->rows, ncap * sizeof *r);
-        if (!r)
-            return prw__error_nomem(err, "run rows", ncap * sizeof *r);
-        g->rows = r;
-        *cap = ncap;
-    }
-    if (nrows > s->rec_cap) {
-        prw__free(s->rec);
-        s->rec = prw__malloc_array(nrows, 24);
-        s->rec_cap = s->rec ? nrows : 0;
-        if (!s->rec)
-            return prw__error_nomem(err, "run rows", (size_t)nrows * 24);
-    }
+    if (g->n + nrows > *cap) /* the rows were allocated from the trailer's count */
+        return bad(path, PRW_E_CORRUPT, off, "the blocks hold more rows than the trailer says",
+                   err);
+    PRW_TRY(prw__reserve_array((void **)&s->rec, &s->rec_cap, nrows, 24, "run rows", err));
     prw__pl_unshuffle(raw + pos, s->rec, nrows, 24);
     uint64_t t = 0;
     for (uint32_t i = 0; i < nrows; i++) {
@@ -165,13 +149,7 @@ prw_status prw__run_parse(prw__run_reader *s, const char *path, const uint8_t *f
             return bad(path, PRW_E_TRUNCATED, off, "block runs past the end of the file", err);
         if (prw__crc32(0, h + RUN_BLOCK_HEADER, clen) != prw__load_le32(h + 16))
             return bad(path, PRW_E_CHECKSUM, off, "block CRC-32 mismatch", err);
-        if (raw_len > s->raw_cap) {
-            prw__free(s->raw);
-            s->raw = prw__malloc(raw_len);
-            s->raw_cap = s->raw ? raw_len : 0;
-            if (!s->raw)
-                return prw__error_nomem(err, "a run block", raw_len);
-        }
+        PRW_TRY(prw__reserve_array((void **)&s->raw, &s->raw_cap, raw_len, 1, "a run block", err));
         prw_status st = prw__codec_decompress(s->cc, PRW_CODEC_ZSTD, h + RUN_BLOCK_HEADER, clen,
                                               s->raw, raw_len, err);
         if (st < 0) {

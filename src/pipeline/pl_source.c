@@ -262,19 +262,6 @@ void prw__pl_decoder_destroy(prw__pl_decoder *d) {
     prw__free(d);
 }
 
-static prw_status grow(void **p, size_t *cap, size_t n, size_t size, prw_error *err) {
-    if (n <= *cap)
-        return PRW_OK;
-    prw__free(*p);
-    *p = prw__malloc_array(n, size);
-    if (!*p) {
-        *cap = 0;
-        return prw__error_nomem(err, "decode buffers", n * size);
-    }
-    *cap = n;
-    return PRW_OK;
-}
-
 static inline void short_key(const uint8_t *p, size_t len, uint64_t key[2]) {
     uint8_t b[SHORT_MAX] = {0};
     memcpy(b, p, len);
@@ -520,7 +507,8 @@ static prw_status map_column(prw__pl_decoder *d, const prw_pq_column_data *cd, u
         return lookup_strings(d, NULL, m, &(pl_strings){cd->bytes, cd->offsets, n, cd, ids}, NULL,
                               err);
     size_t nd = (size_t)cd->dict_count;
-    PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
+    PRW_TRY(prw__reserve_array((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map,
+                               "decode buffers", err));
     PRW_TRY(lookup_strings(
         d, NULL, m, &(pl_strings){cd->dict_bytes, cd->dict_offsets, (int64_t)nd, NULL, d->map},
         NULL, err));
@@ -546,7 +534,8 @@ static prw_status intern_column(prw__pl_decoder *d, int which, const prw_pq_colu
     size_t nmiss = 0;
     if (cd->dict_encoded) {
         size_t nd = (size_t)cd->dict_count;
-        PRW_TRY(grow((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map, err));
+        PRW_TRY(prw__reserve_array((void **)&d->map, &d->map_cap, nd ? nd : 1, sizeof *d->map,
+                                   "decode buffers", err));
         PRW_TRY(lookup_strings(
             d, c, NULL, &(pl_strings){cd->dict_bytes, cd->dict_offsets, (int64_t)nd, NULL, d->map},
             &nmiss, err));
@@ -612,7 +601,8 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
     }
     size_t n = (size_t)g->rows;
     /* times, then src ids and dst ids, share one scratch area of 16 bytes per row. */
-    PRW_TRY(grow((void **)&d->times, &d->times_cap, n ? 2 * n : 1, sizeof *d->times, err));
+    PRW_TRY(prw__reserve_array((void **)&d->times, &d->times_cap, n ? 2 * n : 1, sizeof *d->times,
+                               "decode buffers", err));
     int64_t *times = d->times;
     uint32_t *src_ids = (uint32_t *)(d->times + n);
     uint32_t *dst_ids = src_ids + n;
@@ -722,8 +712,8 @@ prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_
               "%s: row group %d: column '%s' has %lld rows, the row group %lld", prw_pq_path(f->pq),
               g->rg, f->info[PRW_COL_SRC_ADDR]->name, (long long)cd->num_rows, (long long)g->rows);
     size_t rows = (size_t)g->rows;
-    PRW_TRY(
-        grow((void **)&d->times, &d->times_cap, rows ? (rows + 1) / 2 : 1, sizeof *d->times, err));
+    PRW_TRY(prw__reserve_array((void **)&d->times, &d->times_cap, rows ? (rows + 1) / 2 : 1,
+                               sizeof *d->times, "decode buffers", err));
     uint32_t *out = (uint32_t *)d->times;
     PRW_TRY(intern_column(d, 0, cd, src_tab, out, err));
     *ids = out;
