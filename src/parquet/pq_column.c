@@ -97,6 +97,8 @@ typedef struct col_state {
 } col_state;
 
 #define PQ_MAX_DICT_BYTES ((size_t)1 << 31)
+/* Strings up to this length are copied with one fixed-size move (plain_strings). */
+#define SHORT_COPY 32
 
 static prw_status corrupt(col_state *cs, int64_t off, const char *fmt, ...) PRW_PRINTF(3, 4);
 static prw_status corrupt(col_state *cs, int64_t off, const char *fmt, ...) {
@@ -419,7 +421,9 @@ static prw_status leave_index_mode(col_state *cs) {
 static prw_status plain_strings(col_state *cs, const uint8_t *p, size_t len, size_t nn,
                                 int64_t *o) {
     prw_pq_column_store *s = cs->s;
-    PRW_TRY(prw__buf_reserve(&s->bytes, len, cs->err));
+    /* The strings are shorter than the page: with SHORT_COPY bytes to spare past them, a
+     * short string is moved with one fixed-size copy instead of a call to memcpy. */
+    PRW_TRY(prw__buf_reserve(&s->bytes, len + SHORT_COPY, cs->err));
     uint8_t *b = s->bytes.data;
     size_t out = s->bytes.len, pos = 0;
     for (size_t i = 0; i < nn; i++) {
@@ -429,7 +433,10 @@ static prw_status plain_strings(col_state *cs, const uint8_t *p, size_t len, siz
         pos += 4;
         if (PRW_UNLIKELY(l > len - pos))
             return corrupt(cs, cs->page_off, "string of %u bytes overruns the page", l);
-        memcpy(b + out, p + pos, l);
+        if (l <= SHORT_COPY && len - pos >= SHORT_COPY)
+            memcpy(b + out, p + pos, SHORT_COPY);
+        else
+            memcpy(b + out, p + pos, l);
         pos += l;
         out += l;
         o[i + 1] = (int64_t)out;

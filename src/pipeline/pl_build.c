@@ -155,7 +155,6 @@ typedef struct pl_build {
     int spill_slot, stage_slot;
     uint64_t *key_rows; /* by src intern id (key pass), then by rank */
     size_t key_rows_cap;
-    pthread_mutex_t keys_mu;
     uint8_t *part_big; /* by partition: one probe, merged from time-sorted runs */
     size_t *part_n;    /* by partition: rows spilled */
     size_t slots_free; /* row groups that may be decoded at once */
@@ -1220,37 +1219,11 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
  * buffers (with prw__alloc_bound_retention, M at 256M peaks at ~75% of the limit). */
 #define PLAN_SLACK_PCT 10
 
-/* Adds a row group's src ids to the per-key row counts. */
-static prw_status add_key_counts(pl_build *b, const uint32_t *ids, size_t n, prw_error *err) {
-    prw_status st = PRW_OK;
-    prw__mutex_lock(&b->src_tab.mu);
-    size_t keys = b->src_tab.n;
-    prw__mutex_unlock(&b->src_tab.mu);
-    prw__mutex_lock(&b->keys_mu);
-    if (keys > b->key_rows_cap) {
-        size_t cap = keys * 2;
-        uint64_t *k = prw__realloc(b->key_rows, cap * sizeof *k);
-        if (!k) {
-            st = prw__error_nomem(err, "key counts", cap * sizeof *k);
-        } else {
-            memset(k + b->key_rows_cap, 0, (cap - b->key_rows_cap) * sizeof *k);
-            b->key_rows = k;
-            b->key_rows_cap = cap;
-        }
-    }
-    for (size_t i = 0; i < n && st == PRW_OK; i++)
-        if (ids[i] != PRW_PL_NULL_ID)
-            b->key_rows[ids[i]]++;
-    prw__mutex_unlock(&b->keys_mu);
-    return st;
-}
-
 static prw_status keys_work(pl_build *b, size_t di, size_t rg, int64_t *done, prw_error *err) {
-    const uint32_t *ids = NULL;
     size_t n = 0;
-    PRW_TRY(prw__pl_scan_keys_rg(b->decoders[di], rg, &b->src_tab, &ids, &n, err));
+    PRW_TRY(prw__pl_scan_keys_rg(b->decoders[di], rg, &b->src_tab, &n, err));
     *done = (int64_t)n;
-    return add_key_counts(b, ids, n, err);
+    return PRW_OK;
 }
 
 static void keys_task(void *arg) {
@@ -1521,6 +1494,12 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     uint64_t nw = (uint64_t)b->workers;
     b->slots_free = (size_t)(key_slots < 1 ? 1 : key_slots < nw ? key_slots : nw);
     PRW_TRY(run_all(b, pool, b->nrg, keys_task, "keys", st->rows_read, err));
+    b->key_rows_cap = b->src_tab.n;
+    b->key_rows = prw__calloc(b->key_rows_cap ? b->key_rows_cap : 1, sizeof *b->key_rows);
+    if (!b->key_rows)
+        return prw__error_nomem(err, "key counts", b->key_rows_cap * sizeof *b->key_rows);
+    for (size_t i = 0; i < b->ndecoders; i++)
+        prw__pl_decoder_take_key_rows(b->decoders[i], b->key_rows, b->key_rows_cap);
     PRW_TRY(rank_probes(b, err));
     PRW_TRY(check_plan_probes(b, err));
     /* key_rows by intern id -> by rank (rank_probes sized its tables to src_tab.n). */
@@ -1871,7 +1850,6 @@ static prw_status build_main(const prw_build_options *opts, prw_build_stats *sta
         b.rank_base = prep->rank_base;
         b.only_shard = prep->shard;
     }
-    prw__mutex_init(&b.keys_mu);
     prw__mutex_init(&b.slot_mu);
     prw__cond_init(&b.slot_cv);
     prw__mutex_init(&b.pool_mu);
@@ -1897,7 +1875,6 @@ static prw_status build_main(const prw_build_options *opts, prw_build_stats *sta
         remove_tree(stage);
         prw__pl_temp_unregister(b.stage_slot);
     }
-    prw__mutex_destroy(&b.keys_mu);
     prw__mutex_destroy(&b.slot_mu);
     prw__cond_destroy(&b.slot_cv);
     prw__mutex_destroy(&b.pool_mu);

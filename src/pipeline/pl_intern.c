@@ -8,26 +8,6 @@
  */
 #include "pipeline/pl_internal.h"
 
-uint64_t prw__pl_hash(const void *data, size_t n) {
-    const uint8_t *p = data;
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
-    while (n >= 8) {
-        uint64_t w = prw__load_le64(p);
-        h = (h ^ (w * 0x87C37B91114253D5ull)) * 0x4CF5AD432745937Full;
-        h ^= h >> 29;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)p[i] << (8 * i);
-    h = (h ^ (w * 0x87C37B91114253D5ull)) * 0x4CF5AD432745937Full;
-    h ^= h >> 32;
-    h *= 0xD6E8FEB86659FD93ull;
-    h ^= h >> 32;
-    return h;
-}
-
 prw_status prw__intern_init(prw__intern *t, prw_error *err) {
     memset(t, 0, sizeof *t);
     prw__buf_init(&t->bytes);

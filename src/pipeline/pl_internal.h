@@ -43,7 +43,36 @@ typedef struct prw__intern {
     bool mu_init;
 } prw__intern;
 
-uint64_t prw__pl_hash(const void *data, size_t n);
+/* The last n % 8 bytes of p[0, n) as a little-endian word (0 if none), read with overlapping
+ * loads inside p[0, n): no byte loop and no read past its end. */
+static inline uint64_t prw__pl_tail_word(const uint8_t *p, size_t n) {
+    size_t t = n % 8;
+    const uint8_t *q = p + (n - t);
+    if (!t)
+        return 0;
+    if (n >= 8)
+        return prw__load_le64(q + t - 8) >> (8 * (8 - t));
+    if (t >= 4)
+        return prw__load_le32(q) | (uint64_t)prw__load_le32(q + t - 4) << (8 * (t - 4));
+    return q[0] | (uint64_t)q[t / 2] << (8 * (t / 2)) | (uint64_t)q[t - 1] << (8 * (t - 1));
+}
+
+/* The strings' hash: 8-byte words, then the tail word. Inline: the key lookups hash every row
+ * of a PLAIN src_addr column. */
+static inline uint64_t prw__pl_hash(const void *data, size_t n) {
+    const uint8_t *p = data;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        h = (h ^ (prw__load_le64(p + i) * 0x87C37B91114253D5ull)) * 0x4CF5AD432745937Full;
+        h ^= h >> 29;
+    }
+    uint64_t w = prw__pl_tail_word(p, n);
+    h = (h ^ (w * 0x87C37B91114253D5ull)) * 0x4CF5AD432745937Full;
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
+    return h;
+}
 prw_status prw__intern_init(prw__intern *t, prw_error *err);
 void prw__intern_cleanup(prw__intern *t);
 /** Finds or adds the string; *id is dense from 0 in order of first insertion. */
@@ -154,12 +183,14 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
                              prw_error *err);
 
 /**
- * The key pass of the memory-bounded mode: decodes only src_addr of row group rg and interns
- * it (exactly as prw__pl_decode_rg does, dictionary entries included). *ids (n entries,
- * PRW_PL_NULL_ID for NULL) stays valid until the decoder's next call.
+ * The key pass (memory-bounded build, plan): decodes only src_addr of row group rg and interns
+ * it (exactly as prw__pl_decode_rg does, dictionary entries included), and adds its rows per
+ * src id to the decoder's own counts, so workers never share a counter. *n: the rows read.
  */
-prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
-                                const uint32_t **ids, size_t *n, prw_error *err);
+prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab, size_t *n,
+                                prw_error *err);
+/** Adds the decoder's key-pass counts to counts[0, n) (by src id) and frees them. */
+void prw__pl_decoder_take_key_rows(prw__pl_decoder *d, uint64_t *counts, size_t n);
 
 /**
  * A frozen string table's read-only index (the memory-bounded mode builds it from the src

@@ -76,8 +76,6 @@ typedef struct plan_state {
     prw__pl_source *src;
     prw__intern tab;
     uint64_t *counts; /* by intern id */
-    size_t counts_cap;
-    pthread_mutex_t counts_mu;
     _Atomic size_t next_rg;
     _Atomic int failed;
     plan_key *keys;
@@ -87,37 +85,13 @@ typedef struct plan_state {
 } plan_state;
 
 /* One key-pass worker: takes row groups in order from a shared counter, interns their
- * src_addr strings into the shared table and adds the per-key counts under a lock. */
+ * src_addr strings into the shared table and counts their rows in its decoder. */
 typedef struct plan_worker {
     plan_state *s;
     prw__pl_decoder *dec;
     prw_status st;
     prw_error err;
 } plan_worker;
-
-static prw_status add_counts(plan_state *s, const uint32_t *ids, size_t n, prw_error *err) {
-    prw__mutex_lock(&s->tab.mu);
-    size_t keys = s->tab.n;
-    prw__mutex_unlock(&s->tab.mu);
-    prw_status st = PRW_OK;
-    prw__mutex_lock(&s->counts_mu);
-    if (keys > s->counts_cap) {
-        size_t cap = keys * 2;
-        uint64_t *c = prw__realloc(s->counts, cap * sizeof *c);
-        if (!c) {
-            st = prw__error_nomem(err, "key counts", cap * sizeof *c);
-        } else {
-            memset(c + s->counts_cap, 0, (cap - s->counts_cap) * sizeof *c);
-            s->counts = c;
-            s->counts_cap = cap;
-        }
-    }
-    for (size_t i = 0; i < n && st == PRW_OK; i++)
-        if (ids[i] != PRW_PL_NULL_ID)
-            s->counts[ids[i]]++;
-    prw__mutex_unlock(&s->counts_mu);
-    return st;
-}
 
 static void key_worker(void *arg) {
     plan_worker *w = arg;
@@ -129,11 +103,8 @@ static void key_worker(void *arg) {
         size_t g = atomic_fetch_add(&s->next_rg, 1);
         if (g >= nrg)
             return;
-        const uint32_t *ids = NULL;
         size_t n = 0;
-        w->st = prw__pl_scan_keys_rg(w->dec, g, &s->tab, &ids, &n, &w->err);
-        if (w->st == PRW_OK)
-            w->st = add_counts(s, ids, n, &w->err);
+        w->st = prw__pl_scan_keys_rg(w->dec, g, &s->tab, &n, &w->err);
         if (w->st < 0) {
             atomic_store(&s->failed, 1);
             return;
@@ -168,6 +139,13 @@ static prw_status key_pass(plan_state *s, int workers, prw_error *err) {
                 if (err)
                     *err = w[i].err;
             }
+    }
+    if (st == PRW_OK) {
+        s->counts = prw__calloc(s->tab.n ? s->tab.n : 1, sizeof *s->counts);
+        if (!s->counts)
+            st = prw__error_nomem(err, "key counts", s->tab.n * sizeof *s->counts);
+        for (int i = 0; i < workers && st == PRW_OK; i++)
+            prw__pl_decoder_take_key_rows(w[i].dec, s->counts, s->tab.n);
     }
     for (int i = 0; i < made; i++)
         prw__pl_decoder_destroy(w[i].dec);
@@ -384,13 +362,11 @@ prw_status prw_plan(const prw_build_options *o, int map_tasks, int reduce_tasks,
     plan_state s;
     memset(&s, 0, sizeof s);
     prw__buf_init(&s.out);
-    prw__mutex_init(&s.counts_mu);
     prw_status st = plan_run(&s, o, map_tasks, reduce_tasks, stats, err);
     prw__buf_cleanup(&s.out);
     prw__free(s.keys);
     prw__free(s.counts);
     prw__intern_cleanup(&s.tab);
-    prw__mutex_destroy(&s.counts_mu);
     prw__pl_source_close(s.src);
     if (s.abs)
         prw__pl_free_paths(s.abs, s.nabs);

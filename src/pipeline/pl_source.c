@@ -35,19 +35,23 @@ struct prw__pl_source {
     size_t nrgs;
 };
 
-/* A string's entry in a worker's inline table: one 32-byte slot holds the hash, the global id
- * and, for a short string, the bytes (zero-padded), so a hit costs one cache line, not the
- * four dependent loads of the intern table (slot, hash, offsets, bytes). Every IPv4 address
- * fits; a longer string (IPv6) keeps the offset of its bytes in the local table (two loads). */
-#define SHORT_MAX 16
+/* A string's entry in an inline table (a worker's cache, the key map): one 64-byte slot, one
+ * cache line, holds the hash, the global id and, for a string of up to INLINE_MAX bytes, the
+ * bytes, so a hit costs one cache line, not the four dependent loads of the intern table (slot,
+ * hash, offsets, bytes). Every IPv4 and IPv6 address fits; a longer string keeps the offset of
+ * its bytes in the table it came from (a second load). */
+#define INLINE_MAX 48
 /* Rows hashed (and their slots prefetched) ahead of the lookups. */
-#define PREFETCH_BATCH 16
+#define PREFETCH_BATCH 32
 typedef struct pl_slot {
     uint64_t hash;
     uint32_t gid;
     uint32_t len1; /* length + 1; 0 = empty */
-    uint64_t key[2];
+    /* len <= INLINE_MAX: the bytes as little-endian words, the tail word as prw__pl_tail_word
+     * reads it, zeros after; longer: key[0] is the offset of the bytes */
+    uint64_t key[INLINE_MAX / 8];
 } pl_slot;
+#define SLOT_ALIGN 64
 
 /* A worker's private view of a shared string table: local id -> global id. Row groups mostly
  * repeat the same strings, so after the first few every lookup is a hit without the lock.
@@ -76,11 +80,14 @@ struct prw__pl_decoder {
     size_t map_cap;
     uint32_t *miss; /* local ids not yet resolved in the shared table */
     size_t miss_cap;
+    uint64_t *key_rows; /* key pass: rows per src id, this decoder's row groups only */
+    size_t key_rows_n, key_rows_cap;
     pl_cache cache[2];            /* src_addr, dst_addr */
     const prw__pl_keymap *keymap; /* when set: src_addr strings map through it, read-only */
 };
 
-/* A frozen string table's inline index: short strings in the slot, longer ones by offset. */
+/* A frozen string table's inline index: strings of up to INLINE_MAX bytes in the slot, longer
+ * ones by offset. */
 struct prw__pl_keymap {
     void *mem;
     pl_slot *slots;
@@ -253,6 +260,7 @@ void prw__pl_decoder_destroy(prw__pl_decoder *d) {
     prw__free(d->times);
     prw__free(d->map);
     prw__free(d->miss);
+    prw__free(d->key_rows);
     for (int i = 0; i < 2; i++) {
         if (d->cache[i].init)
             prw__intern_cleanup(&d->cache[i].local);
@@ -262,22 +270,30 @@ void prw__pl_decoder_destroy(prw__pl_decoder *d) {
     prw__free(d);
 }
 
-static inline void short_key(const uint8_t *p, size_t len, uint64_t key[2]) {
-    uint8_t b[SHORT_MAX] = {0};
-    memcpy(b, p, len);
-    memcpy(key, b, SHORT_MAX);
+static inline void inline_key(const uint8_t *p, size_t len, uint64_t key[INLINE_MAX / 8]) {
+    size_t nw = len / 8;
+    for (size_t i = 0; i < nw; i++)
+        key[i] = prw__load_le64(p + 8 * i);
+    if (len % 8)
+        key[nw] = prw__pl_tail_word(p, len);
+}
+
+/* p[0, len) equals the inline key of a string of the same length. */
+static inline bool inline_eq(const uint64_t *key, const uint8_t *p, size_t len) {
+    size_t nw = len / 8;
+    uint64_t diff = len % 8 ? key[nw] ^ prw__pl_tail_word(p, len) : 0;
+    for (size_t i = 0; i < nw; i++)
+        diff |= key[i] ^ prw__load_le64(p + 8 * i);
+    return diff == 0;
 }
 
 /* Looks a string (hash h) up in a slot table (nslots a power of two, 0 = empty table) and
- * gives its value; false when absent. A short string is compared with the slot's copy; a
- * longer one (IPv6) with the bytes at the slot's offset into `bytes`. */
+ * gives its value; false when absent. A string of up to INLINE_MAX bytes is compared with the
+ * slot's copy; a longer one with the bytes at the slot's offset into `bytes`. */
 static inline bool slot_find(const pl_slot *slots, size_t nslots, const uint8_t *bytes, uint64_t h,
                              const uint8_t *p, size_t len, uint32_t *val) {
     if (nslots == 0)
         return false;
-    uint64_t key[2] = {0, 0};
-    if (len <= SHORT_MAX)
-        short_key(p, len, key);
     size_t mask = nslots - 1;
     for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
         const pl_slot *e = &slots[s];
@@ -285,12 +301,28 @@ static inline bool slot_find(const pl_slot *slots, size_t nslots, const uint8_t 
             return false;
         if (e->hash != h || e->len1 != len + 1)
             continue;
-        if (len <= SHORT_MAX ? e->key[0] == key[0] && e->key[1] == key[1]
-                             : memcmp(bytes + e->key[0], p, len) == 0) {
+        if (len <= INLINE_MAX ? inline_eq(e->key, p, len)
+                              : memcmp(bytes + e->key[0], p, len) == 0) {
             *val = e->gid;
             return true;
         }
     }
+}
+
+/* A slot for the string p[0, len) with hash h, value gid, found at offset off of its table. */
+static inline pl_slot make_slot(const uint8_t *p, size_t len, uint64_t h, uint32_t gid,
+                                uint64_t off) {
+    pl_slot e = {h, gid, (uint32_t)len + 1, {off}};
+    if (len <= INLINE_MAX) {
+        e.key[0] = 0;
+        inline_key(p, len, e.key);
+    }
+    return e;
+}
+
+/* The first cache-line boundary in an allocation of n + 1 slots. */
+static pl_slot *align_slots(void *mem) {
+    return (pl_slot *)(((uintptr_t)mem + SLOT_ALIGN - 1) & ~(uintptr_t)(SLOT_ALIGN - 1));
 }
 
 static void fast_place(pl_slot *slots, size_t nslots, const pl_slot *e) {
@@ -306,7 +338,7 @@ static prw_status fast_insert(pl_cache *c, const pl_slot *e, prw_error *err) {
         void *mem = prw__calloc(n + 1, sizeof(pl_slot));
         if (!mem)
             return prw__error_nomem(err, "a string cache", (n + 1) * sizeof(pl_slot));
-        pl_slot *slots = (pl_slot *)(((uintptr_t)mem + 31) & ~(uintptr_t)31);
+        pl_slot *slots = align_slots(mem);
         for (size_t i = 0; i < c->nfast; i++)
             if (c->fast[i].len1)
                 fast_place(slots, n, &c->fast[i]);
@@ -373,10 +405,8 @@ static prw_status cache_resolve(prw__pl_decoder *d, pl_cache *c, prw__intern *ta
         size_t len = prw__intern_len(&c->local, lid);
         if (c->global[lid] >= LOCAL_BIT)
             continue; /* a global id with the top bit set would read as a local one */
-        pl_slot e = {
-            c->local.hashes[lid], c->global[lid], (uint32_t)len + 1, {c->local.offs[lid], 0}};
-        if (len <= SHORT_MAX)
-            short_key(prw__intern_ptr(&c->local, lid), len, e.key);
+        pl_slot e = make_slot(prw__intern_ptr(&c->local, lid), len, c->local.hashes[lid],
+                              c->global[lid], c->local.offs[lid]);
         st = fast_insert(c, &e, err);
     }
     return st;
@@ -399,14 +429,12 @@ prw_status prw__pl_keymap_build(prw__pl_keymap **out, const prw__intern *t, cons
         return prw__error_nomem(err, "the key map", (n + 1) * sizeof(pl_slot));
     }
     m->mem = mem;
-    m->slots = (pl_slot *)(((uintptr_t)mem + 31) & ~(uintptr_t)31);
+    m->slots = align_slots(mem);
     m->nslots = n;
     m->tab = t;
     for (uint32_t id = 0; id < t->n; id++) {
         size_t len = prw__intern_len(t, id);
-        pl_slot e = {t->hashes[id], val[id], (uint32_t)len + 1, {t->offs[id], 0}};
-        if (len <= SHORT_MAX)
-            short_key(prw__intern_ptr(t, id), len, e.key);
+        pl_slot e = make_slot(prw__intern_ptr(t, id), len, t->hashes[id], val[id], t->offs[id]);
         fast_place(m->slots, n, &e);
     }
     *out = m;
@@ -450,8 +478,11 @@ static inline void hash_batch(const uint8_t *bytes, const int64_t *offs, int64_t
     for (int64_t i = 0; i < k; i++) {
         int64_t r = r0 + i;
         h[i] = prw__pl_hash(bytes + offs[r], (size_t)(offs[r + 1] - offs[r]));
-        if (nslots)
+        if (nslots) {
+            /* and the next slot: at load 1/2 a third of the hits are one slot further */
             __builtin_prefetch(&slots[h[i] & (nslots - 1)]);
+            __builtin_prefetch(&slots[(h[i] + 1) & (nslots - 1)]);
+        }
     }
 }
 
@@ -701,8 +732,8 @@ int64_t prw__pl_source_rg_key_bytes(const prw__pl_source *s, size_t rg) {
     return total + g->rows * 16;
 }
 
-prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
-                                const uint32_t **ids, size_t *n, prw_error *err) {
+prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab, size_t *n,
+                                prw_error *err) {
     const pl_rg *g = &d->src->rgs[rg];
     const pl_file *f = &d->src->files[g->file];
     prw_pq_column_data *cd = &d->cd[PRW_COL_SRC_ADDR];
@@ -714,9 +745,36 @@ prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_
     size_t rows = (size_t)g->rows;
     PRW_TRY(prw__reserve_array((void **)&d->times, &d->times_cap, rows ? (rows + 1) / 2 : 1,
                                sizeof *d->times, "decode buffers", err));
-    uint32_t *out = (uint32_t *)d->times;
-    PRW_TRY(intern_column(d, 0, cd, src_tab, out, err));
-    *ids = out;
+    uint32_t *ids = (uint32_t *)d->times;
+    PRW_TRY(intern_column(d, 0, cd, src_tab, ids, err));
+    /* Every id just returned is below the table's current size. */
+    prw__mutex_lock(&src_tab->mu);
+    size_t keys = src_tab->n;
+    prw__mutex_unlock(&src_tab->mu);
+    if (keys > d->key_rows_cap) {
+        size_t cap = 2 * keys; /* keys < 2^32 ids */
+        uint64_t *k = prw__realloc(d->key_rows, cap * sizeof *k);
+        if (!k)
+            return prw__error_nomem(err, "key counts", cap * sizeof *k);
+        d->key_rows = k;
+        d->key_rows_cap = cap;
+    }
+    if (keys > d->key_rows_n) {
+        memset(d->key_rows + d->key_rows_n, 0, (keys - d->key_rows_n) * sizeof *d->key_rows);
+        d->key_rows_n = keys;
+    }
+    for (size_t r = 0; r < rows; r++)
+        if (ids[r] != PRW_PL_NULL_ID)
+            d->key_rows[ids[r]]++;
     *n = rows;
     return PRW_OK;
+}
+
+void prw__pl_decoder_take_key_rows(prw__pl_decoder *d, uint64_t *counts, size_t n) {
+    size_t m = d->key_rows_n < n ? d->key_rows_n : n;
+    for (size_t i = 0; i < m; i++)
+        counts[i] += d->key_rows[i];
+    prw__free(d->key_rows);
+    d->key_rows = NULL;
+    d->key_rows_n = d->key_rows_cap = 0;
 }

@@ -64,6 +64,48 @@ TEST(pl_intern_dense_ids) {
     prw__intern_cleanup(&t);
 }
 
+/* The hash as first written: words, then the tail bytes one at a time. */
+static uint64_t hash_bytewise(const uint8_t *p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w = 0;
+        for (int i = 0; i < 8; i++)
+            w |= (uint64_t)p[i] << (8 * i);
+        h = (h ^ (w * 0x87C37B91114253D5ull)) * 0x4CF5AD432745937Full;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    h = (h ^ (w * 0x87C37B91114253D5ull)) * 0x4CF5AD432745937Full;
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* The overlapping tail loads give the same hash for every length and read only the string
+ * (each copy is a heap block of exactly n bytes, so ASan sees any read past it). */
+TEST(pl_hash_tail_loads_match_bytewise) {
+    uint64_t seed = 7;
+    for (size_t n = 0; n <= 70; n++) {
+        uint8_t *p = malloc(n ? n : 1);
+        ASSERT_TRUE(p != NULL);
+        for (int rep = 0; rep < 20; rep++) {
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                p[i] = (uint8_t)(seed >> 56);
+            }
+            uint64_t want = hash_bytewise(p, n);
+            if (prw__pl_hash(p, n) != want) {
+                free(p);
+                ASSERT_EQ_I64((int64_t)n, -1); /* reports the failing length */
+            }
+        }
+        free(p);
+    }
+}
+
 TEST(pl_group_stable_by_key_then_time) {
     uint64_t seed = 42;
     size_t n = 20000;
