@@ -1449,6 +1449,15 @@ static prw_status spill_setup(pl_build *b, prw_error *err) {
     return prw__spill_create(&b->spill, b->spill_dir, W, b->nrg, b->nparts, b->block_rows, err);
 }
 
+/* After the last row group is decoded: the decoders' column buffers and string caches (on M
+ * ~150 MB per worker) would otherwise stay resident through the write phase. */
+static void release_decoders(pl_build *b) {
+    for (size_t i = 0; i < b->ndecoders && b->decoders; i++) {
+        prw__pl_decoder_destroy(b->decoders[i]);
+        b->decoders[i] = NULL;
+    }
+}
+
 static void spill_release_workers(pl_build *b) {
     for (size_t i = 0; i < (size_t)b->workers && b->wcount; i++) {
         prw__free(b->wcount[i]);
@@ -1469,11 +1478,7 @@ static void spill_release_workers(pl_build *b) {
     b->wrows_cap = NULL;
     b->wcc = NULL;
     b->wbuf = NULL;
-    /* The decoders' column buffers are not needed any more. */
-    for (size_t i = 0; i < b->ndecoders && b->decoders; i++) {
-        prw__pl_decoder_destroy(b->decoders[i]);
-        b->decoders[i] = NULL;
-    }
+    release_decoders(b);
 }
 
 /* Key pass, plan, spill: afterwards every row is in the run files, by partition. */
@@ -1770,6 +1775,7 @@ static prw_status memory_phases(pl_build *b, prw__pool *pool, prw_error *err) {
     prw_build_stats *st = b->stats;
     double t = prw__now();
     PRW_TRY(run_all(b, pool, b->nrg, decode_task, "decode", st->rows_read, err));
+    release_decoders(b);
     for (size_t g = 0; g < b->nrg; g++) {
         const prw__pl_decoded *d = &b->dec[g];
         st->dropped_null_src_addr += d->dropped_null_src;
