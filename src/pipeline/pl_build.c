@@ -130,8 +130,9 @@ typedef struct pl_build {
     uint32_t *probe_part;  /* by rank: its key-range partition */
 
     size_t nparts;
-    uint32_t *part_key; /* nparts + 1 rank bounds */
-    pl_slice *slices;   /* the decoded rows cut into slices of at most SLICE_ROWS */
+    size_t part_max_rows; /* in-memory mode: rows of the largest partition */
+    uint32_t *part_key;   /* nparts + 1 rank bounds */
+    pl_slice *slices;     /* the decoded rows cut into slices of at most SLICE_ROWS */
     size_t nslices;
     size_t *slice_part_off; /* nslices * (nparts + 1): where p starts in the slice */
     size_t *part_start;     /* nparts + 1: rows of the partitions before p */
@@ -486,14 +487,17 @@ static prw_status make_partitions(pl_build *b, prw_error *err) {
         return prw__error_nomem(err, "partitions", maxp * 4);
     size_t np = 0, acc = 0;
     b->part_key[0] = 0;
+    b->part_max_rows = 0;
     for (uint32_t r = 0; r < b->n_probes; r++) {
         acc += b->probe_rows[r];
         if (acc >= target && r + 1 < b->n_probes && np + 1 < maxp) {
             b->part_key[++np] = r + 1;
+            b->part_max_rows = acc > b->part_max_rows ? acc : b->part_max_rows;
             acc = 0;
         }
     }
     b->part_key[++np] = b->n_probes;
+    b->part_max_rows = acc > b->part_max_rows ? acc : b->part_max_rows;
     b->nparts = np;
     return PRW_OK;
 }
@@ -820,7 +824,7 @@ static prw_status scratch_load(pl_scratch *s, size_t rows, prw_error *err) {
 static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_error *err) {
     if (b->spill_mode && b->part_big[p])
         return PRW_OK; /* merged and streamed by the writing thread */
-    size_t n = 0, nsegs = 0;
+    size_t n = 0, nsegs = 0, cap = 0;
     if (b->spill_mode) {
         n = b->part_n[p];
         PRW_TRY(scratch_load(s, n + b->block_rows, err));
@@ -830,8 +834,11 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
                   "partition %zu: %zu rows read back, %zu spilled", p, got, n);
     } else {
         n = b->part_start[p + 1] - b->part_start[p];
-        /* The time sort's merge space: only touched where a probe is out of time order. */
-        PRW_TRY(prw__reserve_array((void **)&s->load, &s->load_cap, n, sizeof *s->load,
+        /* The time sort's merge space: only touched where a probe is out of time order. Sized
+         * for the largest partition at once: each growth would be fresh memory, and on a VM a
+         * first touch costs far more than a reuse. */
+        cap = n > b->part_max_rows ? n : b->part_max_rows;
+        PRW_TRY(prw__reserve_array((void **)&s->load, &s->load_cap, cap, sizeof *s->load,
                                    "a partition", err));
     }
     if (n == 0)
@@ -850,7 +857,8 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
     for (uint32_t k = 0; k < nkeys; k++)
         est += b->probe_bytes[k0 + k];
     PRW_TRY(prw__buf_reserve(&out->bytes, est > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)est, err));
-    PRW_TRY(scratch_reserve(s, n, nkeys, b->spill_mode ? 1 : b->nslices, err));
+    PRW_TRY(
+        scratch_reserve(s, b->spill_mode ? n : cap, nkeys, b->spill_mode ? 1 : b->nslices, err));
     if (b->chunked && !s->enc)
         PRW_TRY(prw_ar_chunk_encoder_create(&b->ar, &s->enc, err));
     if (b->spill_mode) {
@@ -1134,7 +1142,12 @@ static prw_status write_phase(pl_build *b, prw__pool *pool, const char *stage, p
     for (uint32_t r = 0; r < b->n_probes; r++)
         est_all += b->probe_bytes[r];
     uint64_t keep = b->nparts ? 2 * est_all / b->nparts : 0;
-    b->spare_max = keep < (1u << 20) ? (1u << 20) : keep > SIZE_MAX / 2 ? SIZE_MAX / 2 : keep;
+    /* Buffers grow to powers of two (prw__buf_reserve): round up, or a partition whose
+     * estimate is just above the mean would free its buffer and the next take fresh memory. */
+    size_t max = 1u << 20;
+    while (max < keep && max <= SIZE_MAX / 4)
+        max *= 2;
+    b->spare_max = max;
     b->last_rank = UINT32_MAX;
     b->spare_cap = 2 * (window + 1);
     b->spare = prw__calloc(b->spare_cap, sizeof *b->spare);
