@@ -80,8 +80,8 @@ struct prw__pl_decoder {
     size_t map_cap;
     uint32_t *miss; /* local ids not yet resolved in the shared table */
     size_t miss_cap;
-    uint64_t *key_rows; /* key pass: rows per src id, this decoder's row groups only */
-    size_t key_rows_n, key_rows_cap;
+    uint64_t *key_rows; /* key pass: rows per src id, this decoder's row groups only (zeroed) */
+    size_t key_rows_cap;
     pl_cache cache[2];            /* src_addr, dst_addr */
     const prw__pl_keymap *keymap; /* when set: src_addr strings map through it, read-only */
 };
@@ -756,12 +756,9 @@ prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_
         uint64_t *k = prw__realloc(d->key_rows, cap * sizeof *k);
         if (!k)
             return prw__error_nomem(err, "key counts", cap * sizeof *k);
+        memset(k + d->key_rows_cap, 0, (cap - d->key_rows_cap) * sizeof *k);
         d->key_rows = k;
         d->key_rows_cap = cap;
-    }
-    if (keys > d->key_rows_n) {
-        memset(d->key_rows + d->key_rows_n, 0, (keys - d->key_rows_n) * sizeof *d->key_rows);
-        d->key_rows_n = keys;
     }
     for (size_t r = 0; r < rows; r++)
         if (ids[r] != PRW_PL_NULL_ID)
@@ -771,10 +768,10 @@ prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_
 }
 
 void prw__pl_decoder_take_key_rows(prw__pl_decoder *d, uint64_t *counts, size_t n) {
-    size_t m = d->key_rows_n < n ? d->key_rows_n : n;
+    size_t m = d->key_rows_cap < n ? d->key_rows_cap : n;
     for (size_t i = 0; i < m; i++)
         counts[i] += d->key_rows[i];
     prw__free(d->key_rows);
     d->key_rows = NULL;
-    d->key_rows_n = d->key_rows_cap = 0;
+    d->key_rows_cap = 0;
 }
