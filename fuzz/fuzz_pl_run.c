@@ -1,10 +1,11 @@
 /*
- * Fuzz target for the scale-out run-file reader (prw__run_parse, pl_reduce.c): any bytes ->
- * parse as the run file of map task and range named in its own header, for a range of 1000
- * probes. When the first byte is odd the header and block CRCs are recomputed first, so
- * mutations reach decompression and the block decoder instead of stopping at a CRC. Never crashes,
- * never allocates more than a block's bounded size; a parse that succeeds yields rows whose keys
- * and dictionary ids are in range.
+ * Fuzz target for the scale-out run-file reader (pl_run.c): any bytes -> added to a run set as
+ * the run file of map task 0 and the range named in its own header, for a range of 1000 probes
+ * cut into parts by a fixed row count, then every part read. When the first byte is odd the
+ * header and block CRCs are recomputed first, so mutations reach decompression and the block
+ * decoder instead of stopping at a CRC. Never crashes, never allocates more than a block's
+ * bounded size; the rows read have keys inside their part and dictionary ids that name
+ * interned strings.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,45 +28,64 @@ static void fix_crcs(uint8_t *f, size_t n) {
         uint32_t clen = prw__load_le32(f + pos + 12);
         if (clen > n - pos - RUN_BLOCK_HEADER)
             return;
-        prw__store_le32(f + pos + 16, prw__crc32(0, f + pos + RUN_BLOCK_HEADER, clen));
+        prw__store_le32(f + pos + 16,
+                        prw__run_block_crc(f + pos, f + pos + RUN_BLOCK_HEADER, clen));
         pos += RUN_BLOCK_HEADER + clen;
     }
 }
 
 FUZZ_TARGET(pl_run) {
     uint8_t *copy = NULL;
+    static uint64_t rows[FUZZ_KEYS];
+    static uint32_t part_key[FUZZ_KEYS + 2];
+    for (uint32_t r = 0; r < FUZZ_KEYS; r++)
+        rows[r] = 1 + r % 7;
+    size_t nparts = prw__run_parts(rows, FUZZ_KEYS, part_key);
     if (size > 0 && (data[0] & 1)) {
         copy = prw__malloc(size);
         if (!copy)
             return 0;
         memcpy(copy, data, size);
-        copy[0] = 'P'; /* the magic's first byte, which is even */
+        copy[0] = 'P';    /* the magic's first byte, which is even */
+        if (size >= 28) { /* map task 0, cut as this target cuts, so blocks get read */
+            prw__store_le32(copy + 16, 0);
+            prw__store_le32(copy + 24, prw__run_parts_digest(part_key, nparts));
+        }
         fix_crcs(copy, size);
         data = copy;
     }
     uint64_t id = size >= 16 ? prw__load_le64(data + 8) : 0;
-    uint32_t map = size >= 24 ? prw__load_le32(data + 16) : 0;
     uint32_t range = size >= 24 ? prw__load_le32(data + 20) : 0;
     prw__intern dst;
     prw_error err;
-    if (prw__intern_init(&dst, &err) != PRW_OK)
+    if (prw__intern_init(&dst, &err) != PRW_OK) {
+        prw__free(copy);
         return 0;
-    prw__run_reader rr;
-    memset(&rr, 0, sizeof rr);
-    rr.dst_tab = &dst;
-    prw__pl_decoded g;
-    memset(&g, 0, sizeof g);
-    size_t cap = 0;
-    prw_status st =
-        prw__run_parse(&rr, "fuzz.run", data, size, id, map, range, FUZZ_KEYS, &g, &cap, &err);
-    if (st == PRW_OK) {
-        for (size_t i = 0; i < g.n; i++)
-            if (g.rows[i].key >= FUZZ_KEYS ||
-                (g.rows[i].dst != PRW_PL_NULL_ID && g.rows[i].dst >= dst.n))
+    }
+    prw__run_set *rs = NULL;
+    prw__run_cursor cur;
+    memset(&cur, 0, sizeof cur);
+    prw__pl_row *out = NULL;
+    static uint64_t probe_rows[FUZZ_KEYS], probe_bytes[FUZZ_KEYS];
+    prw_status st = prw__run_set_create(&rs, id, range, 1, part_key, nparts, &err);
+    if (st == PRW_OK)
+        st = prw__run_set_add(rs, 0, "fuzz.run", data, size, &dst, &err);
+    for (size_t p = 0; st == PRW_OK && p < nparts; p++) {
+        size_t n = prw__run_set_part_rows(rs, p);
+        prw__free(out);
+        out = prw__malloc_array(n ? n : 1, sizeof *out);
+        if (!out)
+            break;
+        if (prw__run_read_part(rs, &cur, p, out, &dst, probe_rows, probe_bytes, &err) != PRW_OK)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (out[i].key < part_key[p] || out[i].key >= part_key[p + 1] ||
+                (out[i].dst != PRW_PL_NULL_ID && out[i].dst >= dst.n))
                 abort();
     }
-    prw__free(g.rows);
-    prw__run_reader_cleanup(&rr);
+    prw__free(out);
+    prw__run_cursor_cleanup(&cur);
+    prw__run_set_destroy(rs);
     prw__intern_cleanup(&dst);
     prw__free(copy);
     return 0;

@@ -105,6 +105,22 @@ prw_status prw__reserve_array(void **p, size_t *cap, size_t n, size_t size, cons
     return PRW_OK;
 }
 
+prw_status prw__grow_array(void **p, size_t *cap, size_t n, size_t size, const char *what,
+                           prw_error *err) {
+    if (n <= *cap)
+        return PRW_OK;
+    size_t c = *cap > SIZE_MAX / 2 ? n : *cap * 2;
+    c = c < n ? n : c < 64 ? 64 : c;
+    if (size && c > SIZE_MAX / size)
+        return prw__error_nomem(err, what, SIZE_MAX);
+    void *q = prw__realloc(*p, c * size);
+    if (!q)
+        return prw__error_nomem(err, what, c * size);
+    *p = q;
+    *cap = c;
+    return PRW_OK;
+}
+
 void prw__free(void *ptr) {
     if (ptr)
         g_alloc.free(g_alloc.ctx, ptr);

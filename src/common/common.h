@@ -75,6 +75,12 @@ void *prw__malloc_array(size_t n, size_t size);
  */
 prw_status prw__reserve_array(void **p, size_t *cap, size_t n, size_t size, const char *what,
                               prw_error *err);
+/**
+ * Ensures *p holds at least n elements of `size` bytes, keeping its contents: grows to
+ * max(n, 2 × *cap, 64). On failure *p and *cap are unchanged; PRW_E_NOMEM names `what`.
+ */
+prw_status prw__grow_array(void **p, size_t *cap, size_t n, size_t size, const char *what,
+                           prw_error *err);
 
 /** Sets PRW_E_NOMEM with a message naming `what` and `size`; returns PRW_E_NOMEM. */
 prw_status prw__error_nomem(prw_error *err, const char *what, size_t size);

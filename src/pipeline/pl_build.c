@@ -26,6 +26,7 @@
 #include "common/codec.h"
 #include "common/io.h"
 #include "pipeline/pl_internal.h"
+#include "pipeline/pl_run.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/arrow_ipc.h"
 
@@ -95,6 +96,7 @@ typedef struct pl_scratch {
     size_t segs_cap;
     prw__codec_ctx *cc; /* spill mode: run-file codec state */
     prw__buf io;        /* spill mode: run-file block scratch */
+    prw__run_cursor rc; /* reduce: the map tasks' run files */
 } pl_scratch;
 
 typedef struct pl_build {
@@ -180,11 +182,12 @@ typedef struct pl_build {
     _Atomic int64_t progress_done;
 
     /* Scale-out (scaleout.h): shards are the plan's key ranges. */
-    const uint32_t *bounds; /* shards + 1 global rank bounds, or NULL */
-    uint32_t rank_base;     /* global rank of local rank 0 (a reduce task's range) */
-    int64_t n_train;        /* the plan's ratio cut, or -1 */
-    int only_shard;         /* a reduce task writes this shard alone, or -1 */
-    prw__plan *plan;        /* build --plan */
+    const uint32_t *bounds;   /* shards + 1 global rank bounds, or NULL */
+    uint32_t rank_base;       /* global rank of local rank 0 (a reduce task's range) */
+    int64_t n_train;          /* the plan's ratio cut, or -1 */
+    int only_shard;           /* a reduce task writes this shard alone, or -1 */
+    prw__plan *plan;          /* build --plan */
+    const prw__run_set *runs; /* a reduce task's rows, read part by part */
 } pl_build;
 
 /* ---- errors and progress -------------------------------------------------------------------- */
@@ -667,6 +670,7 @@ static prw_status scratch_cols(pl_scratch *s, size_t n, prw_error *err) {
 }
 
 static void scratch_cleanup(pl_scratch *s) {
+    prw__run_cursor_cleanup(&s->rc);
     prw__free(s->load);
     prw__codec_ctx_destroy(s->cc);
     prw__buf_cleanup(&s->io);
@@ -821,9 +825,24 @@ static prw_status scratch_load(pl_scratch *s, size_t rows, prw_error *err) {
 /* Rows of a probe encoded at once (widened while no piece ends inside it). */
 #define PROBE_WINDOW ((size_t)1 << 18)
 
+/* A reduce task's part p into s->load, with its probes' rows and estimated bytes. */
+static prw_status read_run_part(pl_build *b, pl_scratch *s, size_t p, prw_error *err) {
+    uint32_t k0 = b->part_key[p], k1 = b->part_key[p + 1];
+    for (uint32_t k = k0; k < k1; k++)
+        b->probe_rows[k] = b->probe_bytes[k] = 0; /* the plan's estimate until now */
+    PRW_TRY(prw__run_read_part(b->runs, &s->rc, p, s->load, &b->dst_tab, b->probe_rows,
+                               b->probe_bytes, err));
+    for (uint32_t k = k0; k < k1; k++)
+        b->probe_bytes[k] +=
+            b->probe_rows[k] * (4 + prw__intern_len(&b->src_tab, b->by_rank[k])) + 2048;
+    return PRW_OK;
+}
+
 static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_error *err) {
     if (b->spill_mode && b->part_big[p])
         return PRW_OK; /* merged and streamed by the writing thread */
+    /* One run of rows read back (spill mode, reduce), or the slices of every row group. */
+    bool one_run = b->spill_mode || b->runs;
     size_t n = 0, nsegs = 0, cap = 0;
     if (b->spill_mode) {
         n = b->part_n[p];
@@ -833,13 +852,15 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
         PRW_CHECK(got == n, err, PRW_E_CORRUPT, -1,
                   "partition %zu: %zu rows read back, %zu spilled", p, got, n);
     } else {
-        n = b->part_start[p + 1] - b->part_start[p];
+        n = b->runs ? b->part_n[p] : b->part_start[p + 1] - b->part_start[p];
         /* The time sort's merge space: only touched where a probe is out of time order. Sized
          * for the largest partition at once: each growth would be fresh memory, and on a VM a
          * first touch costs far more than a reuse. */
         cap = n > b->part_max_rows ? n : b->part_max_rows;
         PRW_TRY(prw__reserve_array((void **)&s->load, &s->load_cap, cap, sizeof *s->load,
                                    "a partition", err));
+        if (b->runs)
+            PRW_TRY(read_run_part(b, s, p, err));
     }
     if (n == 0)
         return PRW_OK;
@@ -857,11 +878,10 @@ static prw_status encode_partition(pl_build *b, pl_scratch *s, size_t p, prw_err
     for (uint32_t k = 0; k < nkeys; k++)
         est += b->probe_bytes[k0 + k];
     PRW_TRY(prw__buf_reserve(&out->bytes, est > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)est, err));
-    PRW_TRY(
-        scratch_reserve(s, b->spill_mode ? n : cap, nkeys, b->spill_mode ? 1 : b->nslices, err));
+    PRW_TRY(scratch_reserve(s, b->spill_mode ? n : cap, nkeys, one_run ? 1 : b->nslices, err));
     if (b->chunked && !s->enc)
         PRW_TRY(prw_ar_chunk_encoder_create(&b->ar, &s->enc, err));
-    if (b->spill_mode) {
+    if (one_run) {
         s->segs[nsegs++] = (prw__pl_seg){s->load, n};
     } else {
         for (size_t g = 0; g < b->nslices; g++) {
@@ -1806,7 +1826,8 @@ static prw_status memory_phases(pl_build *b, prw__pool *pool, prw_error *err) {
     return PRW_OK;
 }
 
-/* A reduce task's rows (prw__pl_prepared): group, encode and write one shard. */
+/* A reduce task's parts (prw__pl_prepared): each read, grouped and encoded by a worker, the
+ * shard written in part order. */
 static prw_status run_prepared(pl_build *b, prw__pool *pool, const char *stage, prw__pl_prepared *p,
                                prw_error *err) {
     size_t n = (size_t)b->workers;
@@ -1822,12 +1843,28 @@ static prw_status run_prepared(pl_build *b, prw__pool *pool, const char *stage, 
     memset(p->src_tab, 0, sizeof *p->src_tab);
     b->dst_tab = *p->dst_tab;
     memset(p->dst_tab, 0, sizeof *p->dst_tab);
-    b->dec = p->groups;
-    b->nrg = p->ngroups;
-    p->groups = NULL;
-    p->ngroups = 0;
     double t = prw__now();
-    PRW_TRY(group_phase(b, pool, err));
+    PRW_TRY(rank_probes(b, err));
+    b->runs = p->runs;
+    b->nparts = p->nparts;
+    b->part_key = prw__malloc_array(b->nparts + 1, sizeof *b->part_key);
+    b->part_n = prw__calloc(b->nparts ? b->nparts : 1, sizeof *b->part_n);
+    if (!b->part_key || !b->part_n)
+        return prw__error_nomem(err, "partitions", b->nparts * 12);
+    memcpy(b->part_key, p->part_key, (b->nparts + 1) * sizeof *b->part_key);
+    PRW_CHECK(b->part_key[b->nparts] == b->n_probes, err, PRW_E_INVALID, -1,
+              "parts of %u probes for a range of %u", b->part_key[b->nparts], b->n_probes);
+    b->part_max_rows = 0;
+    for (size_t q = 0; q < b->nparts; q++) {
+        b->part_n[q] = prw__run_set_part_rows(p->runs, q);
+        b->nrows += b->part_n[q];
+        b->part_max_rows = b->part_n[q] > b->part_max_rows ? b->part_n[q] : b->part_max_rows;
+    }
+    /* Estimated from the plan's counts until a part is read (output buffer sizes only). */
+    for (uint32_t r = 0; r < b->n_probes; r++)
+        b->probe_bytes[r] =
+            p->est_rows[r] * (48 + prw__intern_len(&b->src_tab, b->by_rank[r])) + 2048;
+    split_and_shards(b);
     b->stats->seconds_group = prw__now() - t;
     b->stats->partitions = (int64_t)b->nparts;
     t = prw__now();

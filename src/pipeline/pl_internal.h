@@ -321,26 +321,30 @@ void prw__plan_free(prw__plan *p);
 uint64_t prw__plan_probe_hash(uint64_t h, const uint8_t *s, size_t len);
 /**
  * Interns the probes of ranks [first, last) from plan.probes into t (empty; ids = rank - first),
- * checking the whole file against the plan's hash. Errors: PRW_E_CHECKSUM, PRW_E_CORRUPT,
+ * checking the whole file against the plan's hash; rows (if not NULL, last - first entries)
+ * receives their row counts from the key pass. Errors: PRW_E_CHECKSUM, PRW_E_CORRUPT,
  * PRW_E_TRUNCATED, PRW_E_IO, PRW_E_NOMEM.
  */
 prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t last, prw__intern *t,
-                                 prw_error *err);
+                                 uint64_t *rows, prw_error *err);
 /** Path of a file inside the plan's directory (or .runs/) in buf (cap bytes). */
 void prw__plan_path(const prw__plan *p, char *buf, size_t cap, const char *fmt, ...)
     PRW_PRINTF(4, 5);
 
 /* ---- building from rows made elsewhere (reduce; pl_build.c) ------------------------------- */
 
+typedef struct prw__run_set prw__run_set;
 /**
- * What a reduce task hands to the build's group and write phases: the probes of one key
- * range (src interned in rank order, so id = rank - rank_base), the rows of every map task in
- * map order as `groups` (keys = ids), and the plan's cut and bounds.
+ * What a reduce task hands to the build's write phase: the probes of one key range (src
+ * interned in rank order, so id = rank - rank_base), its run files cut into parts (keys =
+ * ids; dst_addr strings interned into dst_tab), and the plan's cut and bounds.
  */
 typedef struct prw__pl_prepared {
     prw__intern *src_tab, *dst_tab; /* moved into the build (left zeroed) */
-    prw__pl_decoded *groups;        /* moved: rows freed by the build */
-    size_t ngroups;
+    const prw__run_set *runs;       /* the rows, read part by part (pl_run.h) */
+    const uint32_t *part_key;       /* nparts + 1 local rank bounds of the runs' parts */
+    size_t nparts;
+    const uint64_t *est_rows; /* by local rank: the plan's row counts, for buffer sizes */
     uint32_t rank_base;
     int64_t n_train;
     const uint32_t *bounds; /* shards + 1 global rank bounds */

@@ -4,24 +4,15 @@
  * The task decodes its contiguous run of input files row group by row group, in input order,
  * exactly as the build decodes them (NULL policy, drops), maps every src_addr to its global
  * probe rank through the plan's probe list (a string the plan does not know is an error: the
- * inputs changed), and appends each row group's rows, split by key range, to that range's run
- * file DIR/.runs/map-IIIII-range-KKKKK.run:
- *
- *     header  := "PRWRUN01" | u64 plan id | u32 map task | u32 range | u32 0 | u32 crc32(header)
- *     block   := u32 rows | u32 ndict | u32 raw length | u32 zstd length | u32 crc32(zstd bytes)
- *                | zstd(ndict × u32 length | dictionary bytes | rows × 24-byte row)
- *     trailer := "PRWEND01" | u64 blocks | u64 rows
- *
- * A row is (i64 event_time µs, u32 rank - range start, u32 dictionary index or UINT32_MAX for
- * NULL, f32 rtt, i8 ip_version, u8 flags, u16 0), little-endian, event_time stored as the
- * difference to the previous row's (mod 2^64, the first against 0), and the block's rows
- * byte-shuffled (24 planes: byte b of every row, then byte b + 1...), which lets zstd see the
- * runs of equal high bytes (run files a quarter smaller on the benchmark data). dst_addr strings
- * travel in a per-block dictionary because intern ids belong to one process. Blocks hold at most
- * RUN_BLOCK_ROWS rows and RUN_BLOCK_MAX raw bytes, so a reader allocates a bounded amount
- * before checking anything. Each file is written to a temporary and renamed (prw__wfile), then
- * a DIR/.runs/map-IIIII.json with the task's counts: rerunning the task rewrites the same
- * bytes, a killed task leaves no file under a final name.
+ * inputs changed), and appends each row to the pending rows of its part: each key range is cut
+ * into parts (prw__run_parts, from plan.probes), so that a reduce task can read, group and
+ * write one part at a time. A part's pending rows become a block of its range's run file
+ * DIR/.runs/map-IIIII-range-KKKKK.run (format in pl_run.c) when they reach RUN_BLOCK_ROWS, and
+ * every part's when all pending rows reach PENDING_ROWS, which bounds the task's memory. A
+ * dst_addr string gets a dictionary id of the file the first time a block of that file uses
+ * it (intern ids belong to one process). Each file is written to a temporary and renamed
+ * (prw__wfile), then a DIR/.runs/map-IIIII.json with the task's counts: rerunning the task
+ * rewrites the same bytes, a killed task leaves no file under a final name.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +25,19 @@
 #include "proberows/scaleout.h"
 
 #define PATH_BUF 4096
+/* Rows waiting in parts' buffers before every part is written out. */
+#define PENDING_ROWS ((size_t)2 << 20)
+
+static size_t g_pending_rows = PENDING_ROWS;
+
+void prw__map_set_pending_rows(size_t rows) {
+    g_pending_rows = rows ? rows : PENDING_ROWS;
+}
+
+typedef struct map_pending {
+    prw__pl_row *rows;
+    size_t n, cap;
+} map_pending;
 
 typedef struct map_state {
     prw__plan *plan;
@@ -45,12 +49,18 @@ typedef struct map_state {
     prw__pl_decoder *dec;
     prw__wfile *files;
     uint64_t *blocks, *rows; /* by range */
-    uint32_t *range_of;      /* by rank */
-    prw__pl_row *tmp;
-    size_t tmp_cap;
-    size_t *cnt;
-    uint32_t *remap; /* dst intern id -> block dictionary index */
-    size_t remap_cap;
+    uint64_t *est_rows;      /* by rank: plan.probes counts */
+    uint32_t *part_of;       /* by rank: global part index */
+    uint32_t *part_range;    /* by global part: its range */
+    uint32_t *part_base;     /* by range: global index of its part 0 (N + 1 entries) */
+    uint32_t *part_key;      /* scratch for prw__run_parts */
+    map_pending *pend;       /* by global part */
+    size_t npending;
+    uint32_t **fdict; /* by range: dst intern id -> file dictionary id, or UINT32_MAX */
+    uint32_t *fdict_n;
+    size_t fdict_cap;
+    uint32_t *newd; /* dst ids entering a file's dictionary */
+    size_t newd_cap;
     prw__buf raw, comp, rec; /* rec: a block's rows as 24-byte records, before shuffling */
     prw__codec_ctx *cc;
     prw__pl_decoded d;
@@ -60,125 +70,137 @@ void prw__run_name(const prw__plan *p, char *buf, size_t cap, uint32_t map, uint
     prw__plan_path(p, buf, cap, ".runs/map-%05u-range-%05u.run", map, range);
 }
 
-/* Encodes rows (global ranks, range base `base`) as one or more blocks into run file k. */
-static prw_status put_rows(map_state *m, uint32_t k, const prw__pl_row *rows, size_t n,
-                           uint32_t base, prw_error *err) {
-    prw__wfile *f = &m->files[k];
+/* Compresses m->raw as one block with this tag and count and appends it to run file k. */
+static prw_status write_block(map_state *m, uint32_t k, uint32_t tag, size_t count,
+                              prw_error *err) {
+    size_t raw_len = m->raw.len;
+    size_t bound = prw__codec_bound(PRW_CODEC_ZSTD, raw_len);
+    prw__buf_clear(&m->comp);
+    PRW_TRY(prw__buf_reserve(&m->comp, bound + RUN_BLOCK_HEADER, err));
+    size_t clen = 0;
+    prw__codec_opts co = {1, 0};
+    PRW_TRY(prw__codec_compress(m->cc, PRW_CODEC_ZSTD, &co, m->raw.data, raw_len,
+                                m->comp.data + RUN_BLOCK_HEADER, bound, &clen, err));
+    uint8_t *h = m->comp.data;
+    prw__store_le32(h, tag);
+    prw__store_le32(h + 4, (uint32_t)count);
+    prw__store_le32(h + 8, (uint32_t)raw_len);
+    prw__store_le32(h + 12, (uint32_t)clen);
+    prw__store_le32(h + 16, prw__run_block_crc(h, h + RUN_BLOCK_HEADER, clen));
+    PRW_TRY(prw__wfile_write(&m->files[k], h, RUN_BLOCK_HEADER + clen, err));
+    m->blocks[k]++;
+    return PRW_OK;
+}
+
+/* Writes the dst_addr strings newd[0..n) as dictionary blocks of run file k. */
+static prw_status write_dict(map_state *m, uint32_t k, size_t n, prw_error *err) {
+    const prw__intern *dt = &m->dst_tab;
     size_t i = 0;
     while (i < n) {
-        /* One block: rows until RUN_BLOCK_ROWS or the raw size limit. */
-        prw__buf_clear(&m->raw);
-        size_t ndict = 0, dict_bytes = 0, j = i;
-        uint32_t *rm = m->remap;
-        const prw__intern *dt = &m->dst_tab;
-        /* Pass 1: choose the rows and the dictionary. */
-        while (j < n && j - i < RUN_BLOCK_ROWS) {
-            uint32_t dst = rows[j].dst;
-            size_t add = 24;
-            if (dst != PRW_PL_NULL_ID && rm[dst] == UINT32_MAX)
-                add += 4 + prw__intern_len(dt, dst);
-            if ((ndict * 4 + dict_bytes + (j - i) * 24 + add > RUN_BLOCK_MAX) && j > i)
-                break;
-            if (dst != PRW_PL_NULL_ID && rm[dst] == UINT32_MAX) {
-                rm[dst] = (uint32_t)ndict++;
-                dict_bytes += prw__intern_len(dt, dst);
-            }
-            j++;
+        size_t j = i, bytes = 0;
+        while (j < n && (j - i + 1) * 4 + bytes + prw__intern_len(dt, m->newd[j]) <= RUN_BLOCK_MAX)
+            bytes += prw__intern_len(dt, m->newd[j++]);
+        PRW_CHECK(j > i, err, PRW_E_LIMIT, -1,
+                  "a dst_addr string of %zu bytes is too long for a run file",
+                  prw__intern_len(dt, m->newd[i]));
+        PRW_TRY(prw__buf_resize(&m->raw, (j - i) * 4 + bytes, err));
+        uint8_t *lens = m->raw.data, *out = lens + (j - i) * 4;
+        for (size_t x = i; x < j; x++) {
+            size_t l = prw__intern_len(dt, m->newd[x]);
+            prw__store_le32(lens + 4 * (x - i), (uint32_t)l);
+            memcpy(out, prw__intern_ptr(dt, m->newd[x]), l);
+            out += l;
         }
-        size_t nrows = j - i, raw_len = ndict * 4 + dict_bytes + nrows * 24;
-        PRW_CHECK(raw_len <= 2 * (size_t)RUN_BLOCK_MAX, err, PRW_E_LIMIT, -1,
-                  "a dst_addr string of %zu bytes is too long for a run block",
-                  prw__intern_len(dt, rows[i].dst));
-        PRW_TRY(prw__buf_resize(&m->raw, raw_len, err));
-        PRW_TRY(prw__buf_resize(&m->rec, nrows * 24, err));
-        uint8_t *lens = m->raw.data, *dict = lens + ndict * 4, *out = dict + dict_bytes;
-        /* Pass 2: dictionary in first-use order, then the rows; the remap is reset. */
-        size_t dpos = 0, di = 0;
-        uint64_t prev_t = 0;
-        for (size_t r = i; r < j; r++) {
-            const prw__pl_row *row = &rows[r];
-            uint32_t dst = row->dst, idx = UINT32_MAX;
-            if (dst != PRW_PL_NULL_ID) {
-                idx = rm[dst];
-                if (idx == di) { /* first use in this block */
-                    size_t l = prw__intern_len(dt, dst);
-                    prw__store_le32(lens + 4 * di, (uint32_t)l);
-                    memcpy(dict + dpos, prw__intern_ptr(dt, dst), l);
-                    dpos += l;
-                    di++;
-                }
-            }
-            uint8_t *o = m->rec.data + (r - i) * 24;
-            uint32_t rtt_bits;
-            memcpy(&rtt_bits, &row->rtt, 4);
-            prw__store_le64(o, (uint64_t)row->t - prev_t);
-            prev_t = (uint64_t)row->t;
-            prw__store_le32(o + 8, row->key - base);
-            prw__store_le32(o + 12, idx);
-            prw__store_le32(o + 16, rtt_bits);
-            o[20] = (uint8_t)row->ipv;
-            o[21] = row->flags;
-            o[22] = o[23] = 0;
-        }
-        prw__pl_shuffle(m->rec.data, out, nrows, 24);
-        for (size_t r = i; r < j; r++)
-            if (rows[r].dst != PRW_PL_NULL_ID)
-                rm[rows[r].dst] = UINT32_MAX;
-        size_t bound = prw__codec_bound(PRW_CODEC_ZSTD, raw_len);
-        prw__buf_clear(&m->comp);
-        PRW_TRY(prw__buf_reserve(&m->comp, bound + RUN_BLOCK_HEADER, err));
-        size_t clen = 0;
-        prw__codec_opts co = {1, 0};
-        PRW_TRY(prw__codec_compress(m->cc, PRW_CODEC_ZSTD, &co, m->raw.data, raw_len,
-                                    m->comp.data + RUN_BLOCK_HEADER, bound, &clen, err));
-        uint8_t *h = m->comp.data;
-        prw__store_le32(h, (uint32_t)nrows);
-        prw__store_le32(h + 4, (uint32_t)ndict);
-        prw__store_le32(h + 8, (uint32_t)raw_len);
-        prw__store_le32(h + 12, (uint32_t)clen);
-        prw__store_le32(h + 16, prw__crc32(0, h + RUN_BLOCK_HEADER, clen));
-        PRW_TRY(prw__wfile_write(f, h, RUN_BLOCK_HEADER + clen, err));
-        m->blocks[k]++;
-        m->rows[k] += nrows;
+        PRW_TRY(write_block(m, k, RUN_DICT_TAG, j - i, err));
         i = j;
     }
     return PRW_OK;
 }
 
-/* Splits one decoded row group by key range (stable) and appends each part. */
-static prw_status put_row_group(map_state *m, prw_error *err) {
-    const prw__plan *p = m->plan;
-    size_t n = m->d.n, N = p->reduce_tasks;
-    if (n > m->tmp_cap) {
-        prw__free(m->tmp);
-        m->tmp = prw__malloc_array(n, sizeof *m->tmp);
-        m->tmp_cap = m->tmp ? n : 0;
-        if (!m->tmp)
-            return prw__error_nomem(err, "a row group", n * sizeof *m->tmp);
+/* Writes global part gp's pending rows as one row block (after the dictionary strings the
+ * file has not had yet). */
+static prw_status flush_part(map_state *m, uint32_t gp, prw_error *err) {
+    map_pending *q = &m->pend[gp];
+    size_t n = q->n;
+    if (n == 0)
+        return PRW_OK;
+    uint32_t k = m->part_range[gp], base = m->plan->bounds[k];
+    uint32_t *fd = m->fdict[k];
+    size_t nnew = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t dst = q->rows[i].dst;
+        if (dst != PRW_PL_NULL_ID && fd[dst] == UINT32_MAX) {
+            fd[dst] = m->fdict_n[k]++;
+            m->newd[nnew++] = dst; /* newd has room for every dst id */
+        }
     }
-    if (m->dst_tab.n > m->remap_cap) {
-        size_t cap = m->dst_tab.n * 2;
-        uint32_t *r = prw__realloc(m->remap, cap * sizeof *r);
+    if (nnew)
+        PRW_TRY(write_dict(m, k, nnew, err));
+    PRW_TRY(prw__buf_resize(&m->rec, n * RUN_ROW_BYTES, err));
+    PRW_TRY(prw__buf_resize(&m->raw, n * RUN_ROW_BYTES, err));
+    uint64_t prev_t = 0;
+    for (size_t i = 0; i < n; i++) {
+        const prw__pl_row *row = &q->rows[i];
+        uint8_t *o = m->rec.data + i * RUN_ROW_BYTES;
+        uint32_t rtt_bits;
+        memcpy(&rtt_bits, &row->rtt, 4);
+        prw__store_le64(o, (uint64_t)row->t - prev_t);
+        prev_t = (uint64_t)row->t;
+        prw__store_le32(o + 8, row->key - base);
+        prw__store_le32(o + 12, row->dst == PRW_PL_NULL_ID ? UINT32_MAX : fd[row->dst]);
+        prw__store_le32(o + 16, rtt_bits);
+        o[20] = (uint8_t)row->ipv;
+        o[21] = row->flags;
+        o[22] = o[23] = 0;
+    }
+    prw__pl_shuffle(m->rec.data, m->raw.data, n, RUN_ROW_BYTES);
+    PRW_TRY(write_block(m, k, gp - m->part_base[k], n, err));
+    m->rows[k] += n;
+    m->npending -= n;
+    q->n = 0;
+    return PRW_OK;
+}
+
+/* Room for every dst id in the file dictionaries' maps (the table grows while decoding). */
+static prw_status grow_fdict(map_state *m, prw_error *err) {
+    size_t need = m->dst_tab.n;
+    if (need <= m->fdict_cap)
+        return PRW_OK;
+    size_t cap = need * 2;
+    for (uint32_t k = 0; k < m->plan->reduce_tasks; k++) {
+        uint32_t *r = prw__realloc(m->fdict[k], cap * sizeof *r);
         if (!r)
             return prw__error_nomem(err, "a dictionary map", cap * 4);
-        memset(r + m->remap_cap, 0xff, (cap - m->remap_cap) * sizeof *r);
-        m->remap = r;
-        m->remap_cap = cap;
+        memset(r + m->fdict_cap, 0xff, (cap - m->fdict_cap) * sizeof *r);
+        m->fdict[k] = r;
     }
-    memset(m->cnt, 0, (N + 1) * sizeof *m->cnt);
-    for (size_t i = 0; i < n; i++)
-        m->cnt[m->range_of[m->d.rows[i].key] + 1]++;
-    for (size_t k = 0; k < N; k++)
-        m->cnt[k + 1] += m->cnt[k];
-    for (size_t i = 0; i < n; i++)
-        m->tmp[m->cnt[m->range_of[m->d.rows[i].key]]++] = m->d.rows[i];
-    size_t start = 0;
-    for (size_t k = 0; k < N; k++) {
-        size_t end = m->cnt[k];
-        if (end > start)
-            PRW_TRY(put_rows(m, (uint32_t)k, m->tmp + start, end - start, p->bounds[k], err));
-        start = end;
+    uint32_t *nd = prw__realloc(m->newd, cap * sizeof *nd);
+    if (!nd)
+        return prw__error_nomem(err, "a dictionary map", cap * 4);
+    m->newd = nd;
+    m->fdict_cap = cap;
+    return PRW_OK;
+}
+
+/* Appends one decoded row group's rows to their parts' pending rows (input order kept). */
+static prw_status put_row_group(map_state *m, prw_error *err) {
+    PRW_TRY(grow_fdict(m, err));
+    size_t n = m->d.n;
+    for (size_t i = 0; i < n; i++) {
+        const prw__pl_row *r = &m->d.rows[i];
+        uint32_t gp = m->part_of[r->key];
+        map_pending *q = &m->pend[gp];
+        if (q->n == q->cap) /* doubling up to RUN_BLOCK_ROWS, where the part is written */
+            PRW_TRY(prw__grow_array((void **)&q->rows, &q->cap, q->n + 1, sizeof *q->rows,
+                                    "pending rows", err));
+        q->rows[q->n++] = *r;
+        m->npending++;
+        if (q->n == RUN_BLOCK_ROWS)
+            PRW_TRY(flush_part(m, gp, err));
     }
+    if (m->npending >= g_pending_rows)
+        for (uint32_t gp = 0; gp < m->part_base[m->plan->reduce_tasks]; gp++)
+            PRW_TRY(flush_part(m, gp, err));
     return PRW_OK;
 }
 
@@ -211,35 +233,43 @@ static prw_status write_stats(map_state *m, uint32_t task, const prw_build_stats
     return s;
 }
 
-static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
+/* The plan's parts of every range: part_of by rank, part_range and part_base. */
+static prw_status cut_parts(map_state *m, prw_error *err) {
     const prw__plan *p = m->plan;
     uint32_t N = p->reduce_tasks;
-    PRW_TRY(prw__intern_init(&m->src_tab, err));
-    PRW_TRY(prw__intern_init(&m->dst_tab, err));
-    m->tabs = true;
-    PRW_TRY(prw__plan_load_probes(p, 0, p->n_probes, &m->src_tab, err));
     size_t np = p->n_probes ? p->n_probes : 1;
-    m->ident = prw__malloc_array(np, sizeof *m->ident);
-    m->range_of = prw__malloc_array(np, sizeof *m->range_of);
-    m->files = prw__calloc(N, sizeof *m->files);
-    m->blocks = prw__calloc(N, sizeof *m->blocks);
-    m->rows = prw__calloc(N, sizeof *m->rows);
-    m->cnt = prw__calloc(N + 1, sizeof *m->cnt);
-    if (!m->ident || !m->range_of || !m->files || !m->blocks || !m->rows || !m->cnt)
-        return prw__error_nomem(err, "map tables", np * 8);
+    m->part_of = prw__malloc_array(np, sizeof *m->part_of);
+    m->part_key = prw__malloc_array(np + 2, sizeof *m->part_key);
+    m->part_base = prw__calloc(N + 1, sizeof *m->part_base);
+    m->part_range = prw__malloc_array(np + N, sizeof *m->part_range);
+    if (!m->part_of || !m->part_key || !m->part_base || !m->part_range)
+        return prw__error_nomem(err, "map tables", np * 12);
+    uint32_t gp = 0;
     for (uint32_t k = 0; k < N; k++) {
-        m->files[k].fd = -1;
-        for (uint32_t r = p->bounds[k]; r < p->bounds[k + 1]; r++)
-            m->range_of[r] = k;
+        uint32_t b = p->bounds[k];
+        size_t nparts = prw__run_parts(m->est_rows + b, p->bounds[k + 1] - b, m->part_key);
+        m->part_base[k] = gp;
+        for (size_t j = 0; j < nparts; j++, gp++) {
+            m->part_range[gp] = k;
+            for (uint32_t r = m->part_key[j]; r < m->part_key[j + 1]; r++)
+                m->part_of[b + r] = gp;
+        }
     }
-    for (uint32_t r = 0; r < p->n_probes; r++)
-        m->ident[r] = r;
-    PRW_TRY(prw__pl_keymap_build(&m->keymap, &m->src_tab, m->ident, err));
-    PRW_TRY(prw__codec_ctx_create(&m->cc, err));
+    m->part_base[N] = gp;
+    m->pend = prw__calloc(gp ? gp : 1, sizeof *m->pend);
+    if (!m->pend)
+        return prw__error_nomem(err, "pending rows", gp * sizeof *m->pend);
+    return PRW_OK;
+}
+
+static prw_status open_files(map_state *m, uint32_t task, prw_error *err) {
+    const prw__plan *p = m->plan;
     char path[PATH_BUF];
     prw__plan_path(p, path, sizeof path, ".runs");
     PRW_TRY(prw__mkdir_p(path, err));
-    for (uint32_t k = 0; k < N; k++) {
+    for (uint32_t k = 0; k < p->reduce_tasks; k++) {
+        uint32_t b = p->bounds[k];
+        size_t nparts = prw__run_parts(m->est_rows + b, p->bounds[k + 1] - b, m->part_key);
         prw__run_name(p, path, sizeof path, task, k);
         PRW_TRY(prw__wfile_open(&m->files[k], path, err));
         uint8_t h[RUN_HEADER];
@@ -247,10 +277,40 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
         prw__store_le64(h + 8, p->id);
         prw__store_le32(h + 16, task);
         prw__store_le32(h + 20, k);
-        prw__store_le32(h + 24, 0);
+        prw__store_le32(h + 24, prw__run_parts_digest(m->part_key, nparts));
         prw__store_le32(h + 28, prw__crc32(0, h, 28));
         PRW_TRY(prw__wfile_write(&m->files[k], h, sizeof h, err));
     }
+    return PRW_OK;
+}
+
+static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
+    const prw__plan *p = m->plan;
+    uint32_t N = p->reduce_tasks;
+    PRW_TRY(prw__intern_init(&m->src_tab, err));
+    PRW_TRY(prw__intern_init(&m->dst_tab, err));
+    m->tabs = true;
+    size_t np = p->n_probes ? p->n_probes : 1;
+    m->est_rows = prw__malloc_array(np, sizeof *m->est_rows);
+    if (!m->est_rows)
+        return prw__error_nomem(err, "probe counts", np * 8);
+    PRW_TRY(prw__plan_load_probes(p, 0, p->n_probes, &m->src_tab, m->est_rows, err));
+    m->ident = prw__malloc_array(np, sizeof *m->ident);
+    m->files = prw__calloc(N, sizeof *m->files);
+    m->blocks = prw__calloc(N, sizeof *m->blocks);
+    m->rows = prw__calloc(N, sizeof *m->rows);
+    m->fdict = prw__calloc(N, sizeof *m->fdict);
+    m->fdict_n = prw__calloc(N, sizeof *m->fdict_n);
+    if (!m->ident || !m->files || !m->blocks || !m->rows || !m->fdict || !m->fdict_n)
+        return prw__error_nomem(err, "map tables", np * 8);
+    for (uint32_t k = 0; k < N; k++)
+        m->files[k].fd = -1;
+    for (uint32_t r = 0; r < p->n_probes; r++)
+        m->ident[r] = r;
+    PRW_TRY(cut_parts(m, err));
+    PRW_TRY(prw__pl_keymap_build(&m->keymap, &m->src_tab, m->ident, err));
+    PRW_TRY(prw__codec_ctx_create(&m->cc, err));
+    PRW_TRY(open_files(m, task, err));
     prw_build_stats st;
     memset(&st, 0, sizeof st);
     size_t f0 = p->map_first[task], f1 = p->map_first[task + 1];
@@ -279,6 +339,8 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
             PRW_TRY(s);
         }
     }
+    for (uint32_t gp = 0; gp < m->part_base[N]; gp++)
+        PRW_TRY(flush_part(m, gp, err));
     for (uint32_t k = 0; k < N; k++) {
         uint8_t t[RUN_TRAILER];
         memcpy(t, RUN_END_MAGIC, 8);
@@ -309,11 +371,20 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_error *err)
     prw__free(m.files);
     prw__free(m.blocks);
     prw__free(m.rows);
-    prw__free(m.cnt);
-    prw__free(m.range_of);
+    for (uint32_t k = 0; m.fdict && k < m.plan->reduce_tasks; k++)
+        prw__free(m.fdict[k]);
+    prw__free(m.fdict);
+    prw__free(m.fdict_n);
+    prw__free(m.newd);
+    for (uint32_t gp = 0; m.pend && gp < m.part_base[m.plan->reduce_tasks]; gp++)
+        prw__free(m.pend[gp].rows);
+    prw__free(m.pend);
+    prw__free(m.part_of);
+    prw__free(m.part_range);
+    prw__free(m.part_base);
+    prw__free(m.part_key);
+    prw__free(m.est_rows);
     prw__free(m.ident);
-    prw__free(m.tmp);
-    prw__free(m.remap);
     prw__free(m.d.rows);
     prw__buf_cleanup(&m.raw);
     prw__buf_cleanup(&m.comp);

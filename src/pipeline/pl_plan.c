@@ -587,7 +587,7 @@ prw_status prw__plan_load(const char *path, prw__plan **out, prw_error *err) {
 }
 
 prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t last, prw__intern *t,
-                                 prw_error *err) {
+                                 uint64_t *rows_out, prw_error *err) {
     char path[PATH_BUF];
     prw__plan_path(p, path, sizeof path, "plan.probes");
     uint8_t *data = NULL;
@@ -618,6 +618,8 @@ prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t la
             if (st == PRW_OK && id != r - first)
                 st = prw__error_set(err, PRW_E_CORRUPT, at, "%s: probe %llu repeated", path,
                                     (unsigned long long)r);
+            if (rows_out)
+                rows_out[r - first] = rows;
         }
     }
     if (st == PRW_OK && (prw__rd_left(&rd) != 0 || h != p->probes_hash))

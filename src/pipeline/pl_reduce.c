@@ -1,14 +1,14 @@
 /*
  * `proberows reduce` and `proberows finalize` (scaleout.h, docs/SLURM.md).
  *
- * Reduce task K reads range K's run file of every map task in map order (map tasks hold
- * contiguous runs of files in input order, and each run file keeps its rows in input order),
- * so the concatenated rows are in input order, exactly as the single-machine build sees them.
- * The range's probes come from plan.probes in rank order, so intern id = rank - range start;
- * dst_addr strings are interned from each block's dictionary. The build's own group and write
- * phases (prw__pl_build_prepared) then produce shard K of both splits. Every header, length
- * and index of a run file is checked before it is used: a damaged file fails with its path
- * and the byte offset.
+ * Reduce task K opens range K's run file of every map task in map order (format in pl_run.c):
+ * the files are mapped, their dictionaries interned, their row blocks indexed by part. The
+ * range's probes come from plan.probes in rank order, so intern id = rank - range start. The
+ * build's write phase (prw__pl_build_prepared) then reads, groups and encodes one part at a
+ * time on each worker: a part's blocks from every map task, in map order, are its rows in
+ * input order, exactly as the single-machine build sees them. Memory is bounded by the parts
+ * in flight, not by the range. Every header, length and index of a run file is checked before
+ * it is used: a damaged file fails with its path and the byte offset.
  *
  * Finalize reads every reduce task's counts (DIR/.runs/reduce-KKKKK.json) and every map
  * task's (map-IIIII.json), checks each output file's ArrayRecord footer and record count,
@@ -36,157 +36,21 @@ typedef struct reduce_state {
     prw__plan *plan;
     prw__intern src_tab, dst_tab;
     bool tabs;
-    prw__pl_decoded *groups;
-    size_t ngroups;
-    prw__run_reader rr;
+    uint64_t *est_rows; /* by local rank */
+    uint32_t *part_key;
+    prw__run_set *runs;
 } reduce_state;
 
-static prw_status bad(const char *path, prw_status code, int64_t off, const char *what,
-                      prw_error *err) {
-    return prw__error_set(err, code, off, "%s: %s", path, what);
-}
-
-/* Decodes one block's payload (raw, raw_len bytes) into rows appended to g. */
-static prw_status decode_block(prw__run_reader *s, const char *path, int64_t off,
-                               const uint8_t *raw, size_t raw_len, uint32_t nrows, uint32_t ndict,
-                               uint32_t nkeys, prw__pl_decoded *g, size_t *cap, prw_error *err) {
-    size_t head = (size_t)ndict * 4;
-    if (head > raw_len)
-        return bad(path, PRW_E_CORRUPT, off, "block dictionary larger than the block", err);
-    PRW_TRY(prw__reserve_array((void **)&s->dict_ids, &s->dict_cap, ndict, sizeof *s->dict_ids,
-                               "a block dictionary", err));
-    size_t pos = head;
-    for (uint32_t i = 0; i < ndict; i++) {
-        size_t l = prw__load_le32(raw + 4 * (size_t)i);
-        if (l > raw_len - pos)
-            return bad(path, PRW_E_CORRUPT, off, "block dictionary string past the block", err);
-        PRW_TRY(prw__intern_get(s->dst_tab, raw + pos, l, prw__pl_hash(raw + pos, l),
-                                &s->dict_ids[i], err));
-        pos += l;
-    }
-    if (raw_len - pos != (size_t)nrows * 24)
-        return bad(path, PRW_E_CORRUPT, off, "block length disagrees with its row count", err);
-    if (g->n + nrows > *cap) /* the rows were allocated from the trailer's count */
-        return bad(path, PRW_E_CORRUPT, off, "the blocks hold more rows than the trailer says",
-                   err);
-    PRW_TRY(prw__reserve_array((void **)&s->rec, &s->rec_cap, nrows, 24, "run rows", err));
-    prw__pl_unshuffle(raw + pos, s->rec, nrows, 24);
-    uint64_t t = 0;
-    for (uint32_t i = 0; i < nrows; i++) {
-        const uint8_t *in = s->rec + (size_t)i * 24;
-        prw__pl_row *r = &g->rows[g->n + i];
-        memset(r, 0, sizeof *r);
-        t += prw__load_le64(in); /* time deltas, mod 2^64 */
-        r->t = (int64_t)t;
-        r->key = prw__load_le32(in + 8);
-        uint32_t d = prw__load_le32(in + 12);
-        uint32_t rtt = prw__load_le32(in + 16);
-        memcpy(&r->rtt, &rtt, 4);
-        r->ipv = (int8_t)in[20];
-        r->flags = in[21];
-        if (r->key >= nkeys || (d != UINT32_MAX && d >= ndict) ||
-            (r->flags & ~(PRW_PL_RTT_NULL | PRW_PL_IPV_NULL)))
-            return bad(path, PRW_E_CORRUPT, off,
-                       "a row's key, dictionary index or flags is out of range", err);
-        r->dst = d == UINT32_MAX ? PRW_PL_NULL_ID : s->dict_ids[d];
-    }
-    g->n += nrows;
-    return PRW_OK;
-}
-
-void prw__run_reader_cleanup(prw__run_reader *r) {
-    prw__free(r->raw);
-    prw__free(r->dict_ids);
-    prw__free(r->rec);
-    prw__codec_ctx_destroy(r->cc);
-    r->raw = NULL;
-    r->dict_ids = NULL;
-    r->rec = NULL;
-    r->cc = NULL;
-    r->raw_cap = r->dict_cap = r->rec_cap = 0;
-}
-
-prw_status prw__run_parse(prw__run_reader *s, const char *path, const uint8_t *f, size_t len,
-                          uint64_t plan_id, uint32_t map, uint32_t range, uint32_t nkeys,
-                          prw__pl_decoded *g, size_t *cap, prw_error *err) {
-    if (!s->cc)
-        PRW_TRY(prw__codec_ctx_create(&s->cc, err));
-    if (len < RUN_HEADER + RUN_TRAILER || memcmp(f, RUN_MAGIC, 8) != 0 ||
-        prw__load_le32(f + 28) != prw__crc32(0, f, 28))
-        return bad(path, PRW_E_CORRUPT, 0, "not a run file", err);
-    if (prw__load_le64(f + 8) != plan_id)
-        return bad(path, PRW_E_CORRUPT, 8,
-                   "written for another plan (plan.json changed since the map ran)", err);
-    if (prw__load_le32(f + 16) != map || prw__load_le32(f + 20) != range)
-        return bad(path, PRW_E_CORRUPT, 16, "names another task or range", err);
-    const uint8_t *t = f + len - RUN_TRAILER;
-    if (memcmp(t, RUN_END_MAGIC, 8) != 0)
-        return bad(path, PRW_E_TRUNCATED, (int64_t)(len - RUN_TRAILER),
-                   "no trailer (incomplete file)", err);
-    uint64_t blocks = prw__load_le64(t + 8), rows = prw__load_le64(t + 16), seen = 0, nb = 0;
-    if (blocks > len / RUN_BLOCK_HEADER || rows > blocks * RUN_BLOCK_ROWS)
-        return bad(path, PRW_E_CORRUPT, (int64_t)(len - RUN_TRAILER),
-                   "trailer counts impossible for the file's size", err);
-    if (rows > 0 && g->n + rows > *cap) { /* the rows in one allocation, not block by block */
-        prw__pl_row *r = prw__realloc(g->rows, (g->n + rows) * sizeof *r);
-        if (!r)
-            return prw__error_nomem(err, "run rows", (g->n + rows) * sizeof *r);
-        g->rows = r;
-        *cap = g->n + rows;
-    }
-    size_t pos = RUN_HEADER, end = len - RUN_TRAILER;
-    while (pos < end) {
-        int64_t off = (int64_t)pos;
-        if (end - pos < RUN_BLOCK_HEADER)
-            return bad(path, PRW_E_TRUNCATED, off, "block header cut short", err);
-        const uint8_t *h = f + pos;
-        uint32_t nrows = prw__load_le32(h), ndict = prw__load_le32(h + 4);
-        uint32_t raw_len = prw__load_le32(h + 8), clen = prw__load_le32(h + 12);
-        if (nrows == 0 || nrows > RUN_BLOCK_ROWS || ndict > nrows ||
-            raw_len > 2 * (size_t)RUN_BLOCK_MAX || raw_len < (size_t)nrows * 24 + ndict * 4)
-            return bad(path, PRW_E_CORRUPT, off, "bad block header", err);
-        if (clen > end - pos - RUN_BLOCK_HEADER)
-            return bad(path, PRW_E_TRUNCATED, off, "block runs past the end of the file", err);
-        if (prw__crc32(0, h + RUN_BLOCK_HEADER, clen) != prw__load_le32(h + 16))
-            return bad(path, PRW_E_CHECKSUM, off, "block CRC-32 mismatch", err);
-        PRW_TRY(prw__reserve_array((void **)&s->raw, &s->raw_cap, raw_len, 1, "a run block", err));
-        prw_status st = prw__codec_decompress(s->cc, PRW_CODEC_ZSTD, h + RUN_BLOCK_HEADER, clen,
-                                              s->raw, raw_len, err);
-        if (st < 0) {
-            prw__error_prefix(err, "%s (block at byte %lld): ", path, (long long)off);
-            err->offset = off;
-            return st;
-        }
-        PRW_TRY(decode_block(s, path, off, s->raw, raw_len, nrows, ndict, nkeys, g, cap, err));
-        seen += nrows;
-        nb++;
-        pos += RUN_BLOCK_HEADER + clen;
-    }
-    if (nb != blocks || seen != rows)
-        return bad(path, PRW_E_CORRUPT, (int64_t)(len - RUN_TRAILER),
-                   "trailer counts disagree with the blocks", err);
-    return PRW_OK;
-}
-
-/* Reads run file (map i, range k) into s->groups[i]. The file is mapped, not read: its pages
- * are the page cache's, with no copy and no fresh memory. */
-static prw_status read_run(reduce_state *s, uint32_t i, uint32_t k, prw_error *err) {
-    const prw__plan *p = s->plan;
+/* Opens run file (map i, range k) into the set. */
+static prw_status open_run(reduce_state *s, uint32_t i, uint32_t k, prw_error *err) {
     char path[PATH_BUF];
-    prw__run_name(p, path, sizeof path, i, k);
-    prw__rfile f;
-    prw_status st = prw__rfile_open(&f, path, true, err);
+    prw__run_name(s->plan, path, sizeof path, i, k);
+    prw_status st = prw__run_set_open(s->runs, i, path, &s->dst_tab, err);
     if (st == PRW_E_IO)
         return prw__error_sys(err, err->sys_errno,
                               "%s: run file of map task %u missing or unreadable (did map task "
                               "%u finish?)",
                               path, i, i);
-    PRW_TRY(st);
-    static const uint8_t empty[1];
-    size_t cap = 0;
-    st = prw__run_parse(&s->rr, path, f.map ? f.map : empty, (size_t)f.size, p->id, i, k,
-                        p->bounds[k + 1] - p->bounds[k], &s->groups[i], &cap, err);
-    prw__rfile_close(&f);
     return st;
 }
 
@@ -234,26 +98,25 @@ static prw_status reduce_run(reduce_state *s, uint32_t k, int workers, prw_build
     PRW_TRY(prw__intern_init(&s->src_tab, err));
     PRW_TRY(prw__intern_init(&s->dst_tab, err));
     s->tabs = true;
-    PRW_TRY(prw__plan_load_probes(p, p->bounds[k], p->bounds[k + 1], &s->src_tab, err));
-    s->rr.dst_tab = &s->dst_tab;
-    s->ngroups = p->map_tasks;
-    s->groups = prw__calloc(s->ngroups, sizeof *s->groups);
-    if (!s->groups)
-        return prw__error_nomem(err, "map task rows", s->ngroups * sizeof *s->groups);
+    uint32_t first = p->bounds[k], n = p->bounds[k + 1] - first;
+    s->est_rows = prw__malloc_array(n ? n : 1, sizeof *s->est_rows);
+    s->part_key = prw__malloc_array((size_t)n + 2, sizeof *s->part_key);
+    if (!s->est_rows || !s->part_key)
+        return prw__error_nomem(err, "probe counts", (size_t)n * 12);
+    PRW_TRY(prw__plan_load_probes(p, first, p->bounds[k + 1], &s->src_tab, s->est_rows, err));
+    size_t nparts = prw__run_parts(s->est_rows, n, s->part_key);
+    PRW_TRY(prw__run_set_create(&s->runs, p->id, k, p->map_tasks, s->part_key, nparts, err));
     for (uint32_t i = 0; i < p->map_tasks; i++)
-        PRW_TRY(read_run(s, i, k, err));
+        PRW_TRY(open_run(s, i, k, err));
     prw_build_options o = p->opts;
     o.output_dir = p->dir;
     o.workers = workers;
-    prw__pl_prepared prep = {&s->src_tab,  &s->dst_tab, s->groups, s->ngroups,
-                             p->bounds[k], p->n_train,  p->bounds, (int)k};
-    s->groups = NULL; /* the build owns the rows from here */
-    s->tabs = false;
+    prw__pl_prepared prep = {&s->src_tab, &s->dst_tab, s->runs,    s->part_key, nparts,
+                             s->est_rows, first,       p->n_train, p->bounds,   (int)k};
+    s->tabs = false; /* the build owns the tables from here */
     prw_status r = prw__pl_build_prepared(&o, &prep, st, err);
-    if (prep.groups) { /* not taken: refused before the move */
-        s->groups = prep.groups;
+    if (prep.src_tab->offs) /* not taken: refused before the move */
         s->tabs = true;
-    }
     PRW_TRY(r);
     return write_reduce_stats(p, k, st, err);
 }
@@ -276,14 +139,13 @@ prw_status prw_reduce(const char *plan_path, int task, int workers, prw_build_st
                             s.plan->reduce_tasks - 1);
     if (st == PRW_OK)
         st = reduce_run(&s, (uint32_t)task, workers, stats, err);
-    for (size_t i = 0; s.groups && i < s.ngroups; i++)
-        prw__free(s.groups[i].rows);
-    prw__free(s.groups);
+    prw__run_set_destroy(s.runs);
+    prw__free(s.est_rows);
+    prw__free(s.part_key);
     if (s.tabs) {
         prw__intern_cleanup(&s.src_tab);
         prw__intern_cleanup(&s.dst_tab);
     }
-    prw__run_reader_cleanup(&s.rr);
     prw__plan_free(s.plan);
     return st;
 }

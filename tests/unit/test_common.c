@@ -56,6 +56,31 @@ TEST(common_alloc_fail_nth) {
     ASSERT_TRUE(prw__calloc(SIZE_MAX / 2, 4) == NULL);
 }
 
+/* grow_array keeps the contents and doubles; a failed growth leaves the array as it was. */
+TEST(common_grow_array_keeps_contents) {
+    uint32_t *a = NULL;
+    size_t cap = 0;
+    prw_error err;
+    prw_error_clear(&err);
+    for (uint32_t i = 0; i < 1000; i++) {
+        ASSERT_OK(prw__grow_array((void **)&a, &cap, i + 1, sizeof *a, "x", &err), &err);
+        a[i] = i * 7;
+    }
+    ASSERT_EQ_I64((int64_t)cap, 1024); /* 64, 128, ... 1024 */
+    for (uint32_t i = 0; i < 1000; i++)
+        ASSERT_EQ_I64(a[i], i * 7);
+    prw_alloc_fail_after(1);
+    prw_status st = prw__grow_array((void **)&a, &cap, 5000, sizeof *a, "more", &err);
+    prw_alloc_fail_after(0);
+    ASSERT_ERR(st, PRW_E_NOMEM);
+    ASSERT_TRUE(strstr(err.msg, "more") != NULL);
+    ASSERT_EQ_I64((int64_t)cap, 1024);
+    ASSERT_EQ_I64(a[999], 999 * 7);
+    ASSERT_ERR(prw__grow_array((void **)&a, &cap, SIZE_MAX / 2, sizeof *a, "huge", &err),
+               PRW_E_NOMEM);
+    prw__free(a);
+}
+
 static _Atomic int g_custom_calls;
 static void *counting_realloc(void *ctx, void *p, size_t n) {
     (void)ctx;

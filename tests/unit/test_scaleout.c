@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
+#include "pipeline/pl_run.h"
 #include "harness.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/pipeline.h"
@@ -65,16 +66,12 @@ static prw_status build_plan(const char *plan_path, const char *out, prw_error *
     return prw_build(&o, NULL, err);
 }
 
-/* plan, every map, every reduce (in reverse order: tasks are independent), finalize, then
- * build --plan into DIR/ref; every shard must be byte-identical. */
-static void run_and_compare(const char *const *in, size_t nin, const char *dir, int M, int N,
-                            const prw_build_options *tweak) {
+/* Every reduce (in reverse order: tasks are independent) of the plan in dir, whose map tasks
+ * ran, then finalize and build --plan into DIR/ref; every shard must be byte-identical. */
+static void reduce_and_compare(const char *dir, int N) {
     prw_error err;
     prw_error_clear(&err);
-    ASSERT_OK(plan(in, nin, dir, M, N, tweak, &err), &err);
     const char *pj = th_fmt("%s/plan.json", dir);
-    for (int i = 0; i < M; i++)
-        ASSERT_OK(prw_map(pj, i, 0, &err), &err);
     for (int k = N - 1; k >= 0; k--)
         ASSERT_OK(prw_reduce(pj, k, 1 + k % 2, NULL, &err), &err);
     prw_build_stats fs;
@@ -102,6 +99,25 @@ static void run_and_compare(const char *const *in, size_t nin, const char *dir, 
     ASSERT_EQ_I64(fs.rows_read, bs.rows_read);
     ASSERT_EQ_I64(fs.dropped_null_src_addr, bs.dropped_null_src_addr);
     ASSERT_EQ_I64(fs.dropped_null_rtt, bs.dropped_null_rtt);
+}
+
+/* plan, every map, then reduce_and_compare. */
+static void run_and_compare(const char *const *in, size_t nin, const char *dir, int M, int N,
+                            const prw_build_options *tweak) {
+    prw_error err;
+    prw_error_clear(&err);
+    ASSERT_OK(plan(in, nin, dir, M, N, tweak, &err), &err);
+    const char *pj = th_fmt("%s/plan.json", dir);
+    for (int i = 0; i < M; i++)
+        ASSERT_OK(prw_map(pj, i, 0, &err), &err);
+    reduce_and_compare(dir, N);
+}
+
+/* The block count in a run file's trailer. */
+static uint64_t run_blocks(const char *path) {
+    size_t n = 0;
+    uint8_t *b = th_read(path, &n);
+    return b && n >= RUN_TRAILER ? prw__load_le64(b + n - RUN_TRAILER + 8) : 0;
 }
 
 TEST(so_fixtures_identical_to_build_plan) {
@@ -173,6 +189,27 @@ static void expect_same_records(const char *one, const char *dir, const char *sp
     }
     ASSERT_EQ_U64(seen, total);
     prw_ar_reader_close(r);
+}
+
+/* Map tasks that write every part's pending rows often (small blocks, many per part) give the
+ * same output; the budget only changes how the run files are cut into blocks. */
+TEST(so_small_pending_budget_gives_same_output) {
+    const char *dir = th_fmt("%s/p", th_tmpdir());
+    prw_error err;
+    prw_error_clear(&err);
+    ASSERT_OK(plan(g_fixtures, NFIX, dir, 2, 3, NULL, &err), &err);
+    const char *pj = th_fmt("%s/plan.json", dir);
+    const char *run = th_fmt("%s/.runs/map-00001-range-00001.run", dir);
+    ASSERT_OK(prw_map(pj, 1, 0, &err), &err);
+    uint64_t blocks = run_blocks(run);
+    prw__map_set_pending_rows(700);
+    prw_status st = prw_map(pj, 0, 0, &err);
+    if (st == PRW_OK)
+        st = prw_map(pj, 1, 0, &err);
+    prw__map_set_pending_rows(0);
+    ASSERT_OK(st, &err);
+    ASSERT_TRUE(blocks > 0 && run_blocks(run) > blocks);
+    reduce_and_compare(dir, 3);
 }
 
 TEST(so_union_of_shards_equals_plain_build) {
