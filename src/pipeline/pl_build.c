@@ -111,6 +111,7 @@ typedef struct pl_build {
     prw_ar_options ar;    /* writer options */
     bool chunked;         /* group_size 1: workers compress records into finished chunks */
     prw__pl_decoded *dec; /* per row group */
+    size_t *split_dec;    /* per row group, split decoding: the decoder of the half done first */
     prw__pl_decoder **decoders;
     size_t ndecoders;
     pthread_mutex_t pool_mu; /* guards the free lists of decoders and scratch */
@@ -313,6 +314,47 @@ static prw_status decode_work(pl_build *b, size_t di, size_t rg, int64_t *done, 
 
 static void decode_task(void *arg) {
     rg_task(arg, false, decode_work);
+}
+
+#define SPLIT_NONE SIZE_MAX
+#define SPLIT_FAILED (SIZE_MAX - 1)
+
+/* Task 2g + h decodes half h of row group g's columns (fewer row groups than workers: S is
+ * one). The half done first keeps its decoder; the second builds the rows from both. */
+static void split_decode_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    size_t rg = t->index / 2;
+    bool str = t->index % 2;
+    if (!atomic_load(&b->failed)) {
+        size_t di = take_decoder(b);
+        prw_error e;
+        prw_error_clear(&e);
+        prw_status st =
+            prw__pl_decode_cols(b->decoders[di], rg, str ? PRW_PL_COLS_STR : PRW_PL_COLS_NUM,
+                                &b->src_tab, &b->dst_tab, &e);
+        prw__mutex_lock(&b->pool_mu);
+        size_t other = b->split_dec[rg];
+        if (other == SPLIT_NONE)
+            b->split_dec[rg] = st < 0 ? SPLIT_FAILED : di;
+        prw__mutex_unlock(&b->pool_mu);
+        if (other != SPLIT_NONE) { /* second: both halves are decoded */
+            if (st == PRW_OK && other != SPLIT_FAILED)
+                st = prw__pl_assemble_rg(b->decoders[str ? other : di],
+                                         b->decoders[str ? di : other], rg, b->o->null_rtt,
+                                         &b->dec[rg], &e);
+            if (other != SPLIT_FAILED)
+                give_decoder(b, other);
+            give_decoder(b, di);
+            if (st == PRW_OK)
+                atomic_fetch_add(&b->progress_done, prw__pl_source_rg_rows(b->src, rg));
+        } else if (st < 0) {
+            give_decoder(b, di);
+        }
+        if (st < 0)
+            record_error(b, st, &e);
+    }
+    task_done(t);
 }
 
 /* Runs fn(index) for index in [0, n) on the pool, waiting with progress. */
@@ -1656,6 +1698,7 @@ static void build_cleanup(pl_build *b) {
         for (size_t g = 0; g < b->nrg; g++)
             prw__free(b->dec[g].rows);
     prw__free(b->dec);
+    prw__free(b->split_dec);
     for (size_t i = 0; i < b->ndecoders; i++) {
         prw__pl_decoder_destroy(b->decoders[i]);
         scratch_cleanup(&b->scratch[i]);
@@ -1807,7 +1850,16 @@ static prw_status run(pl_build *b, prw__pool *pool, const char *stage, prw_error
 static prw_status memory_phases(pl_build *b, prw__pool *pool, prw_error *err) {
     prw_build_stats *st = b->stats;
     double t = prw__now();
-    PRW_TRY(run_all(b, pool, b->nrg, decode_task, "decode", st->rows_read, err));
+    if (b->nrg < (size_t)b->workers) { /* too few row groups for every worker: halves */
+        b->split_dec = prw__malloc_array(b->nrg ? b->nrg : 1, sizeof *b->split_dec);
+        if (!b->split_dec)
+            return prw__error_nomem(err, "row group list", b->nrg * sizeof *b->split_dec);
+        for (size_t g = 0; g < b->nrg; g++)
+            b->split_dec[g] = SPLIT_NONE;
+        PRW_TRY(run_all(b, pool, 2 * b->nrg, split_decode_task, "decode", st->rows_read, err));
+    } else {
+        PRW_TRY(run_all(b, pool, b->nrg, decode_task, "decode", st->rows_read, err));
+    }
     release_decoders(b);
     for (size_t g = 0; g < b->nrg; g++) {
         const prw__pl_decoded *d = &b->dec[g];

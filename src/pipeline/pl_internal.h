@@ -182,6 +182,19 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
                              prw__intern *dst_tab, prw_null_rtt policy, prw__pl_decoded *out,
                              prw_error *err);
 
+/* The two halves of a row group's columns, which two decoders may decode at once. */
+#define PRW_PL_COLS_NUM 1u /* event_time, ip_version, rtt */
+#define PRW_PL_COLS_STR 2u /* src_addr, dst_addr (interned or mapped to ids) */
+/**
+ * prw__pl_decode_rg in parts: decodes the columns of row group rg named by `which` into d,
+ * then prw__pl_assemble_rg builds the rows from the decoder holding the numeric columns and
+ * the one holding the strings (the same decoder or two).
+ */
+prw_status prw__pl_decode_cols(prw__pl_decoder *d, size_t rg, unsigned which, prw__intern *src_tab,
+                               prw__intern *dst_tab, prw_error *err);
+prw_status prw__pl_assemble_rg(const prw__pl_decoder *num, const prw__pl_decoder *str, size_t rg,
+                               prw_null_rtt policy, prw__pl_decoded *out, prw_error *err);
+
 /**
  * The key pass (memory-bounded build, plan): decodes only src_addr of row group rg and interns
  * it (exactly as prw__pl_decode_rg does, dictionary entries included), and adds its rows per

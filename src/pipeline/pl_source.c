@@ -616,16 +616,17 @@ static float rtt_value(const prw_pq_column_info *c, const prw_pq_column_data *cd
     return (float)int_value(cd, r);
 }
 
-prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
-                             prw__intern *dst_tab, prw_null_rtt policy, prw__pl_decoded *out,
-                             prw_error *err) {
-    memset(out, 0, sizeof *out);
+prw_status prw__pl_decode_cols(prw__pl_decoder *d, size_t rg, unsigned which, prw__intern *src_tab,
+                               prw__intern *dst_tab, prw_error *err) {
     const pl_rg *g = &d->src->rgs[rg];
     const pl_file *f = &d->src->files[g->file];
     const char *path = prw_pq_path(f->pq);
     for (int c = 0; c < PRW_COL_COUNT; c++) {
-        unsigned flags = (c == PRW_COL_SRC_ADDR || c == PRW_COL_DST_ADDR) ? PRW_PQ_DECODE_DICT : 0;
-        PRW_TRY(prw_pq_decode_column(d->pq, f->pq, g->rg, f->col[c], flags, &d->cd[c], err));
+        bool str = c == PRW_COL_SRC_ADDR || c == PRW_COL_DST_ADDR;
+        if (!(which & (str ? PRW_PL_COLS_STR : PRW_PL_COLS_NUM)))
+            continue;
+        PRW_TRY(prw_pq_decode_column(d->pq, f->pq, g->rg, f->col[c], str ? PRW_PQ_DECODE_DICT : 0,
+                                     &d->cd[c], err));
         PRW_CHECK(d->cd[c].num_rows == g->rows, err, PRW_E_CORRUPT, -1,
                   "%s: row group %d: column '%s' has %lld rows, the row group %lld", path, g->rg,
                   f->info[c]->name, (long long)d->cd[c].num_rows, (long long)g->rows);
@@ -634,18 +635,21 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
     /* times, then src ids and dst ids, share one scratch area of 16 bytes per row. */
     PRW_TRY(prw__reserve_array((void **)&d->times, &d->times_cap, n ? 2 * n : 1, sizeof *d->times,
                                "decode buffers", err));
-    int64_t *times = d->times;
+    if (which & PRW_PL_COLS_NUM) {
+        prw_status st = prw_pq_timestamp_micros(f->info[PRW_COL_EVENT_TIME],
+                                                &d->cd[PRW_COL_EVENT_TIME], d->times, err);
+        if (st < 0) {
+            prw__error_prefix(err, "%s: row group %d: column '%s': ", path, g->rg,
+                              f->info[PRW_COL_EVENT_TIME]->name);
+            return st;
+        }
+    }
+    if (!(which & PRW_PL_COLS_STR))
+        return PRW_OK;
     uint32_t *src_ids = (uint32_t *)(d->times + n);
     uint32_t *dst_ids = src_ids + n;
-    prw_status st = prw_pq_timestamp_micros(f->info[PRW_COL_EVENT_TIME], &d->cd[PRW_COL_EVENT_TIME],
-                                            times, err);
-    if (st < 0) {
-        prw__error_prefix(err, "%s: row group %d: column '%s': ", path, g->rg,
-                          f->info[PRW_COL_EVENT_TIME]->name);
-        return st;
-    }
     if (d->keymap) {
-        st = map_column(d, &d->cd[PRW_COL_SRC_ADDR], src_ids, err);
+        prw_status st = map_column(d, &d->cd[PRW_COL_SRC_ADDR], src_ids, err);
         if (st < 0) {
             prw__error_prefix(err, "%s: row group %d: ", path, g->rg);
             return st;
@@ -653,12 +657,24 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
     } else {
         PRW_TRY(intern_column(d, 0, &d->cd[PRW_COL_SRC_ADDR], src_tab, src_ids, err));
     }
-    PRW_TRY(intern_column(d, 1, &d->cd[PRW_COL_DST_ADDR], dst_tab, dst_ids, err));
+    return intern_column(d, 1, &d->cd[PRW_COL_DST_ADDR], dst_tab, dst_ids, err);
+}
+
+prw_status prw__pl_assemble_rg(const prw__pl_decoder *num, const prw__pl_decoder *str, size_t rg,
+                               prw_null_rtt policy, prw__pl_decoded *out, prw_error *err) {
+    memset(out, 0, sizeof *out);
+    const pl_rg *g = &num->src->rgs[rg];
+    const pl_file *f = &num->src->files[g->file];
+    const char *path = prw_pq_path(f->pq);
+    size_t n = (size_t)g->rows;
+    const int64_t *times = num->times;
+    const uint32_t *src_ids = (const uint32_t *)(str->times + n);
+    const uint32_t *dst_ids = src_ids + n;
     out->rows = prw__malloc_array(n ? n : 1, sizeof *out->rows);
     if (!out->rows)
         return prw__error_nomem(err, "decoded rows", n * sizeof *out->rows);
-    const prw_pq_column_data *tv = &d->cd[PRW_COL_EVENT_TIME], *iv = &d->cd[PRW_COL_IP_VERSION],
-                             *rv = &d->cd[PRW_COL_RTT];
+    const prw_pq_column_data *tv = &num->cd[PRW_COL_EVENT_TIME], *iv = &num->cd[PRW_COL_IP_VERSION],
+                             *rv = &num->cd[PRW_COL_RTT];
     const prw_pq_column_info *rtt_info = f->info[PRW_COL_RTT];
     size_t k = 0;
     for (size_t r = 0; r < n; r++) {
@@ -705,6 +721,14 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
     }
     out->n = k;
     return PRW_OK;
+}
+
+prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
+                             prw__intern *dst_tab, prw_null_rtt policy, prw__pl_decoded *out,
+                             prw_error *err) {
+    memset(out, 0, sizeof *out);
+    PRW_TRY(prw__pl_decode_cols(d, rg, PRW_PL_COLS_NUM | PRW_PL_COLS_STR, src_tab, dst_tab, err));
+    return prw__pl_assemble_rg(d, d, rg, policy, out, err);
 }
 
 int64_t prw__pl_source_rg_decode_bytes(const prw__pl_source *s, size_t rg) {

@@ -676,3 +676,64 @@ TEST(build_bad_input_leaves_old_output_intact) {
     ASSERT_TRUE(prw_build(&o, &st, &err) < 0);
     ASSERT_TRUE(strstr(err.msg, "/proc/proberows-cannot-write-here") != NULL);
 }
+
+/* One row group and more workers than row groups: its numeric and string columns are decoded
+ * by two workers at once. A failure in either half (or in both) fails the build naming the
+ * column, with no output; the same file undamaged gives the bytes of one worker. */
+TEST(build_split_row_group_decode_errors_name_the_column) {
+    const char *d = th_tmpdir();
+    struct {
+        long off;
+        const char *col;
+    } cases[] = {{200, "event_time"}, {4620, "dst_addr"}, {4569, "src_addr"}};
+    prw_build_stats st;
+    prw_error err;
+    prw_error_clear(&err);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *bad = th_fmt("%s/bad%zu.parquet", d, i);
+        ASSERT_EQ_I64(th_sh(th_fmt("cp tests/fixtures/one_probe.parquet %s && printf "
+                                   "'\\377\\377\\377\\377\\377\\377\\377\\377' | dd of=%s bs=1 "
+                                   "seek=%ld conv=notrunc 2>/dev/null",
+                                   bad, bad, cases[i].off)),
+                      0);
+        for (int w = 2; w <= 4; w += 2) {
+            const char *in[1] = {bad};
+            prw_build_options o;
+            prw_build_options_init(&o);
+            o.inputs = in;
+            o.n_inputs = 1;
+            o.workers = w;
+            o.output_dir = th_fmt("%s/out%zu_%d", d, i, w);
+            ASSERT_TRUE(prw_build(&o, &st, &err) < 0);
+            ASSERT_TRUE(strstr(err.msg, "bad") && strstr(err.msg, cases[i].col));
+            ASSERT_TRUE(access(th_fmt("%s/train.arrayrecord", o.output_dir), F_OK) != 0);
+        }
+    }
+    /* Both halves damaged. */
+    const char *both = th_fmt("%s/both.parquet", d);
+    ASSERT_EQ_I64(th_sh(th_fmt("cp %s/bad0.parquet %s && printf '\\377\\377\\377\\377' | dd of=%s "
+                               "bs=1 seek=4620 conv=notrunc 2>/dev/null",
+                               d, both, both)),
+                  0);
+    const char *in[1] = {both};
+    prw_build_options o;
+    prw_build_options_init(&o);
+    o.inputs = in;
+    o.n_inputs = 1;
+    o.workers = 3;
+    o.output_dir = th_fmt("%s/outboth", d);
+    ASSERT_TRUE(prw_build(&o, &st, &err) < 0);
+    ASSERT_TRUE(strstr(err.msg, "event_time") || strstr(err.msg, "dst_addr"));
+    /* Undamaged: one worker (whole row groups) and three (halves) give the same bytes. */
+    in[0] = "tests/fixtures/one_probe.parquet";
+    o.workers = 1;
+    o.output_dir = th_fmt("%s/w1", d);
+    ASSERT_OK(prw_build(&o, &st, &err), &err);
+    o.workers = 3;
+    o.output_dir = th_fmt("%s/w3", d);
+    ASSERT_OK(prw_build(&o, &st, &err), &err);
+    size_t n1 = 0, n3 = 0;
+    uint8_t *a = th_read(th_fmt("%s/w1/train.arrayrecord", d), &n1);
+    uint8_t *b = th_read(th_fmt("%s/w3/train.arrayrecord", d), &n3);
+    ASSERT_TRUE(a && b && n1 == n3 && memcmp(a, b, n1) == 0);
+}
