@@ -8,7 +8,7 @@
  * into parts (prw__run_parts, from plan.probes), so that a reduce task can read, group and
  * write one part at a time. A part's pending rows become a block of its range's run file
  * DIR/.runs/map-IIIII-range-KKKKK.run (format in pl_run.c) when they reach RUN_BLOCK_ROWS, and
- * every part's when all pending rows reach PENDING_ROWS, which bounds the task's memory. A
+ * every part's when all pending rows reach pending_max, which bounds the task's memory. A
  * dst_addr string gets a dictionary id of the file the first time a block of that file uses
  * it (intern ids belong to one process). Each file is written to a temporary and renamed
  * (prw__wfile), then a DIR/.runs/map-IIIII.json with the task's counts: rerunning the task
@@ -25,13 +25,16 @@
 #include "proberows/scaleout.h"
 
 #define PATH_BUF 4096
-/* Rows waiting in parts' buffers before every part is written out. */
-#define PENDING_ROWS ((size_t)2 << 20)
+/* Rows waiting in parts' buffers before every part is written out: 1Ki per part (so blocks
+ * average about that many rows however many parts there are), 48 to 384 MB. */
+#define PENDING_PER_PART ((size_t)1 << 10)
+#define PENDING_MIN ((size_t)2 << 20)
+#define PENDING_MAX ((size_t)16 << 20)
 
-static size_t g_pending_rows = PENDING_ROWS;
+static size_t g_pending_rows; /* 0: from the part count */
 
 void prw__map_set_pending_rows(size_t rows) {
-    g_pending_rows = rows ? rows : PENDING_ROWS;
+    g_pending_rows = rows;
 }
 
 typedef struct map_pending {
@@ -55,7 +58,7 @@ typedef struct map_state {
     uint32_t *part_base;     /* by range: global index of its part 0 (N + 1 entries) */
     uint32_t *part_key;      /* scratch for prw__run_parts */
     map_pending *pend;       /* by global part */
-    size_t npending;
+    size_t npending, pending_max;
     uint32_t **fdict; /* by range: dst intern id -> file dictionary id, or UINT32_MAX */
     uint32_t *fdict_n;
     size_t fdict_cap;
@@ -198,7 +201,7 @@ static prw_status put_row_group(map_state *m, prw_error *err) {
         if (q->n == RUN_BLOCK_ROWS)
             PRW_TRY(flush_part(m, gp, err));
     }
-    if (m->npending >= g_pending_rows)
+    if (m->npending >= m->pending_max)
         for (uint32_t gp = 0; gp < m->part_base[m->plan->reduce_tasks]; gp++)
             PRW_TRY(flush_part(m, gp, err));
     return PRW_OK;
@@ -256,6 +259,11 @@ static prw_status cut_parts(map_state *m, prw_error *err) {
         }
     }
     m->part_base[N] = gp;
+    size_t want = (size_t)gp * PENDING_PER_PART;
+    m->pending_max = g_pending_rows       ? g_pending_rows
+                     : want < PENDING_MIN ? PENDING_MIN
+                     : want > PENDING_MAX ? PENDING_MAX
+                                          : want;
     m->pend = prw__calloc(gp ? gp : 1, sizeof *m->pend);
     if (!m->pend)
         return prw__error_nomem(err, "pending rows", gp * sizeof *m->pend);

@@ -275,7 +275,7 @@ prw_status prw__run_set_add(prw__run_set *rs, uint32_t map, const char *path, co
         return bad(path, PRW_E_CORRUPT, (int64_t)(len - RUN_TRAILER),
                    "trailer counts disagree with the blocks", err);
     rs->nadded++;
-    return index_parts(rs, err);
+    return rs->nadded == rs->nmaps ? index_parts(rs, err) : PRW_OK; /* once, when complete */
 }
 
 prw_status prw__run_set_open(prw__run_set *rs, uint32_t map, const char *path, prw__intern *dst_tab,
@@ -296,7 +296,8 @@ size_t prw__run_set_part_rows(const prw__run_set *rs, size_t p) {
 prw_status prw__run_read_part(const prw__run_set *rs, prw__run_cursor *c, size_t p,
                               prw__pl_row *dst, const prw__intern *dst_tab, uint64_t *probe_rows,
                               uint64_t *probe_bytes, prw_error *err) {
-    PRW_CHECK(p < rs->nparts, err, PRW_E_INVALID, -1, "no part %zu", p);
+    PRW_CHECK(p < rs->nparts && rs->nadded == rs->nmaps, err, PRW_E_INVALID, -1,
+              "part %zu of an incomplete run set", p);
     uint32_t k0 = rs->part_key[p], k1 = rs->part_key[p + 1];
     size_t n = 0;
     for (size_t bi = rs->part_first[p]; bi < rs->part_first[p + 1]; bi++) {

@@ -19,7 +19,7 @@
 #define RUN_PART_MAX_ROWS (4u << 20)
 
 /** Test hook: map tasks write every part's pending rows once `rows` are pending (0: the
- * default, 2Mi). Not thread-safe; set before running map tasks. */
+ * default, 1Ki rows per part between 2Mi and 16Mi). Not thread-safe; set before running. */
 void prw__map_set_pending_rows(size_t rows);
 
 /** DIR/.runs/map-IIIII-range-KKKKK.run */
@@ -68,13 +68,13 @@ prw_status prw__run_set_add(prw__run_set *rs, uint32_t map, const char *path, co
 /** Opens (maps) and adds a run file; the mapping is closed with the set. */
 prw_status prw__run_set_open(prw__run_set *rs, uint32_t map, const char *path, prw__intern *dst_tab,
                              prw_error *err);
-/** Rows of part p over all files added. */
+/** Rows of part p over all files added (complete once every map task's file is). */
 size_t prw__run_set_part_rows(const prw__run_set *rs, size_t p);
 /**
- * Reads part p's rows, in input order, into dst (room for prw__run_set_part_rows rows); keys
- * are local ranks. If probe_rows is not NULL, adds each row to probe_rows[key] and 28 plus
- * its dst_addr length (from dst_tab) to probe_bytes[key]. Safe to call from several threads
- * at once with their own cursors. Errors as prw__run_set_add.
+ * Once every map task's file is added: reads part p's rows, in input order, into dst (room for
+ * prw__run_set_part_rows rows); keys are local ranks. If probe_rows is not NULL, adds each row to
+ * probe_rows[key] and 28 plus its dst_addr length (from dst_tab) to probe_bytes[key]. Safe to call
+ * from several threads at once with their own cursors. Errors as prw__run_set_add.
  */
 prw_status prw__run_read_part(const prw__run_set *rs, prw__run_cursor *c, size_t p,
                               prw__pl_row *dst, const prw__intern *dst_tab, uint64_t *probe_rows,
