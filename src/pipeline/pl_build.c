@@ -444,6 +444,15 @@ static void add_probe_sums(pl_build *b, size_t n) {
         }
 }
 
+/* Completes the record-size estimate of probes [r0, r1), whose probe_bytes hold their rows'
+ * own bytes so far: each row also repeats src_addr (4 + its length), and each record has
+ * ~2 KiB of Arrow framing. */
+static void add_src_estimate(pl_build *b, uint32_t r0, uint32_t r1) {
+    for (uint32_t r = r0; r < r1; r++)
+        b->probe_bytes[r] +=
+            b->probe_rows[r] * (4 + prw__intern_len(&b->src_tab, b->by_rank[r])) + 2048;
+}
+
 /* Pass 1, task `index` of one per pool thread: for the slices it claims, key := probe rank,
  * and per-probe rows and estimated bytes in its own sums wprobe[index] (no shared atomics in
  * the row loop). */
@@ -625,9 +634,7 @@ static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     b->nrows = 0;
     for (size_t g = 0; g < b->nrg; g++)
         b->nrows += b->dec[g].n;
-    for (uint32_t r = 0; r < b->n_probes; r++)
-        b->probe_bytes[r] +=
-            b->probe_rows[r] * (4 + prw__intern_len(&b->src_tab, b->by_rank[r])) + 2048;
+    add_src_estimate(b, 0, b->n_probes);
     PRW_TRY(make_partitions(b, err));
     for (size_t p = 0; p < b->nparts; p++)
         for (uint32_t r = b->part_key[p]; r < b->part_key[p + 1]; r++)
@@ -874,9 +881,7 @@ static prw_status read_run_part(pl_build *b, pl_scratch *s, size_t p, prw_error 
         b->probe_rows[k] = b->probe_bytes[k] = 0; /* the plan's estimate until now */
     PRW_TRY(prw__run_read_part(b->runs, &s->rc, p, s->load, &b->dst_tab, b->probe_rows,
                                b->probe_bytes, err));
-    for (uint32_t k = k0; k < k1; k++)
-        b->probe_bytes[k] +=
-            b->probe_rows[k] * (4 + prw__intern_len(&b->src_tab, b->by_rank[k])) + 2048;
+    add_src_estimate(b, k0, k1);
     return PRW_OK;
 }
 
@@ -1626,9 +1631,7 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
     st->seconds_decode = prw__now() - t;
 
     t = prw__now();
-    for (uint32_t r = 0; r < b->n_probes; r++)
-        b->probe_bytes[r] +=
-            b->probe_rows[r] * (4 + prw__intern_len(&b->src_tab, b->by_rank[r])) + 2048;
+    add_src_estimate(b, 0, b->n_probes);
     split_and_shards(b);
     report(b, "group", (int64_t)b->nrows, (int64_t)b->nrows, true);
     st->seconds_group = prw__now() - t;
@@ -1912,10 +1915,13 @@ static prw_status run_prepared(pl_build *b, prw__pool *pool, const char *stage, 
         b->nrows += b->part_n[q];
         b->part_max_rows = b->part_n[q] > b->part_max_rows ? b->part_n[q] : b->part_max_rows;
     }
-    /* Estimated from the plan's counts until a part is read (output buffer sizes only). */
-    for (uint32_t r = 0; r < b->n_probes; r++)
-        b->probe_bytes[r] =
-            p->est_rows[r] * (48 + prw__intern_len(&b->src_tab, b->by_rank[r])) + 2048;
+    /* Estimated from the plan's counts (rows of 28 bytes and a 16-byte dst_addr) until a part
+     * is read: output buffer sizes only. */
+    for (uint32_t r = 0; r < b->n_probes; r++) {
+        b->probe_rows[r] = p->est_rows[r];
+        b->probe_bytes[r] = p->est_rows[r] * 44;
+    }
+    add_src_estimate(b, 0, b->n_probes);
     split_and_shards(b);
     b->stats->seconds_group = prw__now() - t;
     b->stats->partitions = (int64_t)b->nparts;

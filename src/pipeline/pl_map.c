@@ -44,8 +44,7 @@ typedef struct map_pending {
 
 typedef struct map_state {
     prw__plan *plan;
-    prw__intern src_tab, dst_tab;
-    bool tabs;
+    prw__intern src_tab, dst_tab; /* zeroed until initialised: cleanup is safe either way */
     uint32_t *ident;
     prw__pl_keymap *keymap;
     prw__pl_source *src;
@@ -56,14 +55,13 @@ typedef struct map_state {
     uint32_t *part_of;       /* by rank: global part index */
     uint32_t *part_range;    /* by global part: its range */
     uint32_t *part_base;     /* by range: global index of its part 0 (N + 1 entries) */
-    uint32_t *part_key;      /* scratch for prw__run_parts */
+    uint32_t *digest;        /* by range: prw__run_parts_digest of its cut */
     map_pending *pend;       /* by global part */
     size_t npending, pending_max;
     uint32_t **fdict; /* by range: dst intern id -> file dictionary id, or UINT32_MAX */
     uint32_t *fdict_n;
     size_t fdict_cap;
-    uint32_t *newd; /* dst ids entering a file's dictionary */
-    size_t newd_cap;
+    uint32_t *newd;          /* dst ids entering a file's dictionary (fdict_cap entries) */
     prw__buf raw, comp, rec; /* rec: a block's rows as 24-byte records, before shuffling */
     prw__codec_ctx *cc;
     prw__pl_decoded d;
@@ -236,28 +234,33 @@ static prw_status write_stats(map_state *m, uint32_t task, const prw_build_stats
     return s;
 }
 
-/* The plan's parts of every range: part_of by rank, part_range and part_base. */
+/* The plan's parts of every range: part_of by rank, part_range, part_base and digest. */
 static prw_status cut_parts(map_state *m, prw_error *err) {
     const prw__plan *p = m->plan;
     uint32_t N = p->reduce_tasks;
     size_t np = p->n_probes ? p->n_probes : 1;
     m->part_of = prw__malloc_array(np, sizeof *m->part_of);
-    m->part_key = prw__malloc_array(np + 2, sizeof *m->part_key);
     m->part_base = prw__calloc(N + 1, sizeof *m->part_base);
     m->part_range = prw__malloc_array(np + N, sizeof *m->part_range);
-    if (!m->part_of || !m->part_key || !m->part_base || !m->part_range)
+    m->digest = prw__malloc_array(N, sizeof *m->digest);
+    uint32_t *part_key = prw__malloc_array(np + 2, sizeof *part_key);
+    if (!m->part_of || !m->part_base || !m->part_range || !m->digest || !part_key) {
+        prw__free(part_key);
         return prw__error_nomem(err, "map tables", np * 12);
+    }
     uint32_t gp = 0;
     for (uint32_t k = 0; k < N; k++) {
         uint32_t b = p->bounds[k];
-        size_t nparts = prw__run_parts(m->est_rows + b, p->bounds[k + 1] - b, m->part_key);
+        size_t nparts = prw__run_parts(m->est_rows + b, p->bounds[k + 1] - b, part_key);
+        m->digest[k] = prw__run_parts_digest(part_key, nparts);
         m->part_base[k] = gp;
         for (size_t j = 0; j < nparts; j++, gp++) {
             m->part_range[gp] = k;
-            for (uint32_t r = m->part_key[j]; r < m->part_key[j + 1]; r++)
+            for (uint32_t r = part_key[j]; r < part_key[j + 1]; r++)
                 m->part_of[b + r] = gp;
         }
     }
+    prw__free(part_key);
     m->part_base[N] = gp;
     size_t want = (size_t)gp * PENDING_PER_PART;
     m->pending_max = g_pending_rows       ? g_pending_rows
@@ -276,8 +279,6 @@ static prw_status open_files(map_state *m, uint32_t task, prw_error *err) {
     prw__plan_path(p, path, sizeof path, ".runs");
     PRW_TRY(prw__mkdir_p(path, err));
     for (uint32_t k = 0; k < p->reduce_tasks; k++) {
-        uint32_t b = p->bounds[k];
-        size_t nparts = prw__run_parts(m->est_rows + b, p->bounds[k + 1] - b, m->part_key);
         prw__run_name(p, path, sizeof path, task, k);
         PRW_TRY(prw__wfile_open(&m->files[k], path, err));
         uint8_t h[RUN_HEADER];
@@ -285,7 +286,7 @@ static prw_status open_files(map_state *m, uint32_t task, prw_error *err) {
         prw__store_le64(h + 8, p->id);
         prw__store_le32(h + 16, task);
         prw__store_le32(h + 20, k);
-        prw__store_le32(h + 24, prw__run_parts_digest(m->part_key, nparts));
+        prw__store_le32(h + 24, m->digest[k]);
         prw__store_le32(h + 28, prw__crc32(0, h, 28));
         PRW_TRY(prw__wfile_write(&m->files[k], h, sizeof h, err));
     }
@@ -297,7 +298,6 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     uint32_t N = p->reduce_tasks;
     PRW_TRY(prw__intern_init(&m->src_tab, err));
     PRW_TRY(prw__intern_init(&m->dst_tab, err));
-    m->tabs = true;
     size_t np = p->n_probes ? p->n_probes : 1;
     m->est_rows = prw__malloc_array(np, sizeof *m->est_rows);
     if (!m->est_rows)
@@ -390,7 +390,7 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_error *err)
     prw__free(m.part_of);
     prw__free(m.part_range);
     prw__free(m.part_base);
-    prw__free(m.part_key);
+    prw__free(m.digest);
     prw__free(m.est_rows);
     prw__free(m.ident);
     prw__free(m.d.rows);
@@ -401,10 +401,8 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_error *err)
     prw__pl_decoder_destroy(m.dec);
     prw__pl_source_close(m.src);
     prw__pl_keymap_destroy(m.keymap);
-    if (m.tabs) {
-        prw__intern_cleanup(&m.src_tab);
-        prw__intern_cleanup(&m.dst_tab);
-    }
+    prw__intern_cleanup(&m.src_tab);
+    prw__intern_cleanup(&m.dst_tab);
     prw__plan_free(m.plan);
     return st;
 }

@@ -34,9 +34,8 @@
 
 typedef struct reduce_state {
     prw__plan *plan;
-    prw__intern src_tab, dst_tab;
-    bool tabs;
-    uint64_t *est_rows; /* by local rank */
+    prw__intern src_tab, dst_tab; /* zeroed until initialised and once moved into the build */
+    uint64_t *est_rows;           /* by local rank */
     uint32_t *part_key;
     prw__run_set *runs;
 } reduce_state;
@@ -97,7 +96,6 @@ static prw_status reduce_run(reduce_state *s, uint32_t k, int workers, prw_build
     const prw__plan *p = s->plan;
     PRW_TRY(prw__intern_init(&s->src_tab, err));
     PRW_TRY(prw__intern_init(&s->dst_tab, err));
-    s->tabs = true;
     uint32_t first = p->bounds[k], n = p->bounds[k + 1] - first;
     s->est_rows = prw__malloc_array(n ? n : 1, sizeof *s->est_rows);
     s->part_key = prw__malloc_array((size_t)n + 2, sizeof *s->part_key);
@@ -113,11 +111,8 @@ static prw_status reduce_run(reduce_state *s, uint32_t k, int workers, prw_build
     o.workers = workers;
     prw__pl_prepared prep = {&s->src_tab, &s->dst_tab, s->runs,    s->part_key, nparts,
                              s->est_rows, first,       p->n_train, p->bounds,   (int)k};
-    s->tabs = false; /* the build owns the tables from here */
-    prw_status r = prw__pl_build_prepared(&o, &prep, st, err);
-    if (prep.src_tab->offs) /* not taken: refused before the move */
-        s->tabs = true;
-    PRW_TRY(r);
+    /* The build takes the tables (zeroing ours) unless it refuses the options first. */
+    PRW_TRY(prw__pl_build_prepared(&o, &prep, st, err));
     return write_reduce_stats(p, k, st, err);
 }
 
@@ -142,10 +137,8 @@ prw_status prw_reduce(const char *plan_path, int task, int workers, prw_build_st
     prw__run_set_destroy(s.runs);
     prw__free(s.est_rows);
     prw__free(s.part_key);
-    if (s.tabs) {
-        prw__intern_cleanup(&s.src_tab);
-        prw__intern_cleanup(&s.dst_tab);
-    }
+    prw__intern_cleanup(&s.src_tab);
+    prw__intern_cleanup(&s.dst_tab);
     prw__plan_free(s.plan);
     return st;
 }

@@ -55,7 +55,7 @@ struct prw__run_set {
     size_t nparts;
     uint32_t digest;
     run_file *files;
-    run_block *blocks; /* row blocks, in file order */
+    run_block *blocks; /* row blocks, in file order, until every file is added */
     size_t nblocks, blocks_cap;
     run_block *by_part; /* the same, stably by part */
     size_t *part_first; /* nparts + 1 */
@@ -196,9 +196,9 @@ static prw_status add_dict(prw__run_set *rs, run_file *rf, const uint8_t *h, int
     return PRW_OK;
 }
 
-/* Rebuilds by_part and part_first from the row blocks (a stable counting sort). */
+/* Builds by_part and part_first from the row blocks (a stable counting sort), then drops the
+ * file-order list. */
 static prw_status index_parts(prw__run_set *rs, prw_error *err) {
-    prw__free(rs->by_part);
     rs->by_part = prw__malloc_array(rs->nblocks ? rs->nblocks : 1, sizeof *rs->by_part);
     if (!rs->by_part)
         return prw__error_nomem(err, "a run index", rs->nblocks * sizeof *rs->by_part);
@@ -212,6 +212,9 @@ static prw_status index_parts(prw__run_set *rs, prw_error *err) {
     for (size_t p = rs->nparts; p > 0; p--) /* part_first[p] ended at the start of p + 1 */
         rs->part_first[p] = rs->part_first[p - 1];
     rs->part_first[0] = 0;
+    prw__free(rs->blocks); /* by_part holds them all now */
+    rs->blocks = NULL;
+    rs->nblocks = rs->blocks_cap = 0;
     return PRW_OK;
 }
 
