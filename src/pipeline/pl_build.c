@@ -167,7 +167,7 @@ typedef struct pl_build {
     size_t **wcount;          /* by decoder: rows per partition of its row group */
     prw__pl_row **wrows;      /* by decoder: the row group scattered by partition */
     pl_probe_acc **wprobe;    /* by decoder (rank_rows: by task): rows and estimated bytes */
-    _Atomic size_t rank_next; /* rank_rows: the next slice to claim */
+    _Atomic size_t rank_next; /* the next slice (rank_rows) or block of ranks to claim */
     size_t *wrows_cap;
     prw__codec_ctx **wcc;    /* by decoder */
     prw__buf *wbuf;          /* by decoder */
@@ -387,22 +387,23 @@ static prw_status run_all(pl_build *b, prw__pool *pool, size_t n, void (*fn)(voi
 
 /* ---- phase: group ------------------------------------------------------------------------- */
 
-typedef struct src_key {
-    const uint8_t *p;
-    size_t len;
-    uint32_t id;
-} src_key;
-
-/* Byte order of src_addr (memcmp, a proper prefix first): DuckDB's ORDER BY src_addr. */
-static int cmp_src(const void *a, const void *b) {
-    const src_key *x = a, *y = b;
-    int c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
-    if (c)
-        return c;
-    return x->len < y->len ? -1 : x->len > y->len;
+/* On every pool thread: src_id (an MD5) of the probes in the blocks of ranks it claims. */
+static void src_id_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    enum { BLOCK = 1024 };
+    for (size_t r0; (r0 = atomic_fetch_add(&b->rank_next, BLOCK)) < b->n_probes;)
+        for (size_t r = r0; r < r0 + BLOCK && r < b->n_probes; r++) {
+            uint32_t id = b->by_rank[r];
+            b->src_id[r] =
+                prw__pl_src_id(prw__intern_ptr(&b->src_tab, id), prw__intern_len(&b->src_tab, id));
+        }
+    task_done(t);
 }
 
-static prw_status rank_probes(pl_build *b, prw_error *err) {
+/* Probe ranks: src_addr in byte order (memcmp, a proper prefix first), DuckDB's ORDER BY
+ * src_addr; and each probe's src_id. */
+static prw_status rank_probes(pl_build *b, prw__pool *pool, prw_error *err) {
     uint32_t n = (uint32_t)b->src_tab.n;
     b->n_probes = n;
     size_t cnt = n ? n : 1;
@@ -417,22 +418,11 @@ static prw_status rank_probes(pl_build *b, prw_error *err) {
     if (!b->rank || !b->by_rank || !b->probe_rows || !b->probe_bytes || !b->src_id ||
         !b->probe_split || !b->probe_shard || !b->probe_part)
         return prw__error_nomem(err, "probe tables", (size_t)n * 40);
-    src_key *keys = prw__malloc_array(cnt, sizeof *keys);
-    if (!keys)
-        return prw__error_nomem(err, "probe keys", (size_t)n * sizeof *keys);
-    for (uint32_t i = 0; i < n; i++)
-        keys[i] = (src_key){prw__intern_ptr(&b->src_tab, i), prw__intern_len(&b->src_tab, i), i};
-    qsort(keys, n, sizeof *keys, cmp_src);
+    PRW_TRY(prw__intern_sort(&b->src_tab, b->by_rank, err));
     for (uint32_t r = 0; r < n; r++)
-        b->by_rank[r] = keys[r].id;
-    prw__free(keys);
-    for (uint32_t r = 0; r < n; r++) {
         b->rank[b->by_rank[r]] = r;
-        uint32_t id = b->by_rank[r];
-        b->src_id[r] =
-            prw__pl_src_id(prw__intern_ptr(&b->src_tab, id), prw__intern_len(&b->src_tab, id));
-    }
-    return PRW_OK;
+    atomic_store(&b->rank_next, 0);
+    return run_all(b, pool, (size_t)prw__pool_threads(pool), src_id_task, "group", 0, err);
 }
 
 /* Adds the first n per-slot probe sums (wprobe) into probe_rows and probe_bytes. */
@@ -627,7 +617,7 @@ static prw_status check_plan_probes(pl_build *b, prw_error *err) {
 }
 
 static prw_status group_phase(pl_build *b, prw__pool *pool, prw_error *err) {
-    PRW_TRY(rank_probes(b, err));
+    PRW_TRY(rank_probes(b, pool, err));
     PRW_TRY(check_plan_probes(b, err));
     PRW_TRY(make_slices(b, err));
     PRW_TRY(rank_rows(b, pool, err));
@@ -1585,7 +1575,7 @@ static prw_status spill_phase(pl_build *b, prw__pool *pool, prw_error *err) {
         return prw__error_nomem(err, "key counts", b->key_rows_cap * sizeof *b->key_rows);
     for (size_t i = 0; i < b->ndecoders; i++)
         prw__pl_decoder_take_key_rows(b->decoders[i], b->key_rows, b->key_rows_cap);
-    PRW_TRY(rank_probes(b, err));
+    PRW_TRY(rank_probes(b, pool, err));
     PRW_TRY(check_plan_probes(b, err));
     /* key_rows by intern id -> by rank (rank_probes sized its tables to src_tab.n). */
     uint64_t *by_rank = prw__calloc(b->n_probes ? b->n_probes : 1, sizeof *by_rank);
@@ -1899,7 +1889,7 @@ static prw_status run_prepared(pl_build *b, prw__pool *pool, const char *stage, 
     b->dst_tab = *p->dst_tab;
     memset(p->dst_tab, 0, sizeof *p->dst_tab);
     double t = prw__now();
-    PRW_TRY(rank_probes(b, err));
+    PRW_TRY(rank_probes(b, pool, err));
     b->runs = p->runs;
     b->nparts = p->nparts;
     b->part_key = prw__malloc_array(b->nparts + 1, sizeof *b->part_key);

@@ -78,6 +78,8 @@ void prw__intern_cleanup(prw__intern *t);
 /** Finds or adds the string; *id is dense from 0 in order of first insertion. */
 prw_status prw__intern_get(prw__intern *t, const uint8_t *data, size_t len, uint64_t hash,
                            uint32_t *id, prw_error *err);
+/** order[0, n) := the ids in byte order of their strings (memcmp, a proper prefix first). */
+prw_status prw__intern_sort(const prw__intern *t, uint32_t *order, prw_error *err);
 static inline const uint8_t *prw__intern_ptr(const prw__intern *t, uint32_t id) {
     return t->bytes.data + t->offs[id];
 }

@@ -55,15 +55,6 @@ typedef struct plan_key {
     uint32_t id;
 } plan_key;
 
-/* Byte order of src_addr, a proper prefix first: the build's probe order. */
-static int cmp_key(const void *a, const void *b) {
-    const plan_key *x = a, *y = b;
-    int c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
-    if (c)
-        return c;
-    return x->len < y->len ? -1 : x->len > y->len;
-}
-
 static const char *split_name(prw_split_rule r) {
     return r == PRW_SPLIT_HASH ? "hash" : "ratio";
 }
@@ -318,13 +309,16 @@ static prw_status plan_run(plan_state *s, const prw_build_options *o, int M, int
     size_t n = s->tab.n;
     PRW_CHECK(n < UINT32_MAX, err, PRW_E_LIMIT, -1, "more than 2^32-1 probes");
     s->keys = prw__malloc_array(n ? n : 1, sizeof *s->keys);
-    if (!s->keys)
-        return prw__error_nomem(err, "probe keys", n * sizeof *s->keys);
-    for (size_t i = 0; i < n; i++)
-        s->keys[i] = (plan_key){prw__intern_ptr(&s->tab, (uint32_t)i),
-                                prw__intern_len(&s->tab, (uint32_t)i), (uint32_t)i};
-    if (n)
-        qsort(s->keys, n, sizeof *s->keys, cmp_key);
+    uint32_t *order = prw__malloc_array(n ? n : 1, sizeof *order);
+    prw_status st = s->keys && order ? PRW_OK : prw__error_nomem(err, "probe keys", n * 20);
+    /* Byte order of src_addr, a proper prefix first: the build's probe order. */
+    if (st == PRW_OK)
+        st = prw__intern_sort(&s->tab, order, err);
+    for (size_t r = 0; r < n && st == PRW_OK; r++)
+        s->keys[r] = (plan_key){prw__intern_ptr(&s->tab, order[r]),
+                                prw__intern_len(&s->tab, order[r]), order[r]};
+    prw__free(order);
+    PRW_TRY(st);
     uint64_t hash = 0;
     PRW_TRY(prw__mkdir_p(o->output_dir, err));
     PRW_TRY(write_probes(s, o->output_dir, &hash, err));
@@ -333,7 +327,7 @@ static prw_status plan_run(plan_state *s, const prw_build_options *o, int M, int
     snprintf(path, sizeof path, "%s/plan.json", o->output_dir);
     prw__wfile f = {0};
     f.fd = -1;
-    prw_status st = prw__wfile_open(&f, path, err);
+    st = prw__wfile_open(&f, path, err);
     if (st == PRW_OK)
         st = prw__wfile_write(&f, s->out.data, s->out.len, err);
     if (st == PRW_OK)

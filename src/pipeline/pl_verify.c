@@ -1195,11 +1195,6 @@ typedef struct vkey {
     uint32_t id;
 } vkey;
 
-static int cmp_key(const void *a, const void *b) {
-    const vkey *x = a, *y = b;
-    return cmp_bytes((const char *)x->p, x->len, (const char *)y->p, y->len);
-}
-
 #define IFAIL(...) add_failure(v, ORD_INPUT(v), "input", -1, "input", __VA_ARGS__)
 
 /* Per probe, the input's count and digest against the output's (ps sorted by src_addr). */
@@ -1209,12 +1204,22 @@ static prw_status compare_probes(vin *in, const vprobes *ps, prw_error *err) {
     vkey *keys = prw__malloc_array(n ? n : 1, sizeof *keys);
     if (!keys)
         return prw__error_nomem(err, "probe keys", n * sizeof *keys);
+    uint32_t *order = prw__malloc_array(n ? n : 1, sizeof *order);
+    prw_status st = order ? prw__intern_sort(&in->src_tab, order, err)
+                          : prw__error_nomem(err, "probe keys", n * sizeof *order);
+    if (st < 0) {
+        prw__free(order);
+        prw__free(keys);
+        return st;
+    }
     size_t nk = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t r = 0; r < n; r++) {
+        uint32_t i = order[r];
         if (in->starts[i + 1] > in->starts[i])
-            keys[nk++] = (vkey){prw__intern_ptr(&in->src_tab, (uint32_t)i),
-                                prw__intern_len(&in->src_tab, (uint32_t)i), (uint32_t)i};
-    qsort(keys, nk, sizeof *keys, cmp_key);
+            keys[nk++] =
+                (vkey){prw__intern_ptr(&in->src_tab, i), prw__intern_len(&in->src_tab, i), i};
+    }
+    prw__free(order);
     v->rep->input_probes = (int64_t)nk;
     size_t a = 0, b = 0;
     while (a < nk || b < ps->n) {

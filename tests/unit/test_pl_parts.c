@@ -65,6 +65,63 @@ TEST(pl_intern_dense_ids) {
 }
 
 /* The hash as first written: words, then the tail bytes one at a time. */
+/* memcmp order, a proper prefix first: what prw__intern_sort must agree with. */
+static int cmp_bytes_then_len(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
+    int c = memcmp(a, b, na < nb ? na : nb);
+    return c ? c : (na > nb) - (na < nb);
+}
+
+/* Strings built to meet every branch of the sort: shared prefixes of 0-100 bytes (past its
+ * recursion bound), lengths on and around multiples of 8, zero bytes (a zero byte and a
+ * string's end look alike in a padded word), proper prefixes of each other, the empty string,
+ * runs long enough for the radix and short enough for insertion. */
+TEST(pl_intern_sort_is_byte_order) {
+    static const size_t prefix_len[] = {0, 3, 8, 13, 16, 70, 100};
+    uint8_t prefix[100];
+    memset(prefix, 'p', sizeof prefix);
+    prefix[5] = 0;
+    for (int trial = 0; trial < 3; trial++) {
+        prw__intern t;
+        prw_error err;
+        ASSERT_OK(prw__intern_init(&t, &err), &err);
+        uint64_t s = 0x5eed + (uint64_t)trial;
+        size_t want = trial == 0 ? 40 : 6000;
+        uint8_t key[140];
+        for (size_t i = 0; t.n < want && i < 20 * want; i++) {
+            size_t pl = prefix_len[th_rand(&s) % (sizeof prefix_len / sizeof *prefix_len)];
+            size_t tail = (size_t)(th_rand(&s) % 18);
+            memcpy(key, prefix, pl);
+            for (size_t k = 0; k < tail; k++) {
+                uint64_t r = th_rand(&s) % 8;
+                key[pl + k] = r == 0 ? 0 : r == 1 ? 0xff : (uint8_t)('0' + r);
+            }
+            uint32_t id;
+            prw_status st =
+                prw__intern_get(&t, key, pl + tail, prw__pl_hash(key, pl + tail), &id, &err);
+            if (st < 0)
+                prw__intern_cleanup(&t);
+            ASSERT_OK(st, &err);
+        }
+        uint32_t *order = malloc(t.n * sizeof *order);
+        ASSERT_TRUE(order != NULL);
+        prw_status st = prw__intern_sort(&t, order, &err);
+        size_t bad = st == PRW_OK ? 0 : 1;
+        uint8_t *seen = calloc(t.n, 1);
+        for (size_t i = 0; i < t.n && seen; i++)
+            bad += order[i] >= t.n || seen[order[i]]++;
+        for (size_t i = 1; i < t.n && !bad; i++)
+            bad += cmp_bytes_then_len(
+                       prw__intern_ptr(&t, order[i - 1]), prw__intern_len(&t, order[i - 1]),
+                       prw__intern_ptr(&t, order[i]), prw__intern_len(&t, order[i])) >= 0;
+        size_t n = t.n;
+        free(seen);
+        free(order);
+        prw__intern_cleanup(&t);
+        ASSERT_TRUE(n >= want / 2);
+        ASSERT_EQ_I64(bad, 0);
+    }
+}
+
 static uint64_t hash_bytewise(const uint8_t *p, size_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
     for (; n >= 8; p += 8, n -= 8) {
