@@ -58,9 +58,25 @@ const files = {
   ip_version_300: std(`SELECT ${T0} AS event_time, '10.0.0.1' AS src_addr, '10.0.0.2' AS dst_addr,
     CASE WHEN i = 3 THEN 300 ELSE 4 END AS ip_version, 1.0 AS rtt FROM generate_series(1, 5) t(i)`),
 };
-for (const [name, sql] of Object.entries(files)) {
+// One row group big enough that two workers build its rows in halves, with rows dropped in
+// both halves (NULL src_addr, NULL event_time; NULL rtt under --null-rtt drop); and copies
+// with an ip_version that does not fit int8 in the second half, or in both.
+const splitRows = (bad) => std(`SELECT CASE WHEN i % 997 = 3 THEN NULL
+    ELSE ${T0} + INTERVAL (i % 600) SECOND END AS event_time,
+  CASE WHEN i % 1009 = 7 THEN NULL ELSE '10.0.' || (i % 3) || '.' || (i % 41) END AS src_addr,
+  '10.1.0.' || (i % 5) AS dst_addr, CASE WHEN ${bad} THEN 300 ELSE 4 END AS ip_version,
+  CASE WHEN i % 499 = 11 THEN NULL ELSE (i % 89) * 0.5 END AS rtt
+  FROM generate_series(0, 139999) t(i)`);
+const oneGroup = {
+  split_rows: splitRows('false'),
+  split_rows_bad_late: splitRows('i = 120001'),
+  split_rows_bad_both: splitRows('i IN (30001, 120001)'),
+};
+const write = async (name, sql, opts) => {
   const path = join(out, `${name}.parquet`);
-  await con.run(`COPY (${sql}) TO '${path}' (FORMAT PARQUET, COMPRESSION SNAPPY)`);
+  await con.run(`COPY (${sql}) TO '${path}' (FORMAT PARQUET, COMPRESSION SNAPPY${opts})`);
   const r = await con.runAndReadAll(`SELECT count(*) FROM read_parquet('${path}')`);
   console.log(`${name}.parquet: ${r.getRows()[0][0]} rows`);
-}
+};
+for (const [name, sql] of Object.entries(files)) await write(name, sql, '');
+for (const [name, sql] of Object.entries(oneGroup)) await write(name, sql, ', ROW_GROUP_SIZE 1000000');

@@ -108,15 +108,16 @@ typedef struct pl_build {
 
     prw__pl_source *src;
     size_t nrg;
-    prw_ar_options ar;    /* writer options */
-    bool chunked;         /* group_size 1: workers compress records into finished chunks */
-    prw__pl_decoded *dec; /* per row group */
-    size_t *split_dec;    /* per row group, split decoding: the decoder of the half done first */
+    prw_ar_options ar;      /* writer options */
+    bool chunked;           /* group_size 1: workers compress records into finished chunks */
+    prw__pl_decoded *dec;   /* per row group */
+    struct pl_split *split; /* per row group, when its columns are decoded in two halves */
     prw__pl_decoder **decoders;
     size_t ndecoders;
     pthread_mutex_t pool_mu; /* guards the free lists of decoders and scratch */
     size_t *free_dec;
     size_t nfree_dec;
+    prw__pool *pool;
     pl_scratch *scratch;
     size_t *free_scratch;
     size_t nfree_scratch;
@@ -318,9 +319,90 @@ static void decode_task(void *arg) {
 
 #define SPLIT_NONE SIZE_MAX
 #define SPLIT_FAILED (SIZE_MAX - 1)
+/* Fewer rows than this are built by one worker. */
+#define SPLIT_MIN_ROWS 65536
 
-/* Task 2g + h decodes half h of row group g's columns (fewer row groups than workers: S is
- * one). The half done first keeps its decoder; the second builds the rows from both. */
+/* A row group decoded in halves (fewer row groups than workers: S is one). */
+typedef struct pl_split {
+    size_t first;     /* the decoder of the half done first, SPLIT_NONE or SPLIT_FAILED */
+    size_t num, str;  /* the decoders holding the numeric and the string columns */
+    size_t mid;       /* rows [0, mid) and [mid, n) are built by two workers */
+    _Atomic int left; /* row halves still being built */
+    pl_task sub;      /* the task building [mid, n) */
+    prw__pl_decoded half[2];
+    prw_status st[2];
+    prw_error err[2];
+} pl_split;
+
+/* A half of row group rg's rows is built: the second to finish joins them (the second half's
+ * rows move down behind the first's when rows were dropped), frees both decoders and reports. */
+static void split_half_done(pl_build *b, size_t rg) {
+    pl_split *sp = &b->split[rg];
+    if (atomic_fetch_sub(&sp->left, 1) != 1)
+        return;
+    prw__pl_decoded *d = &b->dec[rg], *x = &sp->half[0], *y = &sp->half[1];
+    int bad = sp->st[0] < 0 ? 0 : sp->st[1] < 0 ? 1 : -1;
+    if (bad < 0) {
+        memmove(d->rows + x->n, y->rows, y->n * sizeof *d->rows);
+        d->n = x->n + y->n;
+        d->dropped_null_src = x->dropped_null_src + y->dropped_null_src;
+        d->dropped_null_time = x->dropped_null_time + y->dropped_null_time;
+        d->dropped_null_rtt = x->dropped_null_rtt + y->dropped_null_rtt;
+        d->null_rtt_kept = x->null_rtt_kept + y->null_rtt_kept;
+        d->null_rtt_failed = x->null_rtt_failed + y->null_rtt_failed;
+        atomic_fetch_add(&b->progress_done, prw__pl_source_rg_rows(b->src, rg));
+    } else {
+        record_error(b, sp->st[bad], &sp->err[bad]);
+    }
+    give_decoder(b, sp->num);
+    give_decoder(b, sp->str);
+}
+
+/* Builds rows [mid, n) of row group `index` (split_decode_task's other half). */
+static void split_rows_task(void *arg) {
+    pl_task *t = arg;
+    pl_build *b = t->b;
+    pl_split *sp = &b->split[t->index];
+    size_t n = (size_t)prw__pl_source_rg_rows(b->src, t->index);
+    sp->st[1] = prw__pl_assemble_rows(b->decoders[sp->num], b->decoders[sp->str], t->index, sp->mid,
+                                      n, b->o->null_rtt, &sp->half[1], &sp->err[1]);
+    split_half_done(b, t->index);
+}
+
+/* Both halves of row group rg's columns are decoded (num, str: their decoders): builds its
+ * rows, the second half on another worker when there are enough of them. */
+static void split_build_rows(pl_build *b, size_t rg, size_t num, size_t str) {
+    pl_split *sp = &b->split[rg];
+    size_t n = (size_t)prw__pl_source_rg_rows(b->src, rg);
+    prw__pl_decoded *d = &b->dec[rg];
+    sp->num = num;
+    sp->str = str;
+    d->rows = prw__malloc_array(n ? n : 1, sizeof *d->rows);
+    if (!d->rows) {
+        prw_error e;
+        record_error(b, prw__error_nomem(&e, "decoded rows", n * sizeof *d->rows), &e);
+        give_decoder(b, num);
+        give_decoder(b, str);
+        return;
+    }
+    sp->mid = n >= SPLIT_MIN_ROWS && prw__pool_threads(b->pool) > 1 ? n / 2 : n;
+    sp->half[0].rows = d->rows;
+    sp->half[1].rows = d->rows + sp->mid;
+    sp->st[1] = PRW_OK;
+    atomic_store(&sp->left, 2);
+    if (sp->mid < n) {
+        sp->sub = (pl_task){b, rg, NULL, NULL, NULL};
+        prw__pool_submit(b->pool, split_rows_task, &sp->sub);
+    }
+    sp->st[0] = prw__pl_assemble_rows(b->decoders[num], b->decoders[str], rg, 0, sp->mid,
+                                      b->o->null_rtt, &sp->half[0], &sp->err[0]);
+    if (sp->mid == n) /* no second half */
+        split_half_done(b, rg);
+    split_half_done(b, rg);
+}
+
+/* Task 2g + h decodes half h of row group g's columns. The half done first keeps its decoder;
+ * the second builds the rows from both (split_build_rows). */
 static void split_decode_task(void *arg) {
     pl_task *t = arg;
     pl_build *b = t->b;
@@ -334,21 +416,15 @@ static void split_decode_task(void *arg) {
             prw__pl_decode_cols(b->decoders[di], rg, str ? PRW_PL_COLS_STR : PRW_PL_COLS_NUM,
                                 &b->src_tab, &b->dst_tab, &e);
         prw__mutex_lock(&b->pool_mu);
-        size_t other = b->split_dec[rg];
+        size_t other = b->split[rg].first;
         if (other == SPLIT_NONE)
-            b->split_dec[rg] = st < 0 ? SPLIT_FAILED : di;
+            b->split[rg].first = st < 0 ? SPLIT_FAILED : di;
         prw__mutex_unlock(&b->pool_mu);
-        if (other != SPLIT_NONE) { /* second: both halves are decoded */
-            if (st == PRW_OK && other != SPLIT_FAILED)
-                st = prw__pl_assemble_rg(b->decoders[str ? other : di],
-                                         b->decoders[str ? di : other], rg, b->o->null_rtt,
-                                         &b->dec[rg], &e);
-            if (other != SPLIT_FAILED)
+        if (other != SPLIT_NONE && st == PRW_OK && other != SPLIT_FAILED) {
+            split_build_rows(b, rg, str ? other : di, str ? di : other);
+        } else if (other != SPLIT_NONE || st < 0) {
+            if (other != SPLIT_NONE && other != SPLIT_FAILED)
                 give_decoder(b, other);
-            give_decoder(b, di);
-            if (st == PRW_OK)
-                atomic_fetch_add(&b->progress_done, prw__pl_source_rg_rows(b->src, rg));
-        } else if (st < 0) {
             give_decoder(b, di);
         }
         if (st < 0)
@@ -520,9 +596,11 @@ static void split_and_shards(pl_build *b) {
 }
 
 static prw_status make_partitions(pl_build *b, prw_error *err) {
+    /* About 64 partitions per worker: the last ones to finish leave a worker idle for at most
+     * one partition's time (S: 4096 rows, ~3 ms). */
     size_t target = b->nrows / ((size_t)b->workers * 64) + 1;
-    if (target < 16384)
-        target = 16384;
+    if (target < 4096)
+        target = 4096;
     if (target > (1u << 20))
         target = 1u << 20;
     size_t maxp = b->nrows / target + 2;
@@ -1691,7 +1769,7 @@ static void build_cleanup(pl_build *b) {
         for (size_t g = 0; g < b->nrg; g++)
             prw__free(b->dec[g].rows);
     prw__free(b->dec);
-    prw__free(b->split_dec);
+    prw__free(b->split);
     for (size_t i = 0; i < b->ndecoders; i++) {
         prw__pl_decoder_destroy(b->decoders[i]);
         scratch_cleanup(&b->scratch[i]);
@@ -1844,11 +1922,11 @@ static prw_status memory_phases(pl_build *b, prw__pool *pool, prw_error *err) {
     prw_build_stats *st = b->stats;
     double t = prw__now();
     if (b->nrg < (size_t)b->workers) { /* too few row groups for every worker: halves */
-        b->split_dec = prw__malloc_array(b->nrg ? b->nrg : 1, sizeof *b->split_dec);
-        if (!b->split_dec)
-            return prw__error_nomem(err, "row group list", b->nrg * sizeof *b->split_dec);
+        b->split = prw__calloc(b->nrg ? b->nrg : 1, sizeof *b->split);
+        if (!b->split)
+            return prw__error_nomem(err, "row group list", b->nrg * sizeof *b->split);
         for (size_t g = 0; g < b->nrg; g++)
-            b->split_dec[g] = SPLIT_NONE;
+            b->split[g].first = SPLIT_NONE;
         PRW_TRY(run_all(b, pool, 2 * b->nrg, split_decode_task, "decode", st->rows_read, err));
     } else {
         PRW_TRY(run_all(b, pool, b->nrg, decode_task, "decode", st->rows_read, err));
@@ -1972,6 +2050,7 @@ static prw_status build_main(const prw_build_options *opts, prw_build_stats *sta
         b.stage_slot = prw__pl_temp_register(stage);
         prw__pool *pool = NULL;
         st = prw__pool_create(&pool, b.workers, (size_t)b.workers * 4 + 8, err);
+        b.pool = pool;
         if (st == PRW_OK)
             st = prep ? run_prepared(&b, pool, stage, prep, err) : run(&b, pool, stage, err);
         prw__pool_destroy(pool);

@@ -196,6 +196,14 @@ prw_status prw__pl_decode_cols(prw__pl_decoder *d, size_t rg, unsigned which, pr
                                prw__intern *dst_tab, prw_error *err);
 prw_status prw__pl_assemble_rg(const prw__pl_decoder *num, const prw__pl_decoder *str, size_t rg,
                                prw_null_rtt policy, prw__pl_decoded *out, prw_error *err);
+/**
+ * prw__pl_assemble_rg for the input rows [r0, r1) of the row group only, into out->rows, which
+ * the caller allocated with room for r1 - r0 rows: sets out->n and the counts. Two workers
+ * build the two halves of a row group at once this way.
+ */
+prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decoder *str, size_t rg,
+                                 size_t r0, size_t r1, prw_null_rtt policy, prw__pl_decoded *out,
+                                 prw_error *err);
 
 /**
  * The key pass (memory-bounded build, plan): decodes only src_addr of row group rg and interns

@@ -660,24 +660,23 @@ prw_status prw__pl_decode_cols(prw__pl_decoder *d, size_t rg, unsigned which, pr
     return intern_column(d, 1, &d->cd[PRW_COL_DST_ADDR], dst_tab, dst_ids, err);
 }
 
-prw_status prw__pl_assemble_rg(const prw__pl_decoder *num, const prw__pl_decoder *str, size_t rg,
-                               prw_null_rtt policy, prw__pl_decoded *out, prw_error *err) {
-    memset(out, 0, sizeof *out);
+prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decoder *str, size_t rg,
+                                 size_t r0, size_t r1, prw_null_rtt policy, prw__pl_decoded *out,
+                                 prw_error *err) {
     const pl_rg *g = &num->src->rgs[rg];
     const pl_file *f = &num->src->files[g->file];
-    const char *path = prw_pq_path(f->pq);
     size_t n = (size_t)g->rows;
     const int64_t *times = num->times;
     const uint32_t *src_ids = (const uint32_t *)(str->times + n);
     const uint32_t *dst_ids = src_ids + n;
-    out->rows = prw__malloc_array(n ? n : 1, sizeof *out->rows);
-    if (!out->rows)
-        return prw__error_nomem(err, "decoded rows", n * sizeof *out->rows);
     const prw_pq_column_data *tv = &num->cd[PRW_COL_EVENT_TIME], *iv = &num->cd[PRW_COL_IP_VERSION],
                              *rv = &num->cd[PRW_COL_RTT];
     const prw_pq_column_info *rtt_info = f->info[PRW_COL_RTT];
+    prw__pl_row *rows = out->rows;
+    memset(out, 0, sizeof *out);
+    out->rows = rows;
     size_t k = 0;
-    for (size_t r = 0; r < n; r++) {
+    for (size_t r = r0; r < r1; r++) {
         if (src_ids[r] == PRW_PL_NULL_ID) {
             out->dropped_null_src++;
             continue;
@@ -692,15 +691,12 @@ prw_status prw__pl_assemble_rg(const prw__pl_decoder *num, const prw__pl_decoder
         row.dst = dst_ids[r];
         if (present(iv, r)) {
             int64_t v = int_value(iv, (int64_t)r);
-            if (v < INT8_MIN || v > INT8_MAX) {
-                prw__free(out->rows);
-                out->rows = NULL;
+            if (v < INT8_MIN || v > INT8_MAX)
                 return prw__error_set(err, PRW_E_CORRUPT, -1,
                                       "%s: column '%s', row group %d, row %zu: ip_version %lld "
                                       "does not fit int8",
-                                      path, f->info[PRW_COL_IP_VERSION]->name, g->rg, r,
-                                      (long long)v);
-            }
+                                      prw_pq_path(f->pq), f->info[PRW_COL_IP_VERSION]->name, g->rg,
+                                      r, (long long)v);
             row.ipv = (int8_t)v;
         } else {
             row.flags |= PRW_PL_IPV_NULL;
@@ -717,10 +713,25 @@ prw_status prw__pl_assemble_rg(const prw__pl_decoder *num, const prw__pl_decoder
             row.flags |= PRW_PL_RTT_NULL;
             out->null_rtt_kept++;
         }
-        out->rows[k++] = row;
+        rows[k++] = row;
     }
     out->n = k;
     return PRW_OK;
+}
+
+prw_status prw__pl_assemble_rg(const prw__pl_decoder *num, const prw__pl_decoder *str, size_t rg,
+                               prw_null_rtt policy, prw__pl_decoded *out, prw_error *err) {
+    memset(out, 0, sizeof *out);
+    size_t n = (size_t)num->src->rgs[rg].rows;
+    out->rows = prw__malloc_array(n ? n : 1, sizeof *out->rows);
+    if (!out->rows)
+        return prw__error_nomem(err, "decoded rows", n * sizeof *out->rows);
+    prw_status st = prw__pl_assemble_rows(num, str, rg, 0, n, policy, out, err);
+    if (st < 0) {
+        prw__free(out->rows);
+        out->rows = NULL;
+    }
+    return st;
 }
 
 prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab,
