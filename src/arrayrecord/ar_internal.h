@@ -38,6 +38,22 @@
 /** HighwayHash-64 under Riegeli's key ("Riegeli/records\n" twice). */
 uint64_t prw__ar_hash(const void *data, size_t n);
 
+/**
+ * prw_ar_chunk_encode of one record, the chunk appended to `out` (header, then data) instead
+ * of returned in the encoder's buffer: a caller collecting chunks saves a copy of each.
+ */
+prw_status prw__ar_chunk_append(prw_ar_chunk_encoder *e, const void *record, size_t len,
+                                prw__buf *out, prw_error *err);
+
+/**
+ * prw_ar_writer_add_chunk, the chunk written from where it lies: the caller keeps it unchanged
+ * until prw__ar_writer_flush returns (chunks back to back in memory go out as one piece).
+ */
+prw_status prw__ar_writer_add_chunk_ref(prw_ar_writer *w, const void *chunk, size_t len,
+                                        prw_error *err);
+/** Hands the queued output to the file, after which referenced chunks may change. */
+prw_status prw__ar_writer_flush(prw_ar_writer *w, prw_error *err);
+
 /** A decoded chunk header. */
 typedef struct prw__ar_chunk_hdr {
     uint64_t data_size;

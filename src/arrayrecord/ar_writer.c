@@ -122,10 +122,17 @@ static prw_status flush_out(prw_ar_writer *w, prw_error *err) {
     return st;
 }
 
-/* Queues n bytes for output: referenced where they lie when `ref` and long, else copied. */
+/* Queues n bytes for output: referenced where they lie when `ref` and long, or when they
+ * continue the last referenced piece; else copied. */
 static prw_status out_piece(prw_ar_writer *w, const uint8_t *p, size_t n, bool ref,
                             prw_error *err) {
-    if (ref && n >= REF_MIN) {
+    struct iovec *prev = w->niov ? &w->iov[w->niov - 1] : NULL;
+    if (ref && prev && (const uint8_t *)prev->iov_base + prev->iov_len == p &&
+        !(prev->iov_base >= (void *)w->stage && prev->iov_base < (void *)(w->stage + STAGE_CAP)) &&
+        prev->iov_base != (void *)g_zeros) {
+        prev->iov_len += n;
+        w->pending += n;
+    } else if (ref && n >= REF_MIN) {
         if (w->niov == OUT_IOV)
             PRW_TRY(flush_out(w, err));
         w->iov[w->niov++] = (struct iovec){(void *)(uintptr_t)p, n};
@@ -187,7 +194,8 @@ static prw_status write_chunk(prw_ar_writer *w, const uint8_t hdr[AR_CHUNK_HDR],
                               prw_error *err) {
     w->chunk_begin = w->pos;
     w->chunk_end = prw__ar_chunk_end(w->pos, data_size, num_records);
-    PRW_TRY(out_bytes(w, hdr, AR_CHUNK_HDR, false, err));
+    /* A header right in front of its data is referenced with it (a caller's finished chunk). */
+    PRW_TRY(out_bytes(w, hdr, AR_CHUNK_HDR, ref && hdr + AR_CHUNK_HDR == data, err));
     PRW_TRY(out_bytes(w, data, data_size, ref, err));
     return out_bytes(w, NULL, (size_t)(w->chunk_end - w->pos), false, err);
 }
@@ -828,28 +836,41 @@ void prw_ar_chunk_encoder_destroy(prw_ar_chunk_encoder *e) {
     prw__free(e);
 }
 
+prw_status prw__ar_chunk_append(prw_ar_chunk_encoder *e, const void *record, size_t len,
+                                prw__buf *out, prw_error *err) {
+    PRW_CHECK(len <= UINT32_MAX, err, PRW_E_LIMIT, -1,
+              "a record of %zu bytes; records are limited to 4 GiB - 1", len);
+    if (e->opts.compression != PRW_AR_UNCOMPRESSED && !e->cc)
+        PRW_TRY(prw__codec_ctx_create(&e->cc, err));
+    uint8_t size[PRW_VARINT_MAX];
+    size_t size_len = prw__varint_put(size, len);
+    size_t start = out->len;
+    PRW_TRY(prw__buf_resize(out, start + AR_CHUNK_HDR, err));
+    prw_status st = chunk_data_put(out, &e->b->tmp, e->cc, &e->opts, e->opts.compression, size,
+                                   size_len, record, len, err);
+    if (st < 0) {
+        out->len = start;
+        return st;
+    }
+    chunk_hdr_put(out->data + start, out->data + start + AR_CHUNK_HDR,
+                  out->len - start - AR_CHUNK_HDR, 1, len);
+    return PRW_OK;
+}
+
 prw_status prw_ar_chunk_encode(prw_ar_chunk_encoder *e, const prw_bytes *records, size_t n,
                                prw_bytes *chunk, prw_error *err) {
     PRW_CHECK(n >= 1 && n <= e->opts.group_size, err, PRW_E_INVALID, -1,
               "a chunk holds 1 to group_size (%u) records, not %zu", e->opts.group_size, n);
     ar_batch *b = e->b;
-    if (e->opts.compression != PRW_AR_UNCOMPRESSED && !e->cc)
-        PRW_TRY(prw__codec_ctx_create(&e->cc, err));
     if (n == 1) { /* built in place: the record is compressed from the caller's memory */
-        PRW_CHECK(records[0].len <= UINT32_MAX, err, PRW_E_LIMIT, -1,
-                  "a record of %zu bytes; records are limited to 4 GiB - 1", records[0].len);
-        uint8_t size[PRW_VARINT_MAX];
-        size_t size_len = prw__varint_put(size, records[0].len);
         prw__buf_clear(&e->out);
-        PRW_TRY(prw__buf_resize(&e->out, AR_CHUNK_HDR, err));
-        PRW_TRY(chunk_data_put(&e->out, &b->tmp, e->cc, &e->opts, e->opts.compression, size,
-                               size_len, records[0].ptr, records[0].len, err));
-        chunk_hdr_put(e->out.data, e->out.data + AR_CHUNK_HDR, e->out.len - AR_CHUNK_HDR, 1,
-                      records[0].len);
+        PRW_TRY(prw__ar_chunk_append(e, records[0].ptr, records[0].len, &e->out, err));
         chunk->ptr = e->out.data;
         chunk->len = e->out.len;
         return PRW_OK;
     }
+    if (e->opts.compression != PRW_AR_UNCOMPRESSED && !e->cc)
+        PRW_TRY(prw__codec_ctx_create(&e->cc, err));
     batch_reset(b, NULL, e->opts.compression, headroom(e->opts.group_size));
     PRW_TRY(chunk_open(b, err));
     for (size_t i = 0; i < n; i++) {
@@ -869,7 +890,8 @@ prw_status prw_ar_chunk_encode(prw_ar_chunk_encoder *e, const prw_bytes *records
     return PRW_OK;
 }
 
-static prw_status add_chunk(prw_ar_writer *w, const uint8_t *c, size_t len, prw_error *err) {
+static prw_status add_chunk(prw_ar_writer *w, const uint8_t *c, size_t len, bool ref,
+                            prw_error *err) {
     if (len < AR_CHUNK_HDR || prw__load_le64(c + 8) != len - AR_CHUNK_HDR ||
         (prw__load_le64(c + 24) & 0xff) != AR_CHUNK_SIMPLE ||
         prw__load_le64(c) != prw__ar_hash(c + 8, AR_CHUNK_HDR - 8))
@@ -881,7 +903,7 @@ static prw_status add_chunk(prw_ar_writer *w, const uint8_t *c, size_t len, prw_
                               "a chunk cannot follow a partial group of records");
     PRW_TRY(submit_cur(w, err));
     PRW_TRY(drain_all(w, err));
-    PRW_TRY(write_encoded(w, c, c + AR_CHUNK_HDR, len - AR_CHUNK_HDR, n, decoded, false, err));
+    PRW_TRY(write_encoded(w, c, c + AR_CHUNK_HDR, len - AR_CHUNK_HDR, n, decoded, ref, err));
     w->num_records += n;
     return PRW_OK;
 }
@@ -890,6 +912,21 @@ prw_status prw_ar_writer_add_chunk(prw_ar_writer *w, const void *chunk, size_t l
                                    prw_error *err) {
     if (w->failed < 0)
         return replay_failure(w, err);
-    prw_status st = add_chunk(w, chunk, len, err);
+    prw_status st = add_chunk(w, chunk, len, false, err);
+    return st < 0 ? fail(w, st, err) : PRW_OK;
+}
+
+prw_status prw__ar_writer_add_chunk_ref(prw_ar_writer *w, const void *chunk, size_t len,
+                                        prw_error *err) {
+    if (w->failed < 0)
+        return replay_failure(w, err);
+    prw_status st = add_chunk(w, chunk, len, true, err);
+    return st < 0 ? fail(w, st, err) : PRW_OK;
+}
+
+prw_status prw__ar_writer_flush(prw_ar_writer *w, prw_error *err) {
+    if (w->failed < 0)
+        return replay_failure(w, err);
+    prw_status st = flush_out(w, err);
     return st < 0 ? fail(w, st, err) : PRW_OK;
 }

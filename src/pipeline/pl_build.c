@@ -27,6 +27,7 @@
 #include "common/io.h"
 #include "pipeline/pl_internal.h"
 #include "pipeline/pl_run.h"
+#include "arrayrecord/ar_internal.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/arrow_ipc.h"
 
@@ -916,10 +917,9 @@ static prw_status encode_probe(pl_build *b, pl_scratch *s, uint32_t rank, const 
         size_t total = 0;
         PRW_TRY(prw_ipc_encode_outer(&row, dst, (size_t)outer, &total, err));
         if (b->chunked) {
-            prw_bytes rec = {dst, total}, chunk;
-            PRW_TRY(prw_ar_chunk_encode(s->enc, &rec, 1, &chunk, err));
-            PRW_TRY(prw__buf_append(&out->bytes, chunk.ptr, chunk.len, err));
-            total = chunk.len;
+            size_t before = out->bytes.len;
+            PRW_TRY(prw__ar_chunk_append(s->enc, dst, total, &out->bytes, err));
+            total = out->bytes.len - before;
         } else {
             out->bytes.len += total;
         }
@@ -1106,8 +1106,8 @@ static prw_status write_out(pl_build *b, pl_sink sinks[2], pl_part_out *out, prw
     for (size_t i = 0; i < nrec; i++) {
         int s = b->probe_split[m[i].rank];
         PRW_TRY(sink_goto(&sinks[s], (int)b->probe_shard[m[i].rank], err));
-        if (b->chunked)
-            PRW_TRY(prw_ar_writer_add_chunk(sinks[s].w, data, (size_t)m[i].len, err));
+        if (b->chunked) /* written from out->bytes, flushed below */
+            PRW_TRY(prw__ar_writer_add_chunk_ref(sinks[s].w, data, (size_t)m[i].len, err));
         else
             PRW_TRY(prw_ar_writer_add_record(sinks[s].w, data, (size_t)m[i].len, err));
         data += m[i].len;
@@ -1121,6 +1121,10 @@ static prw_status write_out(pl_build *b, pl_sink sinks[2], pl_part_out *out, prw
     }
     b->stats->split_probes_cut += out->probes_cut;
     out->probes_cut = 0;
+    /* The chunks were queued from out->bytes, which its caller reuses next. */
+    for (int s = 0; s < 2 && b->chunked; s++)
+        if (sinks[s].w)
+            PRW_TRY(prw__ar_writer_flush(sinks[s].w, err));
     return PRW_OK;
 }
 

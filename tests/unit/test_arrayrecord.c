@@ -953,12 +953,17 @@ TEST(ar_mustfail_not_arrayrecord) {
 
 /* Chunks encoded away from the writer (prw_ar_chunk_encode + prw_ar_writer_add_chunk) give the
  * same file, byte for byte, as records added one by one, for full groups and a short last one,
- * and for single records (built in place) with every codec. */
+ * and for single records (built in place) with every codec. With one record per chunk, also
+ * chunks appended back to back into a buffer (prw__ar_chunk_append), written from it by
+ * reference in batches of 1 to 46 (prw__ar_writer_add_chunk_ref; the batches cross block
+ * boundaries, so some chunk headers straddle them), the buffer overwritten after each
+ * prw__ar_writer_flush. */
 TEST(ar_chunk_encoder_matches_writer) {
     static const char *const opts[] = {"uncompressed",
                                        "zstd:3",
                                        "snappy",
                                        "brotli:2",
+                                       "zstd:1,pad_to_block_boundary:true",
                                        "snappy,group_size:5",
                                        "brotli:1,group_size:3,pad_to_block_boundary:true"};
     const char *d = th_tmpdir();
@@ -968,44 +973,72 @@ TEST(ar_chunk_encoder_matches_writer) {
         prw_error_clear(&err);
         prw_ar_options o;
         ASSERT_OK(prw_ar_options_parse(opts[k], &o, &err), &err);
-        const char *a = th_fmt("%s/a%zu", d, k), *b = th_fmt("%s/b%zu", d, k);
-        prw_ar_writer *wa, *wb;
+        const char *path[3] = {th_fmt("%s/a%zu", d, k), th_fmt("%s/b%zu", d, k),
+                               th_fmt("%s/c%zu", d, k)};
+        bool by_ref = o.group_size == 1;
+        prw_ar_writer *w[3] = {NULL, NULL, NULL};
         prw_ar_chunk_encoder *e;
-        ASSERT_OK(prw_ar_writer_open(&wa, a, opts[k], &err), &err);
-        ASSERT_OK(prw_ar_writer_open_opts(&wb, b, &o, 1, &err), &err);
+        ASSERT_OK(prw_ar_writer_open(&w[0], path[0], opts[k], &err), &err);
+        ASSERT_OK(prw_ar_writer_open_opts(&w[1], path[1], &o, 1, &err), &err);
+        if (by_ref)
+            ASSERT_OK(prw_ar_writer_open_opts(&w[2], path[2], &o, 1, &err), &err);
         ASSERT_OK(prw_ar_chunk_encoder_create(&o, &e, &err), &err);
         const size_t n = 203;
         uint8_t *recs = malloc(n * sizeof buf);
         prw_bytes group[8];
-        size_t in_group = 0;
+        size_t in_group = 0, lens[46], nref = 0, batch = 1;
+        prw__buf chunks;
+        prw__buf_init(&chunks);
         prw_status st = PRW_OK;
         for (size_t i = 0; i < n && st == PRW_OK; i++) {
             uint8_t *r = recs + i * sizeof buf;
             size_t len = gen_record(k + 1, i, r, sizeof buf);
-            st = prw_ar_writer_add_record(wa, r, len, &err);
+            st = prw_ar_writer_add_record(w[0], r, len, &err);
             group[in_group++] = (prw_bytes){r, len};
             if (st == PRW_OK && (in_group == o.group_size || i + 1 == n)) {
                 prw_bytes chunk;
                 st = prw_ar_chunk_encode(e, group, in_group, &chunk, &err);
                 if (st == PRW_OK)
-                    st = prw_ar_writer_add_chunk(wb, chunk.ptr, chunk.len, &err);
+                    st = prw_ar_writer_add_chunk(w[1], chunk.ptr, chunk.len, &err);
                 in_group = 0;
             }
+            if (st == PRW_OK && by_ref) {
+                size_t before = chunks.len;
+                st = prw__ar_chunk_append(e, r, len, &chunks, &err);
+                lens[nref++] = chunks.len - before;
+            }
+            if (st == PRW_OK && by_ref && (nref == batch || i + 1 == n)) {
+                const uint8_t *c = chunks.data;
+                for (size_t j = 0; j < nref && st == PRW_OK; j++) {
+                    st = prw__ar_writer_add_chunk_ref(w[2], c, lens[j], &err);
+                    c += lens[j];
+                }
+                if (st == PRW_OK)
+                    st = prw__ar_writer_flush(w[2], &err);
+                memset(chunks.data, 0xa5, chunks.len);
+                prw__buf_clear(&chunks);
+                nref = 0;
+                batch = batch % 40 + 7;
+            }
         }
+        prw__buf_cleanup(&chunks);
         prw_ar_chunk_encoder_destroy(e);
         free(recs);
-        if (st < 0) {
-            prw_ar_writer_abort(wa);
-            prw_ar_writer_abort(wb);
-        }
+        for (int j = 0; j < 3 && st < 0; j++)
+            if (w[j])
+                prw_ar_writer_abort(w[j]);
         ASSERT_OK(st, &err);
-        ASSERT_OK(prw_ar_writer_close(wa, &err), &err);
-        ASSERT_OK(prw_ar_writer_close(wb, &err), &err);
-        size_t na, nb;
-        uint8_t *x = th_read(a, &na), *y = th_read(b, &nb);
-        ASSERT_TRUE(x && y);
-        ASSERT_EQ_I64(na, nb);
-        ASSERT_MEM_EQ(x, y, na);
+        size_t na = 0;
+        for (int j = 0; j < 3; j++) {
+            if (!w[j])
+                continue;
+            ASSERT_OK(prw_ar_writer_close(w[j], &err), &err);
+            size_t nb;
+            uint8_t *x = th_read(path[0], &na), *y = th_read(path[j], &nb);
+            ASSERT_TRUE(x && y);
+            ASSERT_EQ_I64(na, nb);
+            ASSERT_MEM_EQ(x, y, na);
+        }
     }
     /* A chunk that was not made by the encoder is refused, and the writer stays failed. */
     prw_error err;
