@@ -332,9 +332,13 @@ static void fast_place(pl_slot *slots, size_t nslots, const pl_slot *e) {
     slots[s] = *e;
 }
 
-static prw_status fast_insert(pl_cache *c, const pl_slot *e, prw_error *err) {
-    if ((c->nfast_used + 1) * 2 > c->nfast) {
+/* Room for `more` slots at load 1/2, grown in one step: every growth is a fresh zeroed table
+ * (page faults) and a rehash of the old one. */
+static prw_status fast_reserve(pl_cache *c, size_t more, prw_error *err) {
+    if ((c->nfast_used + more) * 2 > c->nfast) {
         size_t n = c->nfast ? 2 * c->nfast : 1024;
+        while ((c->nfast_used + more) * 2 > n)
+            n *= 2;
         void *mem = prw__calloc(n + 1, sizeof(pl_slot));
         if (!mem)
             return prw__error_nomem(err, "a string cache", (n + 1) * sizeof(pl_slot));
@@ -347,8 +351,6 @@ static prw_status fast_insert(pl_cache *c, const pl_slot *e, prw_error *err) {
         c->fast = slots;
         c->nfast = n;
     }
-    fast_place(c->fast, c->nfast, e);
-    c->nfast_used++;
     return PRW_OK;
 }
 
@@ -400,6 +402,8 @@ static prw_status cache_resolve(prw__pl_decoder *d, pl_cache *c, prw__intern *ta
                              c->local.hashes[lid], &c->global[lid], err);
     }
     prw__mutex_unlock(&tab->mu);
+    if (st == PRW_OK)
+        st = fast_reserve(c, nmiss, err);
     for (size_t i = 0; i < nmiss && st == PRW_OK; i++) {
         uint32_t lid = d->miss[i];
         size_t len = prw__intern_len(&c->local, lid);
@@ -407,7 +411,8 @@ static prw_status cache_resolve(prw__pl_decoder *d, pl_cache *c, prw__intern *ta
             continue; /* a global id with the top bit set would read as a local one */
         pl_slot e = make_slot(prw__intern_ptr(&c->local, lid), len, c->local.hashes[lid],
                               c->global[lid], c->local.offs[lid]);
-        st = fast_insert(c, &e, err);
+        fast_place(c->fast, c->nfast, &e);
+        c->nfast_used++;
     }
     return st;
 }
