@@ -3,9 +3,12 @@
  * through prw__malloc/realloc/free, which call the process-wide prw_allocator. Tests use
  * prw_alloc_fail_after to make the n-th allocation fail and walk every out-of-memory path.
  */
+#define _GNU_SOURCE /* MADV_POPULATE_WRITE */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -61,6 +64,23 @@ void prw__alloc_bound_retention(uint64_t budget) {
     mallopt(M_TRIM_THRESHOLD, (int)(2 * t));
 #else
     (void)budget;
+#endif
+}
+
+void prw__prefault(void *p, size_t n) {
+#ifdef MADV_POPULATE_WRITE
+    static size_t page;
+    if (!page) {
+        long ps = sysconf(_SC_PAGESIZE);
+        page = ps > 0 ? (size_t)ps : 4096;
+    }
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(page - 1);
+    if (e > a + 16 * page) /* a hint: kernels before 5.14 refuse it, and that is fine */
+        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)n;
 #endif
 }
 

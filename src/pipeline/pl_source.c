@@ -680,6 +680,7 @@ prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decod
     prw__pl_row *rows = out->rows;
     memset(out, 0, sizeof *out);
     out->rows = rows;
+    prw__prefault(rows, (r1 - r0) * sizeof *rows); /* most rows are kept */
     size_t k = 0;
     for (size_t r = r0; r < r1; r++) {
         if (src_ids[r] == PRW_PL_NULL_ID) {
