@@ -69,11 +69,8 @@ void prw__alloc_bound_retention(uint64_t budget) {
 
 void prw__prefault(void *p, size_t n) {
 #ifdef MADV_POPULATE_WRITE
-    static size_t page;
-    if (!page) {
-        long ps = sysconf(_SC_PAGESIZE);
-        page = ps > 0 ? (size_t)ps : 4096;
-    }
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t page = ps > 0 ? (size_t)ps : 4096;
     uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
     uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(page - 1);
     if (e > a + 16 * page) /* a hint: kernels before 5.14 refuse it, and that is fine */
