@@ -122,14 +122,20 @@ static prw_status flush_out(prw_ar_writer *w, prw_error *err) {
     return st;
 }
 
+/* An iovec pointing where the bytes lie (a batch, a caller's chunk), not into the staging
+ * buffer or the zeros. */
+static bool referenced(const prw_ar_writer *w, const struct iovec *v) {
+    const uint8_t *b = v->iov_base;
+    return b != g_zeros && !(b >= w->stage && b < w->stage + STAGE_CAP);
+}
+
 /* Queues n bytes for output: referenced where they lie when `ref` and long, or when they
  * continue the last referenced piece; else copied. */
 static prw_status out_piece(prw_ar_writer *w, const uint8_t *p, size_t n, bool ref,
                             prw_error *err) {
     struct iovec *prev = w->niov ? &w->iov[w->niov - 1] : NULL;
     if (ref && prev && (const uint8_t *)prev->iov_base + prev->iov_len == p &&
-        !(prev->iov_base >= (void *)w->stage && prev->iov_base < (void *)(w->stage + STAGE_CAP)) &&
-        prev->iov_base != (void *)g_zeros) {
+        referenced(w, prev)) {
         prev->iov_len += n;
         w->pending += n;
     } else if (ref && n >= REF_MIN) {
@@ -890,8 +896,9 @@ prw_status prw_ar_chunk_encode(prw_ar_chunk_encoder *e, const prw_bytes *records
     return PRW_OK;
 }
 
-static prw_status add_chunk(prw_ar_writer *w, const uint8_t *c, size_t len, bool ref,
-                            prw_error *err) {
+/* Checks that c is a finished simple chunk and queues it after the records before it. */
+static prw_status place_chunk(prw_ar_writer *w, const uint8_t *c, size_t len, bool ref,
+                              prw_error *err) {
     if (len < AR_CHUNK_HDR || prw__load_le64(c + 8) != len - AR_CHUNK_HDR ||
         (prw__load_le64(c + 24) & 0xff) != AR_CHUNK_SIMPLE ||
         prw__load_le64(c) != prw__ar_hash(c + 8, AR_CHUNK_HDR - 8))
@@ -908,20 +915,23 @@ static prw_status add_chunk(prw_ar_writer *w, const uint8_t *c, size_t len, bool
     return PRW_OK;
 }
 
-prw_status prw_ar_writer_add_chunk(prw_ar_writer *w, const void *chunk, size_t len,
-                                   prw_error *err) {
+/* place_chunk on a writer that has not failed; a failure fails the writer. */
+static prw_status add_chunk(prw_ar_writer *w, const void *chunk, size_t len, bool ref,
+                            prw_error *err) {
     if (w->failed < 0)
         return replay_failure(w, err);
-    prw_status st = add_chunk(w, chunk, len, false, err);
+    prw_status st = place_chunk(w, chunk, len, ref, err);
     return st < 0 ? fail(w, st, err) : PRW_OK;
+}
+
+prw_status prw_ar_writer_add_chunk(prw_ar_writer *w, const void *chunk, size_t len,
+                                   prw_error *err) {
+    return add_chunk(w, chunk, len, false, err);
 }
 
 prw_status prw__ar_writer_add_chunk_ref(prw_ar_writer *w, const void *chunk, size_t len,
                                         prw_error *err) {
-    if (w->failed < 0)
-        return replay_failure(w, err);
-    prw_status st = add_chunk(w, chunk, len, true, err);
-    return st < 0 ? fail(w, st, err) : PRW_OK;
+    return add_chunk(w, chunk, len, true, err);
 }
 
 prw_status prw__ar_writer_flush(prw_ar_writer *w, prw_error *err) {

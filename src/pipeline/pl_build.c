@@ -23,11 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arrayrecord/ar_internal.h"
 #include "common/codec.h"
 #include "common/io.h"
 #include "pipeline/pl_internal.h"
 #include "pipeline/pl_run.h"
-#include "arrayrecord/ar_internal.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/arrow_ipc.h"
 
@@ -390,15 +390,13 @@ static void split_build_rows(pl_build *b, size_t rg, size_t num, size_t str) {
     sp->half[0].rows = d->rows;
     sp->half[1].rows = d->rows + sp->mid;
     sp->st[1] = PRW_OK;
-    atomic_store(&sp->left, 2);
+    atomic_store(&sp->left, sp->mid < n ? 2 : 1);
     if (sp->mid < n) {
         sp->sub = (pl_task){b, rg, NULL, NULL, NULL};
         prw__pool_submit(b->pool, split_rows_task, &sp->sub);
     }
     sp->st[0] = prw__pl_assemble_rows(b->decoders[num], b->decoders[str], rg, 0, sp->mid,
                                       b->o->null_rtt, &sp->half[0], &sp->err[0]);
-    if (sp->mid == n) /* no second half */
-        split_half_done(b, rg);
     split_half_done(b, rg);
 }
 
