@@ -7,6 +7,7 @@
 #   make run                 the main job on examples/ into out/
 #   make bench               every benchmark program bench/bench_*.c (bench/README.md)
 #   make fuzz                libFuzzer builds of every target, run FUZZ_SECONDS each
+#   make python              the Python package into build/python (python/README.md)
 #   make install PREFIX=...  library, headers, CLI, proberows.pc
 #   make deps                install missing Debian packages (as root)
 #   make clean
@@ -75,7 +76,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/%,$(BENCH_SRC))
 GEN := $(BUILD)/gen
 
 .PHONY: all lib cli check run bench fuzz install clean deps format format-check lint \
-        check-layers check-symbols
+        check-layers check-symbols pic python
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(CLI)
@@ -159,6 +160,16 @@ fuzz:
 	    $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 	        -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n/ $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n; \
 	done
+
+# The Python package (python/README.md) links the library built position-independent in
+# build/pic; `make python` builds it into build/python (PYTHONPATH=build/python).
+PYTHON ?= /usr/bin/python3
+pic:
+	@$(MAKE) --no-print-directory BUILD=build/pic SAN= CFLAGS="-fPIC $(CFLAGS)" \
+	    build/pic/libproberows.a
+python: pic
+	cd python && $(PYTHON) setup.py -q build --build-base ../build/python-tmp \
+	    --build-lib ../build/python
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
