@@ -17,8 +17,9 @@
 
 /* Most threads a batch read uses (cursors handed to prw_ar_read_batch). */
 #define MAX_THREADS 64
-/* Uncompressed batches smaller than this are read with the GIL held: it costs less. */
-#define GIL_FREE_MIN 64
+/* Uncompressed batches smaller than this are read with the GIL held, each record becoming its
+ * bytes object at once: cheaper than staging copies for threads (measured, bench/README.md). */
+#define GIL_FREE_MIN 4096
 
 typedef struct reader_obj {
     PyObject_HEAD prw_ar_reader *r;
