@@ -285,6 +285,9 @@ typedef prw_status (*prw_ar_batch_fn)(void *ctx, int worker, size_t pos, const u
  *   cursors of different readers; n_cursors < 1); the first read error (as
  *   prw_ar_reader_read) or negative status of fn; PRW_E_IO if a thread cannot start.
  */
+/** Fewest slots prw_ar_read_batch gives a thread of its own (n / this = threads used). */
+#define PRW_AR_BATCH_PER_THREAD 256u
+
 PRW_API prw_status prw_ar_read_batch(prw_ar_cursor *const *cursors, int n_cursors,
                                      const uint64_t *indices, size_t n, prw_ar_batch_fn fn,
                                      void *ctx, prw_error *err);

@@ -528,8 +528,6 @@ prw_status prw_ar_cursor_read(prw_ar_cursor *c, uint64_t index, prw_bytes *out, 
 
 /* Slots per grab: large enough to amortise the atomic, small enough to balance threads. */
 #define BATCH_RUN 64u
-/* Fewest slots worth a thread of their own. */
-#define BATCH_PER_THREAD 256u
 
 typedef struct batch_ctx {
     prw_ar_cursor *const *cursors;
@@ -602,7 +600,7 @@ static prw_status batch_check(prw_ar_cursor *const *cursors, int n_cursors, cons
 prw_status prw_ar_read_batch(prw_ar_cursor *const *cursors, int n_cursors, const uint64_t *indices,
                              size_t n, prw_ar_batch_fn fn, void *ctx, prw_error *err) {
     PRW_TRY(batch_check(cursors, n_cursors, indices, n, err));
-    size_t want = n / BATCH_PER_THREAD;
+    size_t want = n / PRW_AR_BATCH_PER_THREAD;
     int threads = want < (size_t)n_cursors ? (int)(want ? want : 1) : n_cursors;
     if (threads == 1)
         return batch_run(&(batch_ctx){.cursors = cursors, .indices = indices, .fn = fn, .ctx = ctx},
