@@ -96,8 +96,7 @@ static int wait_child(pid_t pid, int fd, build_result *res, size_t *got) {
     }
 }
 
-static PyObject *finish(pid_t pid, int fd, bool interrupted, const build_result *res,
-                        size_t got) {
+static PyObject *finish(pid_t pid, int fd, bool interrupted, const build_result *res, size_t got) {
     int status = 0;
     close(fd);
     Py_BEGIN_ALLOW_THREADS while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -108,7 +107,8 @@ static PyObject *finish(pid_t pid, int fd, bool interrupted, const build_result 
             return PyErr_Format(prwpy_error_base,
                                 "the build process was ended by signal %d; no output was written",
                                 WTERMSIG(status));
-        return PyErr_Format(prwpy_error_base, "the build process ended (status %d) without a result",
+        return PyErr_Format(prwpy_error_base,
+                            "the build process ended (status %d) without a result",
                             WEXITSTATUS(status));
     }
     if (res->st < 0)
@@ -133,10 +133,10 @@ static int parse_columns(PyObject *cols, prw_build_options *o) {
 
 PyObject *prwpy_build(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
-    static char *names[] = {"inputs",   "output",     "workers", "max_row_size", "train_ratio",
-                            "split",    "null_rtt",   "columns", "ar_options",   "shards",
-                            "plan",     "temp_dir",   "memory_limit", "command_line", "quiet",
-                            NULL};
+    static char *names[] = {"inputs",       "output",       "workers",  "max_row_size",
+                            "train_ratio",  "split",        "null_rtt", "columns",
+                            "ar_options",   "shards",       "plan",     "temp_dir",
+                            "memory_limit", "command_line", "quiet",    NULL};
     prw_build_options o;
     prw_build_options_init(&o);
     PyObject *inputs, *cols = Py_None;
@@ -148,7 +148,7 @@ PyObject *prwpy_build(PyObject *self, PyObject *args, PyObject *kw) {
                                      &o.temp_dir, &mem, &o.command_line, &quiet))
         return NULL;
     o.split = split ? PRW_SPLIT_HASH : PRW_SPLIT_RATIO;
-    o.null_rtt = null_rtt == 1 ? PRW_NULL_RTT_DROP
+    o.null_rtt = null_rtt == 1   ? PRW_NULL_RTT_DROP
                  : null_rtt == 2 ? PRW_NULL_RTT_FAILED
                                  : PRW_NULL_RTT_KEEP;
     o.max_row_size = max_row;

@@ -20,18 +20,17 @@ typedef struct error_kind {
 } error_kind;
 
 static error_kind g_kinds[] = {
-    {PRW_E_INVALID, "InvalidArgumentError", NULL,
-     "A bad argument or option (also a ValueError).", NULL},
+    {PRW_E_INVALID, "InvalidArgumentError", NULL, "A bad argument or option (also a ValueError).",
+     NULL},
     {PRW_E_NOMEM, "OutOfMemoryError", NULL, "An allocation failed (also a MemoryError).", NULL},
     {PRW_E_IO, "FileError", NULL,
      "The operating system reported an error on a file (also an OSError).", NULL},
-    {PRW_E_TRUNCATED, "TruncatedError", NULL, "Input ends before a structure it announces.",
-     NULL},
+    {PRW_E_TRUNCATED, "TruncatedError", NULL, "Input ends before a structure it announces.", NULL},
     {PRW_E_CORRUPT, "CorruptError", NULL, "Input bytes violate the format.", NULL},
-    {PRW_E_CHECKSUM, "ChecksumError", NULL,
-     "A stored checksum or hash does not match the bytes.", NULL},
-    {PRW_E_UNSUPPORTED, "UnsupportedError", NULL,
-     "A valid feature proberows does not implement.", NULL},
+    {PRW_E_CHECKSUM, "ChecksumError", NULL, "A stored checksum or hash does not match the bytes.",
+     NULL},
+    {PRW_E_UNSUPPORTED, "UnsupportedError", NULL, "A valid feature proberows does not implement.",
+     NULL},
     {PRW_E_CODEC, "CodecError", NULL, "A compression library failed on the bytes.", NULL},
     {PRW_E_LIMIT, "LimitError", NULL, "A size or count exceeds a limit of proberows.", NULL},
 };
@@ -92,8 +91,8 @@ static int add_errors(PyObject *m) {
                           : k->st == PRW_E_NOMEM ? PyExc_MemoryError
                           : k->st == PRW_E_IO    ? PyExc_OSError
                                                  : NULL;
-        PyObject *bases = extra ? PyTuple_Pack(2, prwpy_error_base, extra)
-                                : PyTuple_Pack(1, prwpy_error_base);
+        PyObject *bases =
+            extra ? PyTuple_Pack(2, prwpy_error_base, extra) : PyTuple_Pack(1, prwpy_error_base);
         if (!bases)
             return -1;
         char full[64];
@@ -118,8 +117,7 @@ static PyMethodDef module_methods[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "proberows._proberows",
-    "The C core of the proberows package; use the proberows package instead.", -1,
-    module_methods};
+    "The C core of the proberows package; use the proberows package instead.", -1, module_methods};
 
 PyMODINIT_FUNC PyInit__proberows(void);
 

@@ -238,8 +238,8 @@ static void stage_free(stage *s) {
 static PyObject *stage_list(const stage *s, size_t n) {
     PyObject *list = PyList_New((Py_ssize_t)n);
     for (size_t k = 0; list && k < n; k++) {
-        PyObject *b = PyBytes_FromStringAndSize(
-            (const char *)s->buf[s->worker[k]] + s->off[k], (Py_ssize_t)s->size[k]);
+        PyObject *b = PyBytes_FromStringAndSize((const char *)s->buf[s->worker[k]] + s->off[k],
+                                                (Py_ssize_t)s->size[k]);
         if (!b) {
             Py_CLEAR(list);
             break;
@@ -501,11 +501,10 @@ static PyObject *reader_repr(reader_obj *self) {
     PyObject *path = reader_get_path(self, NULL);
     if (!path)
         return NULL;
-    PyObject *s =
-        self->closed || !self->r
-            ? PyUnicode_FromFormat("<proberows.ArrayRecordReader %R (closed)>", path)
-            : PyUnicode_FromFormat("<proberows.ArrayRecordReader %R: %llu records>", path,
-                                   (unsigned long long)self->n);
+    PyObject *s = self->closed || !self->r
+                      ? PyUnicode_FromFormat("<proberows.ArrayRecordReader %R (closed)>", path)
+                      : PyUnicode_FromFormat("<proberows.ArrayRecordReader %R: %llu records>", path,
+                                             (unsigned long long)self->n);
     Py_DECREF(path);
     return s;
 }
@@ -544,7 +543,8 @@ static PyMethodDef reader_methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef reader_getset[] = {
-    {"path", (getter)reader_get_path, NULL, "The file's path.", NULL}, {NULL, NULL, NULL, NULL, NULL}};
+    {"path", (getter)reader_get_path, NULL, "The file's path.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
 
 static PySequenceMethods reader_seq = {.sq_length = (lenfunc)reader_len,
                                        .sq_item = (ssizeargfunc)reader_item};

@@ -139,8 +139,7 @@ PyObject *prwpy_decode_row(PyObject *self, PyObject *record) {
         Py_DECREF(row);
         if (err.offset >= 0) {
             char prefix[160];
-            snprintf(prefix, sizeof prefix, "%s(record byte %lld) ", where,
-                     (long long)err.offset);
+            snprintf(prefix, sizeof prefix, "%s(record byte %lld) ", where, (long long)err.offset);
             return prwpy_raise(st, &err, prefix);
         }
         return prwpy_raise(st, &err, where);
@@ -165,8 +164,7 @@ static void row_dealloc(row_obj *self) {
 /* ---- columns -------------------------------------------------------------------------- */
 
 /* A read-only view of `n` values at `data`, kept alive by the root row. */
-static PyObject *view_array(row_obj *self, PyArray_Descr *descr, const uint8_t *data,
-                            npy_intp n) {
+static PyObject *view_array(row_obj *self, PyArray_Descr *descr, const uint8_t *data, npy_intp n) {
     npy_intp dims[1] = {n};
     PyObject *a = PyArray_NewFromDescr(&PyArray_Type, descr, 1, dims, NULL, (void *)data, 0, NULL);
     if (!a)
@@ -277,8 +275,8 @@ static PyObject *string_column(row_obj *self, int c) {
 
 static PyObject *column(row_obj *self, int c) {
     if (!self->cache[c])
-        self->cache[c] = c == COL_SRC_ADDR || c == COL_DST_ADDR ? string_column(self, c)
-                                                                 : fixed_column(self, c);
+        self->cache[c] =
+            c == COL_SRC_ADDR || c == COL_DST_ADDR ? string_column(self, c) : fixed_column(self, c);
     Py_XINCREF(self->cache[c]);
     return self->cache[c];
 }
@@ -294,8 +292,7 @@ static int column_index(PyObject *name) {
             return c;
     if (!PyErr_Occurred())
         PyErr_Format(PyExc_KeyError,
-                     "%R is not a column (event_time, src_addr, dst_addr, ip_version, rtt)",
-                     name);
+                     "%R is not a column (event_time, src_addr, dst_addr, ip_version, rtt)", name);
     return -1;
 }
 
@@ -438,8 +435,10 @@ static PyMethodDef row_methods[] = {
      "from the same bytes. ImportError when pyarrow is not installed."},
     {NULL, NULL, 0, NULL}};
 
-#define COLUMN(c, doc) {col_names[c], (getter)get_column, NULL, doc, (void *)(intptr_t)c}
-#define FIELD(name, k, doc) {name, (getter)row_get, NULL, doc, (void *)(intptr_t)k}
+#define COLUMN(c, doc)                                                                             \
+    { col_names[c], (getter)get_column, NULL, doc, (void *)(intptr_t)c }
+#define FIELD(name, k, doc)                                                                        \
+    { name, (getter)row_get, NULL, doc, (void *)(intptr_t)k }
 static PyGetSetDef row_getset[] = {
     FIELD("src_id", 0, "int: the probe's id (CONTRACT.md: hash of src_addr)."),
     FIELD("n_measurements", 1, "int: measurements of the whole row (the outer field)."),
@@ -453,8 +452,7 @@ static PyGetSetDef row_getset[] = {
     COLUMN(COL_DST_ADDR, "numpy.ndarray[str]: destination addresses ('' for nulls)."),
     COLUMN(COL_IP_VERSION, "numpy.ndarray[int8]: 4 or 6 (0 for nulls)."),
     COLUMN(COL_RTT, "numpy.ndarray[float32]: round-trip times in ms (NaN for nulls)."),
-    {"rtt_null", (getter)get_rtt_null, NULL, "numpy.ndarray[bool]: True where rtt is null.",
-     NULL},
+    {"rtt_null", (getter)get_rtt_null, NULL, "numpy.ndarray[bool]: True where rtt is null.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PySequenceMethods row_seq = {.sq_length = (lenfunc)row_len};
