@@ -34,6 +34,8 @@ typedef struct reader_obj {
     size_t n_idle, cap_idle;
 } reader_obj;
 
+static PyObject *raise_in_file(PyObject *path, prw_status st, const prw_error *err);
+
 /* ---- lifetime ------------------------------------------------------------------------ */
 
 static void reader_free_native(reader_obj *self) {
@@ -164,8 +166,7 @@ static int reader_init(reader_obj *self, PyObject *args, PyObject *kw) {
     prw_ar_reader *r = NULL;
     Py_BEGIN_ALLOW_THREADS st = prw_ar_reader_open(&r, PyBytes_AS_STRING(path), &err);
     Py_END_ALLOW_THREADS if (st < 0) {
-        PyObject *ret = prwpy_raise(st, &err, NULL);
-        (void)ret;
+        raise_in_file(path, st, &err);
         Py_DECREF(path);
         return -1;
     }
@@ -249,13 +250,24 @@ static PyObject *stage_list(const stage *s, size_t n) {
     return list;
 }
 
-static PyObject *read_failed(prw_status st, const prw_error *err) {
+/* Raises a reader error, its message prefixed by the file's path unless it names it. */
+static PyObject *raise_in_file(PyObject *path, prw_status st, const prw_error *err) {
+    const char *p = path ? PyBytes_AS_STRING(path) : NULL;
+    char prefix[1100];
+    if (p && !strstr(err->msg, p) && strlen(p) < 1024)
+        snprintf(prefix, sizeof prefix, "%s: ", p);
+    else
+        prefix[0] = '\0';
+    return prwpy_raise(st, err, prefix[0] ? prefix : NULL);
+}
+
+static PyObject *read_failed(reader_obj *self, prw_status st, const prw_error *err) {
     if (st == PRW_E_INVALID)
         PyErr_SetString(PyExc_IndexError, err->msg);
     else if (st == PRW_E_NOMEM && !err->msg[0])
         PyErr_NoMemory();
     else
-        prwpy_raise(st, err, NULL);
+        raise_in_file(self->path, st, err);
     return NULL;
 }
 
@@ -300,7 +312,7 @@ static PyObject *read_indices(reader_obj *self, const uint64_t *ix, size_t n) {
     }
     give_cursors(self, cur, k);
     if (st < 0 && !PyErr_Occurred())
-        return read_failed(st, &err);
+        return read_failed(self, st, &err);
     return list;
 }
 
@@ -367,9 +379,10 @@ static PyObject *reader_read(reader_obj *self, PyObject *args) {
         if (self->pos >= self->n)
             return PyErr_Format(PyExc_IndexError, "Out of range of num_records: %llu",
                                 (unsigned long long)self->n);
-        PyObject *b = read_one(self, self->pos);
-        if (b)
-            self->pos++;
+        uint64_t i = self->pos++; /* claimed before the GIL is released */
+        PyObject *b = read_one(self, i);
+        if (!b && self->pos == i + 1)
+            self->pos = i;
         return b;
     }
     if (na == 1 && !PyLong_Check(PyTuple_GET_ITEM(args, 0))) {
@@ -489,9 +502,10 @@ static PyObject *reader_next(reader_obj *self) {
         return NULL;
     if (self->pos >= self->n)
         return NULL; /* StopIteration */
-    PyObject *b = read_one(self, self->pos);
-    if (b)
-        self->pos++;
+    uint64_t i = self->pos++;
+    PyObject *b = read_one(self, i);
+    if (!b && self->pos == i + 1)
+        self->pos = i;
     return b;
 }
 
@@ -598,8 +612,8 @@ static int writer_init(writer_obj *self, PyObject *args, PyObject *kw) {
     prw_ar_writer *w = NULL;
     Py_BEGIN_ALLOW_THREADS st = prw_ar_writer_open(&w, PyBytes_AS_STRING(path), opts, &err);
     Py_END_ALLOW_THREADS if (st < 0) {
+        raise_in_file(path, st, &err);
         Py_DECREF(path);
-        prwpy_raise(st, &err, NULL);
         return -1;
     }
     self->w = w;
