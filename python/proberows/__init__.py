@@ -43,7 +43,7 @@ from ._proberows import (
     decode_row,
 )
 from ._build import build
-from ._datasource import ProbeRowDataSource
+from ._datasource import ProbeRowDataSource, RecordKeyError
 
 __all__ = [
     "ArrayRecordReader",
@@ -58,6 +58,7 @@ __all__ = [
     "OutOfMemoryError",
     "ProbeRow",
     "ProbeRowDataSource",
+    "RecordKeyError",
     "TruncatedError",
     "UnsupportedError",
     "build",

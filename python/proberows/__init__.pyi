@@ -84,6 +84,9 @@ class ProbeRow:
 
 def decode_row(record: Union[bytes, bytearray, memoryview]) -> ProbeRow: ...
 
+class RecordKeyError(IndexError, ValueError):
+    """A data source key outside [0, len(source))."""
+
 class ProbeRowDataSource:
     """grain's random-access data source over ArrayRecord files."""
     paths: List[str]

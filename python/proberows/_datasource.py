@@ -93,6 +93,7 @@ class ProbeRowDataSource:
         return r
 
     def __len__(self):
+        """Records over all the files."""
         return self._len
 
     def _check(self, key):
@@ -103,6 +104,7 @@ class ProbeRowDataSource:
         return key
 
     def __getitem__(self, key):
+        """The record (bytes, or a ProbeRow with decode=True) with global key `key`."""
         key = self._check(key)
         if self._single:
             rec = self._reader(0)[key]
@@ -113,6 +115,7 @@ class ProbeRowDataSource:
         return _proberows.decode_row(rec) if self._decode else rec
 
     def __getitems__(self, keys):
+        """The records of `keys` (a batch: one parallel read per file), in key order given."""
         keys = [operator.index(k) for k in keys]
         if keys and (min(keys) < 0 or max(keys) >= self._len):
             bad = next(k for k in keys if k < 0 or k >= self._len)
@@ -142,6 +145,7 @@ class ProbeRowDataSource:
         return out
 
     def __iter__(self):
+        """Every record in key order."""
         for key in range(self._len):
             yield self[key]
 
@@ -160,6 +164,7 @@ class ProbeRowDataSource:
         self.close()
 
     def __getstate__(self):
+        """The files and ranges only: a worker reopens the files it reads."""
         return {"instructions": self._instructions, "decode": self._decode}
 
     def __setstate__(self, state):
