@@ -42,7 +42,7 @@ class BuildWithLib(build_ext):
 ext = Extension(
     "proberows._proberows",
     sources=[os.path.join("src", f) for f in
-             ("py_module.c", "py_reader.c", "py_row.c", "py_build.c")],
+             ("py_module.c", "py_reader.c", "py_writer.c", "py_row.c", "py_build.c")],
     include_dirs=[os.path.join(ROOT, "include"), numpy.get_include()],
     extra_objects=[LIB],
     extra_compile_args=["-std=c17", "-Wall", "-Wextra", "-Wno-missing-field-initializers",

@@ -120,14 +120,12 @@ class ProbeRowDataSource:
         if keys and (min(keys) < 0 or max(keys) >= self._len):
             bad = next(k for k in keys if k < 0 or k >= self._len)
             self._check(bad)
+        if not keys:
+            return []
         if self._single:
-            recs = self._reader(0).read(keys) if keys else []
-        else:
-            recs = self._read_spread(keys)
-        if self._decode:
-            decode = _proberows.decode_row
-            return [decode(r) for r in recs]
-        return recs
+            r = self._reader(0)
+            return r.read_rows(keys) if self._decode else r.read(keys)
+        return self._read_spread(keys)
 
     def _read_spread(self, keys):
         """Keys over several files: one batched read per file."""
@@ -140,7 +138,9 @@ class ProbeRowDataSource:
             per_file[k][1].append(slot)
         out = [None] * len(keys)
         for k, (positions, slots) in per_file.items():
-            for slot, rec in zip(slots, self._reader(k).read(positions)):
+            r = self._reader(k)
+            for slot, rec in zip(slots, r.read_rows(positions) if self._decode else
+                                 r.read(positions)):
                 out[slot] = rec
         return out
 

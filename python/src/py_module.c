@@ -4,6 +4,8 @@
  */
 #include "py_internal.h"
 
+#include <string.h>
+
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #define PY_ARRAY_UNIQUE_SYMBOL prwpy_ARRAY_API
 #include <numpy/arrayobject.h>
@@ -75,6 +77,16 @@ PyObject *prwpy_raise(prw_status st, const prw_error *err, const char *prefix) {
     return NULL;
 }
 
+PyObject *prwpy_raise_in_file(PyObject *path, prw_status st, const prw_error *err) {
+    const char *p = path ? PyBytes_AS_STRING(path) : NULL;
+    char prefix[1100];
+    if (p && !strstr(err->msg, p) && strlen(p) < 1024)
+        snprintf(prefix, sizeof prefix, "%s: ", p);
+    else
+        prefix[0] = '\0';
+    return prwpy_raise(st, err, prefix[0] ? prefix : NULL);
+}
+
 static int add_errors(PyObject *m) {
     prwpy_error_base = PyErr_NewExceptionWithDoc(
         "proberows.Error",
@@ -126,7 +138,8 @@ PyMODINIT_FUNC PyInit__proberows(void) {
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
         return NULL;
-    if (add_errors(m) < 0 || prwpy_reader_init(m) < 0 || prwpy_row_init(m) < 0 ||
+    if (add_errors(m) < 0 || prwpy_reader_init(m) < 0 || prwpy_writer_init(m) < 0 ||
+        prwpy_row_init(m) < 0 ||
         PyModule_AddStringConstant(m, "__version__", PRW_VERSION_STRING) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -1,6 +1,6 @@
 /*
- * proberows.ArrayRecordReader and proberows.ArrayRecordWriter: the methods of Google's
- * array_record_module with the same names and semantics, over the C reader and writer.
+ * proberows.ArrayRecordReader: the methods of Google's array_record_module.ArrayRecordReader
+ * with the same names and semantics, over the C reader (the writer is in py_writer.c).
  *
  * Thread safety: the reader's state that Python sees (the sequential position, the pool of
  * cursors, the count of calls in flight) changes only with the GIL held; reads run on
@@ -8,6 +8,8 @@
  * threads may read one reader at once. close() while calls are in flight only marks the
  * reader closed: the last call to finish frees it.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,8 +35,6 @@ typedef struct reader_obj {
     prw_ar_cursor **idle;
     size_t n_idle, cap_idle;
 } reader_obj;
-
-static PyObject *raise_in_file(PyObject *path, prw_status st, const prw_error *err);
 
 /* ---- lifetime ------------------------------------------------------------------------ */
 
@@ -166,7 +166,7 @@ static int reader_init(reader_obj *self, PyObject *args, PyObject *kw) {
     prw_ar_reader *r = NULL;
     Py_BEGIN_ALLOW_THREADS st = prw_ar_reader_open(&r, PyBytes_AS_STRING(path), &err);
     Py_END_ALLOW_THREADS if (st < 0) {
-        raise_in_file(path, st, &err);
+        prwpy_raise_in_file(path, st, &err);
         Py_DECREF(path);
         return -1;
     }
@@ -250,29 +250,93 @@ static PyObject *stage_list(const stage *s, size_t n) {
     return list;
 }
 
-/* Raises a reader error, its message prefixed by the file's path unless it names it. */
-static PyObject *raise_in_file(PyObject *path, prw_status st, const prw_error *err) {
-    const char *p = path ? PyBytes_AS_STRING(path) : NULL;
-    char prefix[1100];
-    if (p && !strstr(err->msg, p) && strlen(p) < 1024)
-        snprintf(prefix, sizeof prefix, "%s: ", p);
-    else
-        prefix[0] = '\0';
-    return prwpy_raise(st, err, prefix[0] ? prefix : NULL);
-}
-
 static PyObject *read_failed(reader_obj *self, prw_status st, const prw_error *err) {
     if (st == PRW_E_INVALID)
         PyErr_SetString(PyExc_IndexError, err->msg);
     else if (st == PRW_E_NOMEM && !err->msg[0])
         PyErr_NoMemory();
     else
-        raise_in_file(self->path, st, err);
+        prwpy_raise_in_file(self->path, st, err);
     return NULL;
 }
 
-/* Reads indices[0..n) into a new list of bytes (the core of every read). */
-static PyObject *read_indices(reader_obj *self, const uint64_t *ix, size_t n) {
+/* ---- decoded batches ------------------------------------------------------------------ */
+
+/* Parses the staged records on several threads (GIL released): the decode of read_rows. */
+typedef struct parse_job {
+    const stage *s;
+    size_t n;
+    prwpy_row_data *d;
+    prw_status *st;
+    _Atomic size_t next;
+} parse_job;
+
+static const uint8_t *staged(const stage *s, size_t k) {
+    return s->buf[s->worker[k]] + s->off[k];
+}
+
+static void *parse_worker(void *arg) {
+    parse_job *j = arg;
+    prw_error err;
+    const char *where;
+    for (;;) {
+        size_t lo = atomic_fetch_add(&j->next, 64);
+        for (size_t k = lo; k < j->n && k < lo + 64; k++)
+            j->st[k] = prwpy_row_parse(staged(j->s, k), j->s->size[k], &j->d[k], &where, &err);
+        if (lo >= j->n)
+            return NULL;
+    }
+}
+
+static void parse_stage(parse_job *j, int threads) {
+    pthread_t th[MAX_THREADS];
+    int started = 0;
+    for (int t = 1; t < threads; t++)
+        if (pthread_create(&th[started], NULL, parse_worker, j) == 0)
+            started++;
+    parse_worker(j);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+}
+
+/* The rows of a finished stage, or the first slot's decode error. */
+static PyObject *stage_rows(const stage *s, size_t n, int threads) {
+    prwpy_row_data *d = malloc((n ? n : 1) * sizeof *d);
+    prw_status *st = malloc((n ? n : 1) * sizeof *st);
+    PyObject *list = d && st ? PyList_New((Py_ssize_t)n) : PyErr_NoMemory();
+    if (list) {
+        parse_job j = {.s = s, .n = n, .d = d, .st = st};
+        atomic_init(&j.next, 0);
+        Py_BEGIN_ALLOW_THREADS parse_stage(&j, threads);
+        Py_END_ALLOW_THREADS
+    }
+    for (size_t k = 0; list && k < n; k++) {
+        PyObject *b = st[k] >= 0 ? PyBytes_FromStringAndSize((const char *)staged(s, k),
+                                                             (Py_ssize_t)s->size[k])
+                                 : NULL;
+        PyObject *row = b ? prwpy_row_wrap(b, &d[k], staged(s, k)) : NULL;
+        Py_XDECREF(b);
+        if (!row && st[k] < 0) { /* parse the failing record again for its error */
+            prw_error err;
+            const char *where;
+            prw_status e = prwpy_row_parse(staged(s, k), s->size[k], &d[k], &where, &err);
+            prwpy_row_raise(e, &err, where);
+        }
+        if (!row) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)k, row);
+    }
+    free(d);
+    free(st);
+    return list;
+}
+
+/* ---- the core of every read ----------------------------------------------------------- */
+
+/* Reads indices[0..n) into a new list of bytes, or of ProbeRows when `decode`. */
+static PyObject *read_indices(reader_obj *self, const uint64_t *ix, size_t n, bool decode) {
     if (check_open(self) < 0)
         return NULL;
     for (size_t k = 0; k < n; k++)
@@ -280,7 +344,7 @@ static PyObject *read_indices(reader_obj *self, const uint64_t *ix, size_t n) {
             return PyErr_Format(PyExc_IndexError,
                                 "record %llu (position %zu) is out of range: the file has %llu",
                                 (unsigned long long)ix[k], k, (unsigned long long)self->n);
-    bool free_gil = self->compressed || n >= GIL_FREE_MIN;
+    bool free_gil = decode || self->compressed || n >= GIL_FREE_MIN;
     size_t want = n / PRW_AR_BATCH_PER_THREAD ? n / PRW_AR_BATCH_PER_THREAD : 1;
     int k = !free_gil ? 1 : want < (size_t)self->threads ? (int)want : self->threads;
     prw_ar_cursor *cur[MAX_THREADS];
@@ -307,7 +371,7 @@ static PyObject *read_indices(reader_obj *self, const uint64_t *ix, size_t n) {
             Py_END_ALLOW_THREADS
         }
         if (st >= 0)
-            list = stage_list(&s, n);
+            list = decode ? stage_rows(&s, n, k) : stage_list(&s, n);
         stage_free(&s);
     }
     give_cursors(self, cur, k);
@@ -346,7 +410,7 @@ static uint64_t *indices_of(reader_obj *self, PyObject *seq, size_t *n) {
 }
 
 static PyObject *read_one(reader_obj *self, uint64_t i) {
-    PyObject *list = read_indices(self, &i, 1);
+    PyObject *list = read_indices(self, &i, 1, false);
     if (!list)
         return NULL;
     PyObject *b = PyList_GET_ITEM(list, 0);
@@ -366,7 +430,7 @@ static PyObject *read_range(reader_obj *self, long long begin, long long end) {
         return PyErr_NoMemory();
     for (long long i = b; i < e; i++)
         ix[i - b] = (uint64_t)i;
-    PyObject *list = read_indices(self, ix, (size_t)(e - b));
+    PyObject *list = read_indices(self, ix, (size_t)(e - b), false);
     free(ix);
     return list;
 }
@@ -390,7 +454,7 @@ static PyObject *reader_read(reader_obj *self, PyObject *args) {
         uint64_t *ix = indices_of(self, PyTuple_GET_ITEM(args, 0), &n);
         if (!ix)
             return NULL;
-        PyObject *list = read_indices(self, ix, n);
+        PyObject *list = read_indices(self, ix, n, false);
         free(ix);
         return list;
     }
@@ -401,6 +465,16 @@ static PyObject *reader_read(reader_obj *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError,
                         "read() takes no argument, a list of indices, or begin and end");
     return NULL;
+}
+
+static PyObject *reader_read_rows(reader_obj *self, PyObject *arg) {
+    size_t n = 0;
+    uint64_t *ix = indices_of(self, arg, &n);
+    if (!ix)
+        return NULL;
+    PyObject *list = read_indices(self, ix, n, true);
+    free(ix);
+    return list;
 }
 
 static PyObject *reader_read_all(reader_obj *self, PyObject *noargs) {
@@ -538,6 +612,10 @@ static PyMethodDef reader_methods[] = {
      "list[bytes]: records [begin, end); negative values count from the end; an empty or "
      "out-of-range range raises IndexError."},
     {"read_all", (PyCFunction)reader_read_all, METH_NOARGS, "read_all() -> list[bytes]"},
+    {"read_rows", (PyCFunction)reader_read_rows, METH_O,
+     "read_rows(indices) -> list[ProbeRow]: read(indices) then decode_row of each record, "
+     "reading and decoding on several threads with the GIL released (not in "
+     "array_record_module)."},
     {"num_records", (PyCFunction)reader_num_records, METH_NOARGS,
      "num_records() -> int: records in the file."},
     {"seek", (PyCFunction)reader_seek, METH_O,
@@ -586,157 +664,8 @@ static PyTypeObject reader_type = {
     .tp_repr = (reprfunc)reader_repr,
 };
 
-/* ---- writer --------------------------------------------------------------------------- */
-
-typedef struct writer_obj {
-    PyObject_HEAD prw_ar_writer *w;
-    PyObject *path;
-    bool busy; /* a write or close runs with the GIL released */
-} writer_obj;
-
-static int writer_init(writer_obj *self, PyObject *args, PyObject *kw) {
-    static char *names[] = {"path", "options", NULL};
-    PyObject *path;
-    const char *opts = "";
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|s:ArrayRecordWriter", names,
-                                     PyUnicode_FSConverter, &path, &opts))
-        return -1;
-    if (self->w) {
-        Py_DECREF(path);
-        PyErr_SetString(PyExc_RuntimeError, "ArrayRecordWriter.__init__ called twice");
-        return -1;
-    }
-    prw_error err;
-    prw_error_clear(&err);
-    prw_status st;
-    prw_ar_writer *w = NULL;
-    Py_BEGIN_ALLOW_THREADS st = prw_ar_writer_open(&w, PyBytes_AS_STRING(path), opts, &err);
-    Py_END_ALLOW_THREADS if (st < 0) {
-        raise_in_file(path, st, &err);
-        Py_DECREF(path);
-        return -1;
-    }
-    self->w = w;
-    Py_XSETREF(self->path, path);
-    return 0;
-}
-
-static void writer_dealloc(writer_obj *self) {
-    prw_ar_writer_abort(self->w); /* never closed: no file appears */
-    Py_CLEAR(self->path);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-static int writer_usable(writer_obj *self) {
-    if (!self->w) {
-        PyErr_SetString(PyExc_ValueError, "I/O operation on a closed ArrayRecordWriter");
-        return -1;
-    }
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "ArrayRecordWriter used from two threads at once");
-        return -1;
-    }
-    return 0;
-}
-
-static PyObject *writer_write(writer_obj *self, PyObject *arg) {
-    if (writer_usable(self) < 0)
-        return NULL;
-    if (!PyBytes_Check(arg))
-        return PyErr_Format(PyExc_TypeError, "write() takes bytes, not %.100s",
-                            Py_TYPE(arg)->tp_name);
-    prw_error err;
-    prw_error_clear(&err);
-    prw_status st = prw_ar_writer_add_record(self->w, PyBytes_AS_STRING(arg),
-                                             (size_t)PyBytes_GET_SIZE(arg), &err);
-    if (st < 0)
-        return prwpy_raise(st, &err, NULL);
-    Py_RETURN_NONE;
-}
-
-static PyObject *writer_close(writer_obj *self, PyObject *noargs) {
-    (void)noargs;
-    if (!self->w)
-        Py_RETURN_NONE;
-    if (writer_usable(self) < 0)
-        return NULL;
-    prw_error err;
-    prw_error_clear(&err);
-    prw_status st;
-    prw_ar_writer *w = self->w;
-    self->busy = true;
-    Py_BEGIN_ALLOW_THREADS st = prw_ar_writer_close(w, &err);
-    Py_END_ALLOW_THREADS self->busy = false;
-    self->w = NULL;
-    if (st < 0)
-        return prwpy_raise(st, &err, NULL);
-    Py_RETURN_NONE;
-}
-
-static PyObject *writer_is_open(writer_obj *self, PyObject *noargs) {
-    (void)noargs;
-    return PyBool_FromLong(self->w != NULL);
-}
-
-static PyObject *writer_enter(writer_obj *self, PyObject *noargs) {
-    (void)noargs;
-    if (writer_usable(self) < 0)
-        return NULL;
-    Py_INCREF(self);
-    return (PyObject *)self;
-}
-
-static PyObject *writer_exit(writer_obj *self, PyObject *args) {
-    PyObject *type = PyTuple_GET_SIZE(args) > 0 ? PyTuple_GET_ITEM(args, 0) : Py_None;
-    if (type != Py_None && self->w && !self->busy) {
-        prw_ar_writer_abort(self->w); /* an exception: leave no file behind */
-        self->w = NULL;
-        Py_RETURN_NONE;
-    }
-    return writer_close(self, NULL);
-}
-
-static PyObject *writer_num_records(writer_obj *self, PyObject *noargs) {
-    (void)noargs;
-    if (writer_usable(self) < 0)
-        return NULL;
-    return PyLong_FromUnsignedLongLong(prw_ar_writer_num_records(self->w));
-}
-
-static PyMethodDef writer_methods[] = {
-    {"write", (PyCFunction)writer_write, METH_O,
-     "write(record: bytes): appends one record (only bytes, as Google's writer)."},
-    {"close", (PyCFunction)writer_close, METH_NOARGS,
-     "close(): writes the footer and moves the file onto its name (until then it is a "
-     "temporary beside it). A writer never closed leaves no file."},
-    {"is_open", (PyCFunction)writer_is_open, METH_NOARGS, "is_open() -> bool"},
-    {"ok", (PyCFunction)writer_is_open, METH_NOARGS, "ok() -> bool"},
-    {"num_records", (PyCFunction)writer_num_records, METH_NOARGS,
-     "num_records() -> int: records written so far."},
-    {"__enter__", (PyCFunction)writer_enter, METH_NOARGS, NULL},
-    {"__exit__", (PyCFunction)writer_exit, METH_VARARGS,
-     "Closes the writer; on an exception, aborts it (no file)."},
-    {NULL, NULL, 0, NULL}};
-
-static PyTypeObject writer_type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "proberows.ArrayRecordWriter",
-    .tp_basicsize = sizeof(writer_obj),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "ArrayRecordWriter(path, options='')\n\nWrites an ArrayRecord file readable by "
-              "Google's array_record. options: Google's writer grammar, e.g. "
-              "'group_size:1,zstd:3' (the default), 'uncompressed', 'brotli:6', 'snappy'. "
-              "Chunks are compressed on a thread pool. One thread writes at a time.",
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)writer_init,
-    .tp_dealloc = (destructor)writer_dealloc,
-    .tp_methods = writer_methods,
-};
-
 int prwpy_reader_init(PyObject *m) {
-    if (PyType_Ready(&reader_type) < 0 || PyType_Ready(&writer_type) < 0)
+    if (PyType_Ready(&reader_type) < 0)
         return -1;
-    if (PyModule_AddObjectRef(m, "ArrayRecordReader", (PyObject *)&reader_type) < 0 ||
-        PyModule_AddObjectRef(m, "ArrayRecordWriter", (PyObject *)&writer_type) < 0)
-        return -1;
-    return 0;
+    return PyModule_AddObjectRef(m, "ArrayRecordReader", (PyObject *)&reader_type);
 }

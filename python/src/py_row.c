@@ -17,8 +17,6 @@
 #define NO_IMPORT_ARRAY
 #include <numpy/arrayobject.h>
 
-#include "proberows/arrow_ipc.h"
-
 enum { COL_EVENT_TIME, COL_SRC_ADDR, COL_DST_ADDR, COL_IP_VERSION, COL_RTT, N_COLS };
 static const char *const col_names[N_COLS] = {"event_time", "src_addr", "dst_addr", "ip_version",
                                               "rtt"};
@@ -29,14 +27,8 @@ typedef struct row_obj {
     PyObject_HEAD struct row_obj *root; /* the row owning the bytes (self for a root) */
     Py_buffer view;                     /* root only: the record */
     bool has_view;
-    int64_t src_id, first_ts, last_ts;
-    int32_t n_meas;
-    double span;
-    const uint8_t *inner; /* the measurements stream, inside the record */
-    size_t inner_len;
-    prw_ipc_array col[N_COLS]; /* every inner row */
-    int64_t rows;              /* inner rows */
-    int64_t start, len;        /* rows this object shows */
+    prwpy_row_data d;
+    int64_t start, len; /* rows this object shows */
     PyObject *cache[N_COLS];
 } row_obj;
 
@@ -70,7 +62,7 @@ static prw_status one_batch(prw_ipc_decoder *d, const prw_ipc_schema *want, prw_
     return st < 0 ? st : PRW_OK;
 }
 
-static prw_status decode_outer(row_obj *row, const uint8_t *p, size_t n, prw_error *err) {
+static prw_status decode_outer(prwpy_row_data *row, const uint8_t *p, size_t n, prw_error *err) {
     prw_ipc_decoder *d = NULL;
     prw_ipc_array c[6];
     int64_t len = 0;
@@ -96,7 +88,7 @@ static prw_status decode_outer(row_obj *row, const uint8_t *p, size_t n, prw_err
     return PRW_OK;
 }
 
-static prw_status decode_inner(row_obj *row, prw_error *err) {
+static prw_status decode_inner(prwpy_row_data *row, prw_error *err) {
     prw_ipc_decoder *d = NULL;
     prw_status st = prw_ipc_decoder_create(row->inner, row->inner_len, &d, err);
     if (st >= 0)
@@ -112,8 +104,35 @@ static prw_status decode_inner(row_obj *row, prw_error *err) {
     return st;
 }
 
-PyObject *prwpy_decode_row(PyObject *self, PyObject *record) {
-    (void)self;
+prw_status prwpy_row_parse(const uint8_t *p, size_t n, prwpy_row_data *d, const char **where,
+                           prw_error *err) {
+    memset(d, 0, sizeof *d);
+    *where = "decode_row: outer stream: ";
+    prw_status st = decode_outer(d, p, n, err);
+    if (st < 0)
+        return st;
+    *where = "decode_row: measurements (inner stream): ";
+    st = decode_inner(d, err);
+    if (st < 0 && err->offset >= 0)
+        err->offset += (int64_t)(d->inner - p); /* an offset in the record */
+    return st;
+}
+
+PyObject *prwpy_row_raise(prw_status st, const prw_error *err, const char *where) {
+    if (err->offset < 0)
+        return prwpy_raise(st, err, where);
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "%s(record byte %lld) ", where, (long long)err->offset);
+    return prwpy_raise(st, err, prefix);
+}
+
+/* Moves a pointer parsed in one copy of the record onto another. */
+static const uint8_t *rebase(const uint8_t *ptr, const uint8_t *from, const uint8_t *to) {
+    return ptr ? to + (ptr - from) : NULL;
+}
+
+/* A root row over `record`'s buffer, its fields unset. */
+static row_obj *row_open(PyObject *record) {
     row_obj *row = PyObject_New(row_obj, &row_type);
     if (!row)
         return NULL;
@@ -124,28 +143,42 @@ PyObject *prwpy_decode_row(PyObject *self, PyObject *record) {
         return NULL;
     }
     row->has_view = true;
-    prw_error err;
-    prw_error_clear(&err);
-    const uint8_t *p = row->view.buf;
-    prw_status st = decode_outer(row, p, (size_t)row->view.len, &err);
-    const char *where = "decode_row: outer stream: ";
-    if (st >= 0) {
-        st = decode_inner(row, &err);
-        where = "decode_row: measurements (inner stream): ";
-        if (st < 0 && err.offset >= 0)
-            err.offset += (int64_t)(row->inner - p); /* an offset in the record */
-    }
-    if (st < 0) {
-        Py_DECREF(row);
-        if (err.offset >= 0) {
-            char prefix[160];
-            snprintf(prefix, sizeof prefix, "%s(record byte %lld) ", where, (long long)err.offset);
-            return prwpy_raise(st, &err, prefix);
-        }
-        return prwpy_raise(st, &err, where);
+    return row;
+}
+
+PyObject *prwpy_row_wrap(PyObject *record, const prwpy_row_data *d, const uint8_t *parsed_at) {
+    row_obj *row = row_open(record);
+    if (!row)
+        return NULL;
+    const uint8_t *to = row->view.buf;
+    row->d = *d;
+    row->d.inner = rebase(d->inner, parsed_at, to);
+    for (int c = 0; c < N_COLS; c++) {
+        prw_ipc_array *a = &row->d.col[c];
+        a->validity = rebase(a->validity, parsed_at, to);
+        a->values = rebase(a->values, parsed_at, to);
+        a->offsets = rebase(a->offsets, parsed_at, to);
     }
     row->start = 0;
-    row->len = row->rows;
+    row->len = row->d.rows;
+    return (PyObject *)row;
+}
+
+PyObject *prwpy_decode_row(PyObject *self, PyObject *record) {
+    (void)self;
+    row_obj *row = row_open(record);
+    if (!row)
+        return NULL;
+    prw_error err;
+    prw_error_clear(&err);
+    const char *where;
+    prw_status st = prwpy_row_parse(row->view.buf, (size_t)row->view.len, &row->d, &where, &err);
+    if (st < 0) {
+        Py_DECREF(row);
+        return prwpy_row_raise(st, &err, where);
+    }
+    row->start = 0;
+    row->len = row->d.rows;
     return (PyObject *)row;
 }
 
@@ -183,7 +216,7 @@ static bool is_null(const prw_ipc_array *a, int64_t i) {
 
 /* event_time, ip_version or rtt over the shown rows. */
 static PyObject *fixed_column(row_obj *self, int c) {
-    const prw_ipc_array *a = &self->col[c];
+    const prw_ipc_array *a = &self->d.col[c];
     PyArray_Descr *descr = c == COL_EVENT_TIME ? g_dt_us
                            : c == COL_RTT      ? PyArray_DescrFromType(NPY_FLOAT32)
                                                : PyArray_DescrFromType(NPY_INT8);
@@ -216,7 +249,7 @@ static PyObject *fixed_column(row_obj *self, int c) {
 
 /* src_addr or dst_addr over the shown rows as a 'U' array (nulls are ''). */
 static PyObject *string_column(row_obj *self, int c) {
-    const prw_ipc_array *a = &self->col[c];
+    const prw_ipc_array *a = &self->d.col[c];
     Py_ssize_t width = 1;
     bool ascii = true;
     for (int64_t i = 0; i < self->len; i++) {
@@ -302,7 +335,7 @@ static PyObject *null_mask(row_obj *self, int c) {
     PyObject *arr = PyArray_ZEROS(1, dims, NPY_BOOL, 0);
     if (!arr)
         return NULL;
-    const prw_ipc_array *a = &self->col[c];
+    const prw_ipc_array *a = &self->d.col[c];
     uint8_t *dst = PyArray_DATA((PyArrayObject *)arr);
     for (int64_t i = 0; a->null_count && i < self->len; i++)
         dst[i] = is_null(a, self->start + i);
@@ -318,7 +351,7 @@ static PyObject *row_null_count(row_obj *self, PyObject *name) {
     int c = column_index(name);
     if (c < 0)
         return NULL;
-    const prw_ipc_array *a = &self->col[c];
+    const prw_ipc_array *a = &self->d.col[c];
     int64_t k = 0;
     for (int64_t i = 0; a->null_count && i < self->len; i++)
         k += is_null(a, self->start + i);
@@ -363,19 +396,19 @@ static PyObject *datetime_scalar(int64_t us) {
 static PyObject *row_get(row_obj *self, void *closure) {
     switch ((int)(intptr_t)closure) {
     case 0:
-        return PyLong_FromLongLong(self->src_id);
+        return PyLong_FromLongLong(self->d.src_id);
     case 1:
-        return PyLong_FromLong(self->n_meas);
+        return PyLong_FromLong(self->d.n_meas);
     case 2:
-        return datetime_scalar(self->first_ts);
+        return datetime_scalar(self->d.first_ts);
     case 3:
-        return datetime_scalar(self->last_ts);
+        return datetime_scalar(self->d.last_ts);
     case 4:
-        return PyFloat_FromDouble(self->span);
+        return PyFloat_FromDouble(self->d.span);
     case 5:
         return PyLong_FromLongLong(self->start);
     default:
-        return PyMemoryView_FromMemory((char *)self->inner, (Py_ssize_t)self->inner_len,
+        return PyMemoryView_FromMemory((char *)self->d.inner, (Py_ssize_t)self->d.inner_len,
                                        PyBUF_READ);
     }
 }
@@ -395,7 +428,7 @@ static PyObject *row_to_arrow(row_obj *self, PyObject *noargs) {
     PyObject *buf = row_get(self, (void *)(intptr_t)6);
     PyObject *reader = buf ? PyObject_CallMethod(ipc, "open_stream", "O", buf) : NULL;
     PyObject *table = reader ? PyObject_CallMethod(reader, "read_all", NULL) : NULL;
-    PyObject *out = table && (self->start != 0 || self->len != self->rows)
+    PyObject *out = table && (self->start != 0 || self->len != self->d.rows)
                         ? PyObject_CallMethod(table, "slice", "LL", (long long)self->start,
                                               (long long)self->len)
                         : Py_XNewRef(table);
@@ -412,14 +445,14 @@ static Py_ssize_t row_len(row_obj *self) {
 
 static PyObject *row_repr(row_obj *self) {
     char span[32];
-    snprintf(span, sizeof span, "%.3f", self->span);
-    if (self->start == 0 && self->len == self->rows)
+    snprintf(span, sizeof span, "%.3f", self->d.span);
+    if (self->start == 0 && self->len == self->d.rows)
         return PyUnicode_FromFormat("<proberows.ProbeRow src_id=%lld: %lld measurements over %s s>",
-                                    (long long)self->src_id, (long long)self->rows, span);
+                                    (long long)self->d.src_id, (long long)self->d.rows, span);
     return PyUnicode_FromFormat(
         "<proberows.ProbeRow src_id=%lld: window [%lld, %lld) of %lld measurements>",
-        (long long)self->src_id, (long long)self->start, (long long)(self->start + self->len),
-        (long long)self->rows);
+        (long long)self->d.src_id, (long long)self->start, (long long)(self->start + self->len),
+        (long long)self->d.rows);
 }
 
 static PyMethodDef row_methods[] = {

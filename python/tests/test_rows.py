@@ -204,3 +204,33 @@ def test_bad_records_raise_never_crash(sample_build):
         row.window(0, 5).dst_addr
     assert raised > 0
     assert proberows.decode_row(memoryview(rec)).src_id == proberows.decode_row(rec).src_id
+
+
+def test_read_rows_equals_decode_row(sample_build):
+    out, _, _ = sample_build
+    path = str(out / "train.arrayrecord")
+    r = proberows.ArrayRecordReader(path, "max_parallelism:2")
+    keys = [random.Random(5).randrange(len(r)) for _ in range(1500)]
+    rows = r.read_rows(keys)
+    raw = r.read(keys)
+    for row, rec in zip(rows, raw):
+        want = proberows.decode_row(rec)
+        assert (row.src_id, len(row), row.time_span_seconds) == (want.src_id, len(want),
+                                                                 want.time_span_seconds)
+        assert np.array_equal(row.event_time, want.event_time)
+        assert np.array_equal(row.rtt, want.rtt, equal_nan=True)
+        assert list(row.dst_addr) == list(want.dst_addr)
+        assert bytes(row.measurements) == bytes(want.measurements)
+    assert r.read_rows([]) == []
+    with pytest.raises(IndexError):
+        r.read_rows([len(r)])
+
+
+def test_read_rows_bad_record(tmp_path):
+    p = str(tmp_path / "bad.array_record")
+    with proberows.ArrayRecordWriter(p) as w:
+        for i in range(600):
+            w.write(b"not an arrow stream %d" % i if i == 450 else b"")
+    r = proberows.ArrayRecordReader(p)
+    with pytest.raises(proberows.Error, match="decode_row"):
+        r.read_rows(list(range(600)))
