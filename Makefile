@@ -162,11 +162,11 @@ fuzz:
 	done
 
 # The Python package (python/README.md) links the library built position-independent in
-# build/pic; `make python` builds it into build/python (PYTHONPATH=build/python).
+# build/pic (build/pic-asan with SAN=asan); `make python` builds it into build/python.
 PYTHON ?= /usr/bin/python3
+PIC := build/pic$(if $(SAN),-$(SAN))
 pic:
-	@$(MAKE) --no-print-directory BUILD=build/pic SAN= CFLAGS="-fPIC $(CFLAGS)" \
-	    build/pic/libproberows.a
+	@$(MAKE) --no-print-directory BUILD=$(PIC) CFLAGS="-fPIC $(CFLAGS)" $(PIC)/libproberows.a
 python: pic
 	cd python && $(PYTHON) setup.py -q build --build-base ../build/python-tmp \
 	    --build-lib ../build/python

@@ -16,7 +16,14 @@ from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-LIB = os.path.join(ROOT, "build", "pic", "libproberows.a")
+# PRW_SAN=asan: library and extension under ASan+UBSan (tests/cli/python.cmd in make check
+# SAN=asan; the interpreter then needs LD_PRELOAD of libasan and libubsan).
+SAN = os.environ.get("PRW_SAN", "")
+if SAN not in ("", "asan"):
+    sys.exit(f"proberows: PRW_SAN must be empty or asan, not {SAN!r}")
+LIB = os.path.join(ROOT, "build", "pic-asan" if SAN else "pic", "libproberows.a")
+SAN_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
+             "-g"] if SAN else []
 PKGS = "libzstd snappy libbrotlienc libbrotlidec liblz4 libdeflate zlib libmd"
 
 
@@ -35,7 +42,7 @@ class BuildWithLib(build_ext):
 
     def run(self):
         jobs = os.environ.get("PRW_MAKE_JOBS", "2")
-        subprocess.run(["make", "-C", ROOT, f"-j{jobs}", "pic"], check=True)
+        subprocess.run(["make", "-C", ROOT, f"-j{jobs}", "pic", f"SAN={SAN}"], check=True)
         super().run()
 
 
@@ -46,9 +53,9 @@ ext = Extension(
     include_dirs=[os.path.join(ROOT, "include"), numpy.get_include()],
     extra_objects=[LIB],
     extra_compile_args=["-std=c17", "-Wall", "-Wextra", "-Wno-missing-field-initializers",
-                        "-D_POSIX_C_SOURCE=200809L"]
+                        "-D_POSIX_C_SOURCE=200809L"] + SAN_FLAGS
     + (["-Werror"] if os.environ.get("WERROR") == "1" else []),
-    extra_link_args=pkg_libs(),
+    extra_link_args=pkg_libs() + SAN_FLAGS,
 )
 
 setup(

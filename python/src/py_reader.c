@@ -209,7 +209,8 @@ static prw_status stage_record(void *ctx, int w, size_t pos, const uint8_t *data
         s->buf[w] = p;
         s->cap[w] = cap;
     }
-    memcpy(s->buf[w] + s->len[w], data, len);
+    if (len) /* an empty record may come with no data pointer, into no buffer yet */
+        memcpy(s->buf[w] + s->len[w], data, len);
     s->off[pos] = s->len[w];
     s->size[pos] = (uint32_t)len;
     s->worker[pos] = (uint8_t)w;
@@ -235,12 +236,18 @@ static void stage_free(stage *s) {
     free(s->worker);
 }
 
+/* Where slot k's record lies in a finished stage. */
+static const uint8_t *staged(const stage *s, size_t k) {
+    static const uint8_t empty[1];
+    const uint8_t *b = s->buf[s->worker[k]];
+    return b ? b + s->off[k] : empty; /* a thread that read only empty records */
+}
+
 /* Builds the list of bytes from a finished stage. */
 static PyObject *stage_list(const stage *s, size_t n) {
     PyObject *list = PyList_New((Py_ssize_t)n);
     for (size_t k = 0; list && k < n; k++) {
-        PyObject *b = PyBytes_FromStringAndSize((const char *)s->buf[s->worker[k]] + s->off[k],
-                                                (Py_ssize_t)s->size[k]);
+        PyObject *b = PyBytes_FromStringAndSize((const char *)staged(s, k), (Py_ssize_t)s->size[k]);
         if (!b) {
             Py_CLEAR(list);
             break;
@@ -270,10 +277,6 @@ typedef struct parse_job {
     prw_status *st;
     _Atomic size_t next;
 } parse_job;
-
-static const uint8_t *staged(const stage *s, size_t k) {
-    return s->buf[s->worker[k]] + s->off[k];
-}
 
 static void *parse_worker(void *arg) {
     parse_job *j = arg;
