@@ -8,6 +8,8 @@ Writes (once) a 1M-record file of 100-byte records (uncompressed, group_size:1) 
   random single reads/s    reader.read([i]) and ds[i] (ProbeRowDataSource), one call each
   batched reads/s          reader.read(keys) and ds.__getitems__(keys), 1,000 random keys per call
   sequential MB/s          reader.read(begin, end) over the whole file in 10,000-record calls
+Each rate is given by wall time and per CPU-second of the process (all its threads): on a
+shared machine the second is what one idle core would do for the single-threaded calls.
 On the S output (--s-output DIR with train.arrayrecord, made by `proberows build` on
 /work/data/S; built here if missing) the same reads, plus decoded rows/s: decode_row on
 batches of 1,000 random records with every column read, and window(start, 34) on them.
@@ -26,13 +28,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def timed(fn, units):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     fn()
-    return units / (time.perf_counter() - t)
+    return units / (time.perf_counter() - t), units / (time.process_time() - c)
 
 
 def median(runs, fn, units):
-    return statistics.median(timed(fn, units) for _ in range(runs))
+    """(median wall rate, median rate per CPU-second of this process, all threads)."""
+    r = [timed(fn, units) for _ in range(runs)]
+    return statistics.median(x[0] for x in r), statistics.median(x[1] for x in r)
 
 
 def make_100b(path, n=1_000_000):
@@ -84,8 +88,7 @@ def read_rates(path, runs, label):
     }
     print(f"== {label}: {path} ({n} records, {size / 1e6:.1f} MB, "
           f"{r.writer_options_string()})")
-    for k, v in out.items():
-        print(f"  {k:34s} {v:14,.0f}")
+    show(out)
     return r, batches
 
 
@@ -115,8 +118,12 @@ def decode_rates(r, batches, runs):
         "decode_row + window(, 34) rows/s": median(runs, windows, units),
         "ds(decode=True) __getitems__ rows/s": median(runs, ds_decoded, units),
     }
-    for k, v in out.items():
-        print(f"  {k:34s} {v:14,.0f}")
+    show(out)
+
+
+def show(out):
+    for k, (wall, cpu) in out.items():
+        print(f"  {k:36s} wall {wall:12,.0f}   per CPU-second {cpu:12,.0f}")
 
 
 def main():
