@@ -1,6 +1,7 @@
 """proberows.build: the CLI's options, errors as exceptions, Ctrl-C with no partial output."""
 import _thread
 import os
+import signal
 import threading
 import time
 
@@ -63,6 +64,9 @@ def test_keyboard_interrupt_cancels(tmp_path):
             (src / f"{k:03d}-{f}").write_bytes(data)
     inputs = [str(src / "*.parquet")]
     out = tmp_path / "o"
+    # Python may have started with SIGINT ignored (a background job): interrupt_main needs
+    # Python's own handler, the one an interactive Ctrl-C reaches.
+    old_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.15, _thread.interrupt_main)
     t0 = time.monotonic()
     timer.start()
@@ -74,6 +78,7 @@ def test_keyboard_interrupt_cancels(tmp_path):
             pytest.fail("the build ended before the interrupt")
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, old_handler)
     assert time.monotonic() - t0 < 20
     left = sorted(os.listdir(out)) if out.exists() else []
     assert left == [], f"left in the output folder: {left}"
