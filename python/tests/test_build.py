@@ -55,30 +55,33 @@ def test_unknown_option_and_errors(tmp_path):
 
 
 def test_keyboard_interrupt_cancels(tmp_path):
-    # many copies of the examples make a build long enough to interrupt
+    # many copies of the examples and a memory limit that makes the build spill to run files:
+    # a build of several seconds, with staged output and run files to remove when cancelled
     src = tmp_path / "in"
     src.mkdir()
     for f in ("pings-000.parquet", "pings-001.parquet"):
         data = open(os.path.join(ROOT, "examples", f), "rb").read()
         for k in range(250):
             (src / f"{k:03d}-{f}").write_bytes(data)
-    inputs = [str(src / "*.parquet")]
     out = tmp_path / "o"
     # Python may have started with SIGINT ignored (a background job): interrupt_main needs
     # Python's own handler, the one an interactive Ctrl-C reaches.
     old_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(0.15, _thread.interrupt_main)
+    timer = threading.Timer(0.3, _thread.interrupt_main)
     t0 = time.monotonic()
     timer.start()
+    finished = None
     try:
         with pytest.raises(KeyboardInterrupt):
-            proberows.build(inputs, str(out), workers=2)
+            proberows.build(str(src / "*.parquet"), str(out), workers=2, memory_limit="192M")
+            finished = time.monotonic() - t0
             timer.join()
-            time.sleep(1)  # the build finished first: the interrupt must still come
-            pytest.fail("the build ended before the interrupt")
+            time.sleep(1)  # the interrupt still comes, after the build
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, old_handler)
-    assert time.monotonic() - t0 < 20
+    assert finished is None, f"the build ended after {finished:.2f} s, before the interrupt"
+    assert time.monotonic() - t0 < 60
     left = sorted(os.listdir(out)) if out.exists() else []
     assert left == [], f"left in the output folder: {left}"
+    assert sorted(os.listdir(tmp_path)) == ["in", "o"] if out.exists() else ["in"]
