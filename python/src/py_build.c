@@ -71,17 +71,25 @@ static void run_child(int fd, prw_build_options *o, bool quiet) {
     _exit(0);
 }
 
-/* Waits for the child's result; -1 with a Python error set on KeyboardInterrupt. */
+/* Waits for the child's result; -1 with a Python error set (KeyboardInterrupt, or an error of
+ * the pipe), the child then interrupted. */
 static int wait_child(pid_t pid, int fd, build_result *res, size_t *got) {
     char *p = (char *)res;
     for (;;) {
-        int rc;
+        int rc, e = 0;
         ssize_t r = 0;
         Py_BEGIN_ALLOW_THREADS struct pollfd pf = {fd, POLLIN, 0};
         rc = poll(&pf, 1, 50);
-        if (rc > 0)
-            r = read(fd, p + *got, sizeof *res - *got);
-        Py_END_ALLOW_THREADS if (rc > 0 && r > 0) {
+        e = rc < 0 ? errno : 0;
+        if (rc > 0 && (r = read(fd, p + *got, sizeof *res - *got)) < 0)
+            e = errno;
+        Py_END_ALLOW_THREADS if (e && e != EINTR && e != EAGAIN) {
+            kill(pid, SIGINT); /* cannot hear from the child: stop it */
+            errno = e;
+            PyErr_SetFromErrno(PyExc_OSError);
+            return -1;
+        }
+        if (rc > 0 && r > 0) {
             *got += (size_t)r;
             if (*got == sizeof *res)
                 return 0;
