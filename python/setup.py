@@ -52,6 +52,7 @@ ext = Extension(
              ("py_module.c", "py_reader.c", "py_writer.c", "py_row.c", "py_build.c")],
     include_dirs=[os.path.join(ROOT, "include"), numpy.get_include()],
     extra_objects=[LIB],
+    depends=[LIB] + [os.path.join("src", "py_internal.h")],
     extra_compile_args=["-std=c17", "-Wall", "-Wextra", "-Wno-missing-field-initializers",
                         "-D_POSIX_C_SOURCE=200809L"] + SAN_FLAGS
     + (["-Werror"] if os.environ.get("WERROR") == "1" else []),
