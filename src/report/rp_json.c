@@ -179,7 +179,7 @@ static prw_status rtt(prw__buf *b, const rp_acc *a, prw_error *err) {
         PRW_TRY(hist(b, "replies_ms", a->rtt_bins[v], RP_RTT_BINS, edge_rtt, false, err));
         PRW_TRY(prw__rp_printf(b, err, "}"));
     }
-    return prw__rp_printf(b, err, "\n  }\n");
+    return prw__rp_printf(b, err, "\n  }\n}\n");
 }
 
 prw_status prw__rp_json(const prw_report *r, prw__buf *b, prw_error *err) {

@@ -1,7 +1,8 @@
 // Test-only: injected into a copy of a proberows report (the report itself has no script).
 // For every chart (svg.chart) it counts the data elements (.mark) and checks that every data
 // element and every label lies inside the chart's box (1px tolerance), then writes one line
-// per chart and a verdict into <pre id="prw-measure"> for `chromium --dump-dom` to carry out.
+// per chart and a verdict into a pre element (id prw-measure) that `chromium --dump-dom` carries
+// out.
 (function () {
   var out = [], bad = 0, charts = document.querySelectorAll('svg.chart');
   for (var i = 0; i < charts.length; i++) {
@@ -24,6 +25,8 @@
              Math.round(box.width) + 'x' + Math.round(box.height) +
              (empty ? ', EMPTY' : '') + (outside.length ? ', OUTSIDE: ' + outside.join('; ') : ''));
   }
+  out.push('page ' + document.documentElement.scrollWidth + 'x' +
+           document.documentElement.scrollHeight);
   out.push('charts ' + charts.length + ', bad ' + bad);
   var pre = document.createElement('pre');
   pre.id = 'prw-measure';
