@@ -133,8 +133,7 @@ static prw_status top_names(prw_report *r, prw_error *err) {
         size_t f = 0;
         while (f + 1 < sp->n_files && sp->file_first[f + 1] <= tp->first_record)
             f++;
-        prw_ar_reader *rd;
-        PRW_TRY(prw_ar_reader_open(&rd, sp->files[f], err));
+        prw_ar_reader *rd = sp->readers[f];
         prw_bytes rec;
         prw_ipc_decoder *od = NULL, *id = NULL;
         prw_ipc_batch ob, ib;
@@ -152,7 +151,8 @@ static prw_status top_names(prw_report *r, prw_error *err) {
         }
         prw_ipc_decoder_destroy(id);
         prw_ipc_decoder_destroy(od);
-        prw_ar_reader_close(rd);
+        if (st == PRW_E_NOMEM)
+            return st;
         if (st != PRW_OK) /* the pass read this record: it changed since */
             return prw__error_set(err, st < 0 ? st : PRW_E_CORRUPT, -1,
                                   "%s: record %llu changed while the report read it", sp->files[f],

@@ -82,7 +82,8 @@ typedef struct rp_manifest {
 /** Figures of one split. */
 typedef struct rp_split {
     size_t n_files;
-    char (*files)[600];    /* paths */
+    char (*files)[600];             /* paths */
+    struct prw_ar_reader **readers; /* open from the listing to the end (one footer read) */
     uint64_t *file_first;  /* index of each file's first record in the split; n_files + 1 */
     uint64_t records;      /* in the files */
     uint64_t read;         /* records read (records unless sampled) */

@@ -21,6 +21,9 @@ void prw_report_destroy(prw_report *r) {
     if (!r)
         return;
     for (int s = 0; s < RP_SPLITS; s++) {
+        for (size_t k = 0; r->split[s].readers && k < r->split[s].n_files; k++)
+            prw_ar_reader_close(r->split[s].readers[k]);
+        prw__free(r->split[s].readers);
         prw__free(r->split[s].files);
         prw__free(r->split[s].file_first);
         prw__free(r->split[s].recs);
@@ -48,7 +51,8 @@ static prw_status list_files(prw_report *r, int s, prw_error *err) {
     size_t n = (size_t)r->man.shards;
     sp->files = prw__calloc(n, sizeof *sp->files);
     sp->file_first = prw__calloc(n + 1, sizeof *sp->file_first);
-    if (!sp->files || !sp->file_first)
+    sp->readers = prw__calloc(n, sizeof *sp->readers);
+    if (!sp->files || !sp->file_first || !sp->readers)
         return prw__error_nomem(err, "file list", n * sizeof *sp->files);
     sp->n_files = n;
     for (size_t k = 0; k < n; k++) {
@@ -58,10 +62,9 @@ static prw_status list_files(prw_report *r, int s, prw_error *err) {
         else
             snprintf(sp->files[k], sizeof sp->files[k], "%s/%s.arrayrecord-%05zu-of-%05zu", r->dir,
                      g_split_names[s], k, n);
-        prw_ar_reader *rd;
-        PRW_TRY(prw_ar_reader_open(&rd, sp->files[k], err));
+        PRW_TRY(prw_ar_reader_open(&sp->readers[k], sp->files[k], err));
+        const prw_ar_reader *rd = sp->readers[k];
         uint64_t recs = prw_ar_reader_num_records(rd), size = prw_ar_reader_file_size(rd);
-        prw_ar_reader_close(rd);
         if (recs > size) /* bounds the summaries, as in inspect */
             return prw__error_set(err, PRW_E_CORRUPT, -1,
                                   "%s: the footer claims %llu records in a file of %llu bytes",

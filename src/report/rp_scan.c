@@ -289,19 +289,12 @@ static prw_status read_file(scan *sc, prw_ar_reader *rd, uint64_t n, prw_error *
 
 static prw_status scan_file(scan *sc, size_t f, prw_error *err) {
     rp_split *sp = &sc->r->split[sc->split];
-    prw_ar_reader *rd;
-    PRW_TRY(prw_ar_reader_open(&rd, sp->files[f], err));
-    uint64_t n = prw_ar_reader_num_records(rd);
-    prw_status st = PRW_OK;
-    if (n != sp->file_first[f + 1] - sp->file_first[f])
-        st = prw__error_set(err, PRW_E_CORRUPT, -1, "%llu records, %llu when first opened",
-                            (unsigned long long)n,
-                            (unsigned long long)(sp->file_first[f + 1] - sp->file_first[f]));
+    prw_ar_reader *rd = sp->readers[f];
+    uint64_t n = sp->file_first[f + 1] - sp->file_first[f];
     sc->rec_base = sp->file_first[f];
     sc->gen = atomic_fetch_add(&g_gen, 1);
     atomic_store(&sc->next_slot, 0);
-    if (st == PRW_OK)
-        st = read_file(sc, rd, n, err);
+    prw_status st = read_file(sc, rd, n, err);
     if (st < 0 && sc->failed && err)
         *err = sc->err;
     if (st < 0 && sc->nomem)
@@ -313,7 +306,6 @@ static prw_status scan_file(scan *sc, size_t f, prw_error *err) {
         st = merge_acc(&sc->r->acc, &sc->shared, err);
     if (st < 0)
         prw__error_prefix(err, "%s: ", sp->files[f]);
-    prw_ar_reader_close(rd);
     return st;
 }
 
