@@ -1,6 +1,6 @@
 /*
  * Numbers for people (1.2M, 3.4 GiB, 0.25 ms, 2026-03-01), and the text helpers of the two
- * renderings: printf into a growable buffer, XML escaping.
+ * renderings: UTF-8 checks, XML escaping.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -85,21 +85,6 @@ const char *prw__rp_fmt_pct(double share, char *buf, size_t cap) {
     else
         scaled(p, "%", buf, cap);
     return buf;
-}
-
-prw_status prw__rp_printf(prw__buf *b, prw_error *err, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return prw__error_set(err, PRW_E_INVALID, -1, "bad format");
-    PRW_TRY(prw__buf_reserve(b, (size_t)n + 1, err));
-    va_start(ap, fmt);
-    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return PRW_OK;
 }
 
 size_t prw__rp_utf8_len(const unsigned char *s, size_t n) {

@@ -42,15 +42,15 @@ static prw_status esc(page *p, const char *s) {
 
 static prw_status row(page *p, const char *name, const double *v, size_t n, bool bytes) {
     char num[32];
-    PRW_TRY(prw__rp_printf(p->b, p->err, "<tr><td>"));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "<tr><td>"));
     PRW_TRY(esc(p, name));
-    PRW_TRY(prw__rp_printf(p->b, p->err, "</td>"));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "</td>"));
     for (size_t i = 0; i < n; i++)
-        PRW_TRY(prw__rp_printf(p->b, p->err, "<td>%s</td>",
-                               v[i] < 0 ? "n/a"
-                               : bytes  ? prw__rp_fmt_bytes(v[i], num, sizeof num)
-                                        : prw__rp_fmt_count(v[i], num, sizeof num)));
-    return prw__rp_printf(p->b, p->err, "</tr>\n");
+        PRW_TRY(prw__buf_printf(p->b, p->err, "<td>%s</td>",
+                                v[i] < 0 ? "n/a"
+                                : bytes  ? prw__rp_fmt_bytes(v[i], num, sizeof num)
+                                         : prw__rp_fmt_count(v[i], num, sizeof num)));
+    return prw__buf_printf(p->b, p->err, "</tr>\n");
 }
 
 static prw_status row3(page *p, const char *name, double train, double test, bool bytes) {
@@ -59,10 +59,10 @@ static prw_status row3(page *p, const char *name, double train, double test, boo
 }
 
 static prw_status head(page *p, const char *first, const char *const *cols, size_t n) {
-    PRW_TRY(prw__rp_printf(p->b, p->err, "<table><tr><th>%s</th>", first));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "<table><tr><th>%s</th>", first));
     for (size_t i = 0; i < n; i++)
-        PRW_TRY(prw__rp_printf(p->b, p->err, "<th>%s</th>", cols[i]));
-    return prw__rp_printf(p->b, p->err, "</tr>\n");
+        PRW_TRY(prw__buf_printf(p->b, p->err, "<th>%s</th>", cols[i]));
+    return prw__buf_printf(p->b, p->err, "</tr>\n");
 }
 
 /* A histogram of the bins [first, last] that hold data, ylog when the counts span decades;
@@ -79,7 +79,7 @@ static prw_status hist(page *p, rp_chart c) {
                 mx = c.y[s][i] > mx ? c.y[s][i] : mx;
             }
     if (lo > hi)
-        return prw__rp_printf(p->b, p->err, "<p class=\"note\">%s: no data</p>\n", c.title);
+        return prw__buf_printf(p->b, p->err, "<p class=\"note\">%s: no data</p>\n", c.title);
     for (size_t k = hi + 1; c.vline > 0 && k < c.n; k++) /* the limit stays in view */
         if (c.edges[k] <= c.vline)
             hi = k;
@@ -92,42 +92,42 @@ static prw_status hist(page *p, rp_chart c) {
 }
 
 static prw_status sec(page *p, const char *id, const char *title) {
-    return prw__rp_printf(p->b, p->err, "<section id=\"%s\"><h2>%s</h2>\n<div class=\"fig\">\n", id,
-                          title);
+    return prw__buf_printf(p->b, p->err, "<section id=\"%s\"><h2>%s</h2>\n<div class=\"fig\">\n",
+                           id, title);
 }
 
 static prw_status sec_end(page *p) {
-    return prw__rp_printf(p->b, p->err, "</div></section>\n");
+    return prw__buf_printf(p->b, p->err, "</div></section>\n");
 }
 
 static prw_status intro(page *p) {
     const prw_report *r = p->r;
     char a[32], b2[32];
-    PRW_TRY(prw__rp_printf(p->b, p->err, "<h1>proberows report</h1>\n<p class=\"meta\">"));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "<h1>proberows report</h1>\n<p class=\"meta\">"));
     PRW_TRY(esc(p, r->dir));
     uint64_t recs = r->split[0].records + r->split[1].records;
     uint64_t read = r->split[0].read + r->split[1].read;
-    PRW_TRY(prw__rp_printf(p->b, p->err, ": %s records in %lld file%s, read in %.2f s</p>\n",
-                           prw__rp_fmt_count((double)recs, a, sizeof a),
-                           (long long)(2 * r->man.shards), r->man.shards > 1 ? "s" : "",
-                           r->seconds));
+    PRW_TRY(prw__buf_printf(p->b, p->err, ": %s records in %lld file%s, read in %.2f s</p>\n",
+                            prw__rp_fmt_count((double)recs, a, sizeof a),
+                            (long long)(2 * r->man.shards), r->man.shards > 1 ? "s" : "",
+                            r->seconds));
     if (r->sample)
-        PRW_TRY(prw__rp_printf(p->b, p->err,
-                               "<p class=\"note\">Sampled: %s of %s records read (--sample %llu "
-                               "per split, evenly spaced). Totals are the manifest's; the "
-                               "charts and per-probe figures describe the sample.</p>\n",
-                               prw__rp_fmt_count((double)read, a, sizeof a),
-                               prw__rp_fmt_count((double)recs, b2, sizeof b2),
-                               (unsigned long long)r->sample));
+        PRW_TRY(prw__buf_printf(p->b, p->err,
+                                "<p class=\"note\">Sampled: %s of %s records read (--sample %llu "
+                                "per split, evenly spaced). Totals are the manifest's; the "
+                                "charts and per-probe figures describe the sample.</p>\n",
+                                prw__rp_fmt_count((double)read, a, sizeof a),
+                                prw__rp_fmt_count((double)recs, b2, sizeof b2),
+                                (unsigned long long)r->sample));
     bool agree = true;
     for (int s = 0; s < RP_SPLITS; s++)
         agree = agree && (int64_t)r->split[s].records == r->man.records[s] &&
                 (r->sample || ((int64_t)r->split[s].measurements == r->man.measurements[s] &&
                                (int64_t)r->split[s].probes == r->man.probes[s]));
-    return prw__rp_printf(p->b, p->err, "<p class=\"%s\">%s</p>\n", agree ? "meta" : "note",
-                          agree ? "The records agree with manifest.json."
-                                : "The records disagree with manifest.json: run proberows "
-                                  "verify.");
+    return prw__buf_printf(p->b, p->err, "<p class=\"%s\">%s</p>\n", agree ? "meta" : "note",
+                           agree ? "The records agree with manifest.json."
+                                 : "The records disagree with manifest.json: run proberows "
+                                   "verify.");
 }
 
 static prw_status sec_splits(page *p) {
@@ -157,7 +157,7 @@ static prw_status sec_splits(page *p) {
     PRW_TRY(row3(p, "measurements", y0[2], y1[2], false));
     PRW_TRY(row3(p, "bytes", y0[3], y1[3], true));
     PRW_TRY(row3(p, "probes cut into pieces", (double)t->cut_probes, (double)e->cut_probes, false));
-    PRW_TRY(prw__rp_printf(p->b, p->err, "</table>\n"));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "</table>\n"));
     const rp_manifest *m = &r->man;
     const char *mc[1] = {"rows"};
     PRW_TRY(head(p, "input rows (manifest.json)", mc, 1));
@@ -173,13 +173,8 @@ static prw_status sec_splits(page *p) {
                 {"null rtt stored as -1", m->null_rtt_failed}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         PRW_TRY(row(p, rows[i].name, &(double){(double)rows[i].v}, 1, false));
-    PRW_TRY(prw__rp_printf(p->b, p->err, "</table>\n"));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "</table>\n"));
     return sec_end(p);
-}
-
-static void edges125(double *edges, size_t n) {
-    for (size_t k = 0; k <= n; k++)
-        edges[k] = (double)prw__rp_edge125((int)k);
 }
 
 static prw_status top_table(page *p) {
@@ -188,33 +183,41 @@ static prw_status top_table(page *p) {
     PRW_TRY(head(p, "probe (src_addr)", cols, 3));
     char a[32], b2[32];
     for (size_t i = 0; i < r->n_top; i++) {
-        PRW_TRY(prw__rp_printf(p->b, p->err, "<tr><td class=\"addr\">"));
+        PRW_TRY(prw__buf_printf(p->b, p->err, "<tr><td class=\"addr\">"));
         PRW_TRY(esc(p, r->top[i].src_addr));
-        PRW_TRY(prw__rp_printf(p->b, p->err, "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                               g_split[r->top[i].split],
-                               prw__rp_fmt_count((double)r->top[i].measurements, a, sizeof a),
-                               prw__rp_fmt_count((double)r->top[i].records, b2, sizeof b2)));
+        PRW_TRY(prw__buf_printf(p->b, p->err, "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                                g_split[r->top[i].split],
+                                prw__rp_fmt_count((double)r->top[i].measurements, a, sizeof a),
+                                prw__rp_fmt_count((double)r->top[i].records, b2, sizeof b2)));
     }
-    return prw__rp_printf(p->b, p->err, "</table>\n");
+    return prw__buf_printf(p->b, p->err, "</table>\n");
 }
 
-static prw_status sec_probes(page *p) {
-    const prw_report *r = p->r;
+/* A histogram of per-probe counts (1-2-5 bins) over both splits. */
+static prw_status probe_hist(page *p, const uint64_t *train, const uint64_t *test,
+                             const char *title, const char *xlabel) {
     double edges[RP_125_BINS + 1], y[RP_125_BINS];
-    edges125(edges, RP_125_BINS);
+    for (int k = 0; k <= RP_125_BINS; k++)
+        edges[k] = (double)prw__rp_edge125(k);
     for (int k = 0; k < RP_125_BINS; k++)
-        y[k] = (double)(r->split[0].meas_per_probe[k] + r->split[1].meas_per_probe[k]);
+        y[k] = (double)(train[k] + test[k]);
     rp_chart c = {.kind = RP_HIST,
-                  .title = "Measurements per probe",
-                  .xlabel = "measurements per probe (log bins 1-2-5)",
+                  .title = title,
+                  .xlabel = xlabel,
                   .ylabel = "probes",
                   .n = RP_125_BINS,
                   .edges = edges,
                   .n_series = 1,
                   .y = {y},
                   .xlog = true};
+    return hist(p, c);
+}
+
+static prw_status sec_probes(page *p) {
+    const prw_report *r = p->r;
     PRW_TRY(sec(p, "probes", "Measurements per probe"));
-    PRW_TRY(hist(p, c));
+    PRW_TRY(probe_hist(p, r->split[0].meas_per_probe, r->split[1].meas_per_probe,
+                       "Measurements per probe", "measurements per probe (log bins 1-2-5)"));
     const char *cols[3] = {"train", "test", "total"};
     PRW_TRY(head(p, "", cols, 3));
     const rp_split *t = &r->split[0], *e = &r->split[1];
@@ -225,7 +228,7 @@ static prw_status sec_probes(page *p) {
     uint64_t pr = t->probes + e->probes;
     double v[3] = {mt, me, pr ? (double)(t->measurements + e->measurements) / (double)pr : 0};
     PRW_TRY(row(p, "mean per probe", v, 3, false));
-    PRW_TRY(prw__rp_printf(p->b, p->err, "</table>\n"));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "</table>\n"));
     PRW_TRY(sec_end(p));
     if (r->n_top == 0)
         return PRW_OK;
@@ -249,21 +252,9 @@ static prw_status sec_probes(page *p) {
 
 static prw_status sec_records(page *p) {
     const prw_report *r = p->r;
-    double edges[RP_125_BINS + 1], y[RP_125_BINS];
-    edges125(edges, RP_125_BINS);
-    for (int k = 0; k < RP_125_BINS; k++)
-        y[k] = (double)(r->split[0].recs_per_probe[k] + r->split[1].recs_per_probe[k]);
-    rp_chart c = {.kind = RP_HIST,
-                  .title = "Records per probe",
-                  .xlabel = "records per probe (log bins 1-2-5)",
-                  .ylabel = "probes",
-                  .n = RP_125_BINS,
-                  .edges = edges,
-                  .n_series = 1,
-                  .y = {y},
-                  .xlog = true};
     PRW_TRY(sec(p, "records", "Records and record sizes"));
-    PRW_TRY(hist(p, c));
+    PRW_TRY(probe_hist(p, r->split[0].recs_per_probe, r->split[1].recs_per_probe,
+                       "Records per probe", "records per probe (log bins 1-2-5)"));
     double se[RP_SIZE_BINS + 1], sy[RP_SIZE_BINS];
     for (int k = 0; k <= RP_SIZE_BINS; k++)
         se[k] = ldexp(1, k);
@@ -305,7 +296,7 @@ static prw_status sec_records(page *p) {
         PRW_TRY(row(p, rows[i].name, (double[2]){(double)rows[i].a, (double)rows[i].b}, 2,
                     rows[i].bytes));
     PRW_TRY(row(p, "row size limit", &(double){(double)r->man.max_row_size}, 1, true));
-    PRW_TRY(prw__rp_printf(p->b, p->err, "</table>\n"));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "</table>\n"));
     return sec_end(p);
 }
 
@@ -332,20 +323,20 @@ static prw_status sec_time(page *p) {
     if (st == PRW_OK && tl.n)
         st = prw__rp_svg_chart(p->b, &c, p->err); /* linear counts: gaps must show as gaps */
     else if (st == PRW_OK)
-        st = prw__rp_printf(p->b, p->err, "<p class=\"note\">no measurements</p>\n");
+        st = prw__buf_printf(p->b, p->err, "<p class=\"note\">no measurements</p>\n");
     const char *cols[2] = {"train", "test"};
     char a[32], b2[32];
     if (st == PRW_OK)
         st = head(p, "", cols, 2);
     const rp_split *t = &p->r->split[0], *e = &p->r->split[1];
     if (st == PRW_OK)
-        st = prw__rp_printf(p->b, p->err, "<tr><td>first</td><td>%s</td><td>%s</td></tr>\n",
-                            prw__rp_fmt_date(t->first_us, true, a, sizeof a),
-                            prw__rp_fmt_date(e->first_us, true, b2, sizeof b2));
+        st = prw__buf_printf(p->b, p->err, "<tr><td>first</td><td>%s</td><td>%s</td></tr>\n",
+                             prw__rp_fmt_date(t->first_us, true, a, sizeof a),
+                             prw__rp_fmt_date(e->first_us, true, b2, sizeof b2));
     if (st == PRW_OK)
-        st = prw__rp_printf(p->b, p->err, "<tr><td>last</td><td>%s</td><td>%s</td></tr>\n",
-                            prw__rp_fmt_date(t->last_us, true, a, sizeof a),
-                            prw__rp_fmt_date(e->last_us, true, b2, sizeof b2));
+        st = prw__buf_printf(p->b, p->err, "<tr><td>last</td><td>%s</td><td>%s</td></tr>\n",
+                             prw__rp_fmt_date(t->last_us, true, a, sizeof a),
+                             prw__rp_fmt_date(e->last_us, true, b2, sizeof b2));
     const rp_acc *ac = &p->r->acc;
     if (st == PRW_OK)
         st = row(p, "without event_time",
@@ -354,7 +345,7 @@ static prw_status sec_time(page *p) {
         st = row(p, "beyond 239 years",
                  (double[2]){(double)ac->time_outside[0], (double)ac->time_outside[1]}, 2, false);
     if (st == PRW_OK)
-        st = prw__rp_printf(p->b, p->err, "</table>\n");
+        st = prw__buf_printf(p->b, p->err, "</table>\n");
     prw__free(edges);
     prw__rp_timeline_cleanup(&tl);
     return st == PRW_OK ? sec_end(p) : st;
@@ -381,14 +372,14 @@ static prw_status rtt_table(page *p) {
     PRW_TRY(row(p, "failures (-1)", v[1], RP_VCLASSES, false));
     PRW_TRY(row(p, "null", v[2], RP_VCLASSES, false));
     PRW_TRY(row(p, "NaN or other negative", v[3], RP_VCLASSES, false));
-    PRW_TRY(prw__rp_printf(p->b, p->err, "<tr><td>failure share</td>"));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "<tr><td>failure share</td>"));
     char pct[32];
     for (int c = 0; c < RP_VCLASSES; c++) {
         double all = v[0][c] + v[1][c] + v[2][c] + v[3][c];
-        PRW_TRY(prw__rp_printf(p->b, p->err, "<td>%s</td>",
-                               all > 0 ? prw__rp_fmt_pct(v[1][c] / all, pct, sizeof pct) : "n/a"));
+        PRW_TRY(prw__buf_printf(p->b, p->err, "<td>%s</td>",
+                                all > 0 ? prw__rp_fmt_pct(v[1][c] / all, pct, sizeof pct) : "n/a"));
     }
-    return prw__rp_printf(p->b, p->err, "</tr></table>\n");
+    return prw__buf_printf(p->b, p->err, "</tr></table>\n");
 }
 
 static prw_status sec_rtt(page *p) {
@@ -419,7 +410,7 @@ static prw_status sec_rtt(page *p) {
     if (c.n_series)
         PRW_TRY(hist(p, c));
     else
-        PRW_TRY(prw__rp_printf(p->b, p->err, "<p class=\"note\">no replies</p>\n"));
+        PRW_TRY(prw__buf_printf(p->b, p->err, "<p class=\"note\">no replies</p>\n"));
     const char *cats[RP_VCLASSES];
     double s0[RP_VCLASSES], s1[RP_VCLASSES], s2[RP_VCLASSES];
     size_t n = 0;
@@ -465,20 +456,20 @@ static prw_status sec_ip(page *p) {
     PRW_TRY(row(p, "IPv4", s[0], 2, false));
     PRW_TRY(row(p, "IPv6", s[1], 2, false));
     PRW_TRY(row(p, "mixed, other or null", s[2], 2, false));
-    PRW_TRY(prw__rp_printf(p->b, p->err, "</table>\n"));
+    PRW_TRY(prw__buf_printf(p->b, p->err, "</table>\n"));
     return sec_end(p);
 }
 
 prw_status prw__rp_html(const prw_report *r, prw__buf *b, prw_error *err) {
     page p = {r, b, err};
-    PRW_TRY(prw__rp_printf(b, err,
-                           "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" "
-                           "lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-                           "<meta name=\"generator\" content=\"proberows %s\"/>\n<title>"
-                           "proberows report: ",
-                           PRW_VERSION_STRING));
+    PRW_TRY(prw__buf_printf(b, err,
+                            "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" "
+                            "lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+                            "<meta name=\"generator\" content=\"proberows %s\"/>\n<title>"
+                            "proberows report: ",
+                            PRW_VERSION_STRING));
     PRW_TRY(esc(&p, r->dir));
-    PRW_TRY(prw__rp_printf(b, err, "</title>\n<style>%s</style>\n</head>\n<body>\n", g_css));
+    PRW_TRY(prw__buf_printf(b, err, "</title>\n<style>%s</style>\n</head>\n<body>\n", g_css));
     PRW_TRY(intro(&p));
     PRW_TRY(sec_splits(&p));
     PRW_TRY(sec_probes(&p));
@@ -486,5 +477,5 @@ prw_status prw__rp_html(const prw_report *r, prw__buf *b, prw_error *err) {
     PRW_TRY(sec_time(&p));
     PRW_TRY(sec_rtt(&p));
     PRW_TRY(sec_ip(&p));
-    return prw__rp_printf(b, err, "</body>\n</html>\n");
+    return prw__buf_printf(b, err, "</body>\n</html>\n");
 }

@@ -139,8 +139,6 @@ const char *prw__rp_fmt_bytes(double v, char *buf, size_t cap); /* 3.4 GiB */
 const char *prw__rp_fmt_ms(double v, char *buf, size_t cap);    /* 0.25 ms, 12 ms, 1.5 s */
 const char *prw__rp_fmt_date(int64_t us, bool hour, char *buf, size_t cap); /* 2026-03-01 */
 const char *prw__rp_fmt_pct(double share, char *buf, size_t cap);           /* 12.5% */
-/** Appends printf output to b. */
-prw_status prw__rp_printf(prw__buf *b, prw_error *err, const char *fmt, ...) PRW_PRINTF(3, 4);
 /** Length of the valid UTF-8 sequence at s[0..n), 0 if it is not one. */
 size_t prw__rp_utf8_len(const unsigned char *s, size_t n);
 /** Appends s with &, <, >, " escaped for XML text and attributes. */

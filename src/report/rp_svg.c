@@ -91,10 +91,10 @@ static size_t ticks(const scale *s, rp_axis_fmt f, double *t, size_t max, double
 
 static prw_status text(prw__buf *b, double x, double y, const char *anchor, const char *cls,
                        const char *s, prw_error *err) {
-    PRW_TRY(prw__rp_printf(b, err, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" class=\"%s\">",
-                           x, y, anchor, cls));
+    PRW_TRY(prw__buf_printf(b, err, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" class=\"%s\">",
+                            x, y, anchor, cls));
     PRW_TRY(prw__rp_xml_text(b, s, strlen(s), err));
-    return prw__rp_printf(b, err, "</text>\n");
+    return prw__buf_printf(b, err, "</text>\n");
 }
 
 /* An x-axis label at x, kept inside [0, W]. */
@@ -112,32 +112,32 @@ static prw_status axes(prw__buf *b, const rp_chart *c, const scale *xs, const sc
     size_t n = ys->hi > ys->lo ? ticks(ys, c->yfmt, t, 64, &step) : 0; /* none: categories */
     for (size_t i = 0; i < n; i++) {
         double y = map(ys, t[i]);
-        PRW_TRY(prw__rp_printf(b, err,
-                               "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-                               "class=\"grid\"/>\n",
-                               xs->p0, xs->p1, y, y));
+        PRW_TRY(prw__buf_printf(b, err,
+                                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                                "class=\"grid\"/>\n",
+                                xs->p0, xs->p1, y, y));
         PRW_TRY(text(b, xs->p0 - 6, y + 4, "end", "tick",
                      fmt_tick(c->yfmt, t[i], step, lab, sizeof lab), err));
     }
     n = ticks(xs, c->xfmt, t, 64, &step);
     for (size_t i = 0; i < n; i++) {
         double x = map(xs, t[i]);
-        PRW_TRY(prw__rp_printf(b, err,
-                               "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-                               "class=\"axis\"/>\n",
-                               x, x, ys->p0, ys->p0 + 4));
+        PRW_TRY(prw__buf_printf(b, err,
+                                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                                "class=\"axis\"/>\n",
+                                x, x, ys->p0, ys->p0 + 4));
         PRW_TRY(xlabel_at(b, x, ys->p0 + 17, fmt_tick(c->xfmt, t[i], step, lab, sizeof lab), err));
     }
-    PRW_TRY(prw__rp_printf(b, err,
-                           "<path d=\"M%.1f %.1fV%.1fH%.1f\" class=\"axis\" fill=\"none\"/>\n",
-                           xs->p0, ys->p1, ys->p0, xs->p1));
+    PRW_TRY(prw__buf_printf(b, err,
+                            "<path d=\"M%.1f %.1fV%.1fH%.1f\" class=\"axis\" fill=\"none\"/>\n",
+                            xs->p0, ys->p1, ys->p0, xs->p1));
     PRW_TRY(text(b, (xs->p0 + xs->p1) / 2, ys->p0 + 36, "middle", "label", c->xlabel, err));
-    PRW_TRY(prw__rp_printf(b, err,
-                           "<text x=\"0\" y=\"0\" transform=\"translate(14 %.1f) rotate(-90)\" "
-                           "text-anchor=\"middle\" class=\"label\">",
-                           (ys->p0 + ys->p1) / 2));
+    PRW_TRY(prw__buf_printf(b, err,
+                            "<text x=\"0\" y=\"0\" transform=\"translate(14 %.1f) rotate(-90)\" "
+                            "text-anchor=\"middle\" class=\"label\">",
+                            (ys->p0 + ys->p1) / 2));
     PRW_TRY(prw__rp_xml_text(b, c->ylabel, strlen(c->ylabel), err));
-    return prw__rp_printf(b, err, "</text>\n");
+    return prw__buf_printf(b, err, "</text>\n");
 }
 
 static prw_status legend(prw__buf *b, const rp_chart *c, double x, double y, prw_error *err) {
@@ -145,10 +145,10 @@ static prw_status legend(prw__buf *b, const rp_chart *c, double x, double y, prw
         return PRW_OK;
     for (size_t s = 0; s < c->n_series; s++) {
         double w = 26 + CHAR_W * (double)strlen(c->names[s]);
-        PRW_TRY(prw__rp_printf(b, err,
-                               "<rect x=\"%.1f\" y=\"%.1f\" width=\"16\" height=\"10\" "
-                               "fill=\"%s\" stroke=\"#000\" stroke-width=\"0.5\"/>\n",
-                               x, y - 9, g_colour[s]));
+        PRW_TRY(prw__buf_printf(b, err,
+                                "<rect x=\"%.1f\" y=\"%.1f\" width=\"16\" height=\"10\" "
+                                "fill=\"%s\" stroke=\"#000\" stroke-width=\"0.5\"/>\n",
+                                x, y - 9, g_colour[s]));
         PRW_TRY(text(b, x + 20, y, "start", "tick", c->names[s], err));
         x += w + 10;
     }
@@ -156,13 +156,13 @@ static prw_status legend(prw__buf *b, const rp_chart *c, double x, double y, prw
 }
 
 static prw_status svg_open(prw__buf *b, const rp_chart *c, double h, prw_error *err) {
-    PRW_TRY(prw__rp_printf(b, err,
-                           "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" "
-                           "viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
-                           "role=\"img\" aria-label=\"",
-                           W, h, W, h));
+    PRW_TRY(prw__buf_printf(b, err,
+                            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" "
+                            "viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
+                            "role=\"img\" aria-label=\"",
+                            W, h, W, h));
     PRW_TRY(prw__rp_xml_text(b, c->title, strlen(c->title), err));
-    PRW_TRY(prw__rp_printf(b, err, "\">\n"));
+    PRW_TRY(prw__buf_printf(b, err, "\">\n"));
     return text(b, 4, 16, "start", "title", c->title, err);
 }
 
@@ -182,23 +182,23 @@ static prw_status hist_series(prw__buf *b, const rp_chart *c, size_t s, const sc
                 continue;
             double x0 = map(xs, c->edges[i]), x1 = map(xs, c->edges[i + 1]);
             double y = map(ys, c->y[s][i]);
-            PRW_TRY(prw__rp_printf(b, err,
-                                   "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                                   "height=\"%.1f\" fill=\"%s\"/>\n",
-                                   x0 + 0.5, y, x1 - x0 > 1.5 ? x1 - x0 - 1 : 0.5, ys->p0 - y,
-                                   g_colour[0]));
+            PRW_TRY(prw__buf_printf(b, err,
+                                    "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                                    "height=\"%.1f\" fill=\"%s\"/>\n",
+                                    x0 + 0.5, y, x1 - x0 > 1.5 ? x1 - x0 - 1 : 0.5, ys->p0 - y,
+                                    g_colour[0]));
         }
         return PRW_OK;
     }
-    PRW_TRY(prw__rp_printf(b, err,
-                           "<path class=\"mark\" fill=\"none\" stroke=\"%s\" "
-                           "stroke-width=\"2\" stroke-dasharray=\"%s\" d=\"M%.1f %.1f",
-                           g_colour[s], g_dash[s], map(xs, c->edges[0]), ys->p0));
+    PRW_TRY(prw__buf_printf(b, err,
+                            "<path class=\"mark\" fill=\"none\" stroke=\"%s\" "
+                            "stroke-width=\"2\" stroke-dasharray=\"%s\" d=\"M%.1f %.1f",
+                            g_colour[s], g_dash[s], map(xs, c->edges[0]), ys->p0));
     for (size_t i = 0; i < c->n; i++) {
         double y = c->y[s][i] > 0 ? map(ys, c->y[s][i]) : ys->p0;
-        PRW_TRY(prw__rp_printf(b, err, "V%.1fH%.1f", y, map(xs, c->edges[i + 1])));
+        PRW_TRY(prw__buf_printf(b, err, "V%.1fH%.1f", y, map(xs, c->edges[i + 1])));
     }
-    return prw__rp_printf(b, err, "V%.1f\"/>\n", ys->p0);
+    return prw__buf_printf(b, err, "V%.1f\"/>\n", ys->p0);
 }
 
 static prw_status hist(prw__buf *b, const rp_chart *c, prw_error *err) {
@@ -216,14 +216,14 @@ static prw_status hist(prw__buf *b, const rp_chart *c, prw_error *err) {
         PRW_TRY(hist_series(b, c, s, &xs, &ys, err));
     if (c->vline > 0 && c->vline >= xs.lo && c->vline <= xs.hi) {
         double x = map(&xs, c->vline);
-        PRW_TRY(prw__rp_printf(b, err,
-                               "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-                               "class=\"limit\"/>\n",
-                               x, x, ys.p0, ys.p1 - 6));
+        PRW_TRY(prw__buf_printf(b, err,
+                                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                                "class=\"limit\"/>\n",
+                                x, x, ys.p0, ys.p1 - 6));
         PRW_TRY(text(b, x - 4, ys.p1 + 4, "end", "tick", c->vline_label, err));
     }
     PRW_TRY(legend(b, c, W - 24 - 90.0 * (double)c->n_series, 32, err));
-    return prw__rp_printf(b, err, "</svg>\n");
+    return prw__buf_printf(b, err, "</svg>\n");
 }
 
 static double label_room(const rp_chart *c) {
@@ -248,14 +248,14 @@ static prw_status hbar(prw__buf *b, const rp_chart *c, prw_error *err) {
         double y = ys.p1 + 17.0 * (double)i + 3, v = c->y[0][i];
         PRW_TRY(text(b, xs.p0 - 6, y + 10, "end", "cat", c->cats[i], err));
         double x1 = map(&xs, v);
-        PRW_TRY(prw__rp_printf(b, err,
-                               "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                               "height=\"13\" fill=\"%s\"/>\n",
-                               xs.p0, y, x1 - xs.p0 > 0.5 ? x1 - xs.p0 : 0.5, g_colour[0]));
+        PRW_TRY(prw__buf_printf(b, err,
+                                "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                                "height=\"13\" fill=\"%s\"/>\n",
+                                xs.p0, y, x1 - xs.p0 > 0.5 ? x1 - xs.p0 : 0.5, g_colour[0]));
         PRW_TRY(
             text(b, x1 + 4, y + 10, "start", "tick", prw__rp_fmt_count(v, lab, sizeof lab), err));
     }
-    return prw__rp_printf(b, err, "</svg>\n");
+    return prw__buf_printf(b, err, "</svg>\n");
 }
 
 static prw_status stack_row(prw__buf *b, const rp_chart *c, size_t i, const scale *xs, double y,
@@ -273,16 +273,16 @@ static prw_status stack_row(prw__buf *b, const rp_chart *c, size_t i, const scal
             continue;
         double x0 = map(xs, at / total), x1 = map(xs, (at + v) / total);
         at += v;
-        PRW_TRY(prw__rp_printf(b, err,
-                               "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                               "height=\"22\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"1\"/>\n",
-                               x0, y, x1 - x0 > 0.5 ? x1 - x0 : 0.5, g_colour[s]));
+        PRW_TRY(prw__buf_printf(b, err,
+                                "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                                "height=\"22\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"1\"/>\n",
+                                x0, y, x1 - x0 > 0.5 ? x1 - x0 : 0.5, g_colour[s]));
         prw__rp_fmt_pct(v / total, lab, sizeof lab);
         if (x1 - x0 > CHAR_W * (double)strlen(lab) + 6) {
-            PRW_TRY(prw__rp_printf(b, err,
-                                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                                   "class=\"tick\" style=\"fill:%s\">%s</text>\n",
-                                   (x0 + x1) / 2, y + 15, g_ink[s], lab));
+            PRW_TRY(prw__buf_printf(b, err,
+                                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                                    "class=\"tick\" style=\"fill:%s\">%s</text>\n",
+                                    (x0 + x1) / 2, y + 15, g_ink[s], lab));
         }
     }
     return PRW_OK;
@@ -302,7 +302,7 @@ static prw_status stack(prw__buf *b, const rp_chart *c, prw_error *err) {
         PRW_TRY(xlabel_at(b, x, y, lab, err));
     }
     PRW_TRY(legend(b, c, xs.p0, h - 12, err));
-    return prw__rp_printf(b, err, "</svg>\n");
+    return prw__buf_printf(b, err, "</svg>\n");
 }
 
 prw_status prw__rp_svg_chart(prw__buf *b, const rp_chart *c, prw_error *err) {
