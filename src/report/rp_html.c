@@ -107,10 +107,9 @@ static prw_status intro(page *p) {
     PRW_TRY(esc(p, r->dir));
     uint64_t recs = r->split[0].records + r->split[1].records;
     uint64_t read = r->split[0].read + r->split[1].read;
-    PRW_TRY(prw__buf_printf(p->b, p->err, ": %s records in %lld file%s, read in %.2f s</p>\n",
+    PRW_TRY(prw__buf_printf(p->b, p->err, ": %s records in %lld files, read in %.2f s</p>\n",
                             prw__rp_fmt_count((double)recs, a, sizeof a),
-                            (long long)(2 * r->man.shards), r->man.shards > 1 ? "s" : "",
-                            r->seconds));
+                            (long long)(2 * r->man.shards), r->seconds));
     if (r->sample)
         PRW_TRY(prw__buf_printf(p->b, p->err,
                                 "<p class=\"note\">Sampled: %s of %s records read (--sample %llu "

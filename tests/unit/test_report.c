@@ -200,9 +200,10 @@ TEST(report_examples_match_the_duckdb_figures_of_their_readme) {
     uint64_t v6_rows = r->acc.meas[0][RP_V6] + r->acc.meas[1][RP_V6];
     uint64_t largest = r->n_top ? r->top[0].measurements : 0;
     int64_t hours = r->acc.hours[0].n ? (int64_t)r->acc.hours[0].n : -1;
+    uint64_t probes = t->probes + e->probes, meas = t->measurements + e->measurements;
     prw_report_destroy(r);
-    ASSERT_EQ_I64(t->probes + e->probes, 400);
-    ASSERT_EQ_I64(t->measurements + e->measurements, 20000);
+    ASSERT_EQ_I64(probes, 400);
+    ASSERT_EQ_I64(meas, 20000);
     ASSERT_EQ_I64(v6_probes, 160);
     ASSERT_EQ_I64(v6_rows, 7843);
     ASSERT_EQ_I64(largest, 1997);
