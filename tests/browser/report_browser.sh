@@ -5,7 +5,8 @@
 #   sh tests/browser/report_browser.sh REPORT.html WORKDIR [PNG_COPY]
 # Exit 0 all charts drawn and inside, 1 not, 77 (SKIP) when Chromium is absent or cannot start.
 set -u
-html=$1 work=$2 copy=${3:-}
+html=$1 copy=${3:-}
+work=$(cd "$2" && pwd) || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
 browser=""
 for b in ${CHROMIUM:-} chromium chromium-browser google-chrome; do
