@@ -13,8 +13,8 @@
 #include "common/common.h"
 #include "common/hash.h"
 #include "fuzz.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_run.h"
+#include "build/bd_internal.h"
+#include "scaleout/so_run.h"
 
 #define FUZZ_KEYS 1000
 

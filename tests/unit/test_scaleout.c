@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
-#include "pipeline/pl_run.h"
+#include "scaleout/so_run.h"
 #include "harness.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/pipeline.h"

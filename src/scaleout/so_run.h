@@ -2,7 +2,7 @@
 #ifndef PRW_PIPELINE_PL_RUN_H
 #define PRW_PIPELINE_PL_RUN_H
 
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 
 #define RUN_MAGIC "PRWRUN02"
 #define RUN_END_MAGIC "PRWEND02"

@@ -20,8 +20,8 @@
 #include "common/codec.h"
 #include "common/hash.h"
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_run.h"
+#include "build/bd_internal.h"
+#include "scaleout/so_run.h"
 #include "proberows/scaleout.h"
 
 #define PATH_BUF 4096

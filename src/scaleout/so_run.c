@@ -30,8 +30,8 @@
 #include "common/codec.h"
 #include "common/hash.h"
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_run.h"
+#include "build/bd_internal.h"
+#include "scaleout/so_run.h"
 
 typedef struct run_file {
     char *path;

@@ -32,9 +32,9 @@
 
 #include "arrayrecord/ar_internal.h"
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_json.h"
-#include "pipeline/pl_verify.h"
+#include "build/bd_internal.h"
+#include "common/json.h"
+#include "verify/vf_verify.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/arrow_ipc.h"
 #include "proberows/verify.h"

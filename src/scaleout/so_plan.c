@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_json.h"
+#include "build/bd_internal.h"
+#include "common/json.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/scaleout.h"
 

@@ -16,7 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 
 #define TEMP_SLOTS 8
 #define TEMP_PATH 4200

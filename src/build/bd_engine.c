@@ -26,8 +26,8 @@
 #include "arrayrecord/ar_internal.h"
 #include "common/codec.h"
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_run.h"
+#include "build/bd_internal.h"
+#include "scaleout/so_run.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/arrow_ipc.h"
 

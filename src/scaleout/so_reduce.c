@@ -24,9 +24,9 @@
 #include "common/codec.h"
 #include "common/hash.h"
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_json.h"
-#include "pipeline/pl_run.h"
+#include "build/bd_internal.h"
+#include "common/json.h"
+#include "scaleout/so_run.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/scaleout.h"
 

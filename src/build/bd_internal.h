@@ -10,8 +10,8 @@
  * Partitions are independent and processed in byte order of src_addr, so the memory-bounded
  * mode can spill them without changing the output.
  */
-#ifndef PRW_PIPELINE_PL_INTERNAL_H
-#define PRW_PIPELINE_PL_INTERNAL_H
+#ifndef PRW_BUILD_BD_INTERNAL_H
+#define PRW_BUILD_BD_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/arrow_ipc.h"
 #include "proberows/verify.h"

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 #include "proberows/parquet.h"
 
 static const char *const g_logical[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
