@@ -22,21 +22,13 @@
 #include <string.h>
 
 #include "common/io.h"
-#include "build/bd_internal.h"
+#include "scaleout/so_plan.h"
 #include "common/json.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/scaleout.h"
 
 #define PLAN_VERSION 1
 #define PROBES_MAGIC "PRWPRB01"
-#define PATH_BUF 4096
-
-uint64_t prw__plan_probe_hash(uint64_t h, const uint8_t *s, size_t len) {
-    uint8_t l[4];
-    prw__store_le32(l, (uint32_t)len);
-    h = prw__fnv1a64(h, l, 4);
-    return prw__fnv1a64(h, s, len);
-}
 
 void prw__plan_path(const prw__plan *p, char *buf, size_t cap, const char *fmt, ...) {
     int n = snprintf(buf, cap, "%s/", p->dir);
@@ -163,9 +155,9 @@ static prw_status write_probes(plan_state *s, const char *dir, uint64_t *hash, p
         prw__store_le64(w, s->counts[k->id]);
         if (st == PRW_OK)
             st = prw__buf_append(&b, w, 8, err);
-        h = prw__plan_probe_hash(h, k->p, k->len);
+        h = prw__pl_probe_hash(h, k->p, k->len);
     }
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     snprintf(path, sizeof path, "%s/plan.probes", dir);
     prw__wfile f = {0};
     f.fd = -1;
@@ -323,7 +315,7 @@ static prw_status plan_run(plan_state *s, const prw_build_options *o, int M, int
     PRW_TRY(prw__mkdir_p(o->output_dir, err));
     PRW_TRY(write_probes(s, o->output_dir, &hash, err));
     PRW_TRY(write_json(s, o, M, N, hash, ps, err));
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     snprintf(path, sizeof path, "%s/plan.json", o->output_dir);
     prw__wfile f = {0};
     f.fd = -1;
@@ -582,7 +574,7 @@ prw_status prw__plan_load(const char *path, prw__plan **out, prw_error *err) {
 
 prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t last, prw__intern *t,
                                  uint64_t *rows_out, prw_error *err) {
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     prw__plan_path(p, path, sizeof path, "plan.probes");
     uint8_t *data = NULL;
     size_t len = 0;
@@ -605,7 +597,7 @@ prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t la
                                 (unsigned long long)r);
             break;
         }
-        h = prw__plan_probe_hash(h, s, l);
+        h = prw__pl_probe_hash(h, s, l);
         if (r >= first && r < last) {
             uint32_t id = 0;
             st = prw__intern_get(t, s, l, prw__pl_hash(s, l), &id, err);

@@ -1,7 +1,7 @@
 /*
  * `proberows reduce` and `proberows finalize` (scaleout.h, docs/SLURM.md).
  *
- * Reduce task K opens range K's run file of every map task in map order (format in pl_run.c):
+ * Reduce task K opens range K's run file of every map task in map order (format in so_run.c):
  * the files are mapped, their dictionaries interned, their row blocks indexed by part. The
  * range's probes come from plan.probes in rank order, so intern id = rank - range start. The
  * build's write phase (prw__pl_build_prepared) then reads, groups and encodes one part at a
@@ -24,13 +24,12 @@
 #include "common/codec.h"
 #include "common/hash.h"
 #include "common/io.h"
-#include "build/bd_internal.h"
+#include "scaleout/so_plan.h"
 #include "common/json.h"
 #include "scaleout/so_run.h"
+#include "scaleout/so_source.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/scaleout.h"
-
-#define PATH_BUF 4096
 
 typedef struct reduce_state {
     prw__plan *plan;
@@ -38,11 +37,12 @@ typedef struct reduce_state {
     uint64_t *est_rows;           /* by local rank */
     uint32_t *part_key;
     prw__run_set *runs;
+    prw__part_source *source; /* over runs */
 } reduce_state;
 
 /* Opens run file (map i, range k) into the set. */
 static prw_status open_run(reduce_state *s, uint32_t i, uint32_t k, prw_error *err) {
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     prw__run_name(s->plan, path, sizeof path, i, k);
     prw_status st = prw__run_set_open(s->runs, i, path, &s->dst_tab, err);
     if (st == PRW_E_IO)
@@ -67,7 +67,7 @@ static prw_status write_small(const char *path, const prw__buf *b, prw_error *er
 
 static prw_status write_reduce_stats(const prw__plan *p, uint32_t k, const prw_build_stats *st,
                                      prw_error *err) {
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     prw__plan_path(p, path, sizeof path, ".runs/reduce-%05u.json", k);
     prw__buf b;
     prw__buf_init(&b);
@@ -109,7 +109,9 @@ static prw_status reduce_run(reduce_state *s, uint32_t k, int workers, prw_build
     prw_build_options o = p->opts;
     o.output_dir = p->dir;
     o.workers = workers;
-    prw__pl_prepared prep = {&s->src_tab, &s->dst_tab, s->runs,    s->part_key, nparts,
+    size_t nw = (size_t)(workers > 0 ? workers : prw__online_cpus());
+    PRW_TRY(prw__so_run_source(&s->source, s->runs, s->part_key, nparts, nw, err));
+    prw__pl_prepared prep = {&s->src_tab, &s->dst_tab, s->source,  s->part_key, nparts,
                              s->est_rows, first,       p->n_train, p->bounds,   (int)k};
     /* The build takes the tables (zeroing ours) unless it refuses the options first. */
     PRW_TRY(prw__pl_build_prepared(&o, &prep, st, err));
@@ -134,6 +136,8 @@ prw_status prw_reduce(const char *plan_path, int task, int workers, prw_build_st
                             s.plan->reduce_tasks - 1);
     if (st == PRW_OK)
         st = reduce_run(&s, (uint32_t)task, workers, stats, err);
+    if (s.source)
+        s.source->release(s.source);
     prw__run_set_destroy(s.runs);
     prw__free(s.est_rows);
     prw__free(s.part_key);
@@ -188,7 +192,7 @@ static void shard_path(const prw__plan *p, char *buf, size_t cap, const char *sp
 
 /* One reduce task: its counts, and each output file complete with that many records. */
 static prw_status check_part(const prw__plan *p, uint32_t k, prw_build_stats *st, prw_error *err) {
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     prw__plan_path(p, path, sizeof path, ".runs/reduce-%05u.json", k);
     prw__json j;
     memset(&j, 0, sizeof j);
@@ -207,7 +211,7 @@ static prw_status check_part(const prw__plan *p, uint32_t k, prw_build_stats *st
             s = count(&j, o, "bytes", path, &bytes, err);
         x->records += records;
         x->files++;
-        char out[PATH_BUF];
+        char out[PRW_PATH_BUF];
         shard_path(p, out, sizeof out, names[i], k);
         prw_ar_reader *r = NULL;
         if (s == PRW_OK)
@@ -238,7 +242,7 @@ static prw_status check_part(const prw__plan *p, uint32_t k, prw_build_stats *st
 }
 
 static prw_status check_map(const prw__plan *p, uint32_t i, prw_build_stats *st, prw_error *err) {
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     for (uint32_t k = 0; k < p->reduce_tasks; k++) {
         prw__run_name(p, path, sizeof path, i, k);
         if (access(path, F_OK) != 0)
@@ -275,26 +279,14 @@ static prw_status check_map(const prw__plan *p, uint32_t i, prw_build_stats *st,
 }
 
 static void remove_runs(const prw__plan *p) {
-    char dir[PATH_BUF];
+    char dir[PRW_PATH_BUF];
     prw__plan_path(p, dir, sizeof dir, ".runs");
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[PATH_BUF + 256];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
+    prw__remove_dir(dir);
 }
 
 /* A finalize that already ran: the runs are gone, manifest.json and every part are there. */
 static bool already_final(const prw__plan *p) {
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     prw__plan_path(p, path, sizeof path, ".runs");
     if (access(path, F_OK) == 0)
         return false;

@@ -40,7 +40,6 @@
 #include "proberows/verify.h"
 
 #define DEFAULT_KEEP 20
-#define PATH_MAX_LEN 4096
 
 void prw_verify_options_init(prw_verify_options *o) {
     memset(o, 0, sizeof *o);
@@ -365,7 +364,7 @@ static prw_status read_manifest(vctx *v, prw_error *err) {
     static const char *const logical[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
                                                        "ip_version", "rtt"};
     memcpy(m->columns, logical, sizeof m->columns);
-    char path[PATH_MAX_LEN];
+    char path[PRW_PATH_BUF];
     snprintf(path, sizeof path, "%s/manifest.json", v->o->dir);
     struct stat sb;
     if (stat(path, &sb) != 0) {
@@ -710,7 +709,7 @@ static prw_status walk_file(const char *path, prw_error *err) {
  * consecutive records still run on them. */
 static prw_status read_file(vctx *v, size_t fi, uint64_t sample_here, prw_error *err) {
     vfile *f = &v->files[fi];
-    char path[PATH_MAX_LEN];
+    char path[PRW_PATH_BUF];
     snprintf(path, sizeof path, "%s/%s", v->o->dir, f->name);
     prw_error e;
     prw_error_clear(&e);
@@ -1424,7 +1423,7 @@ static prw_status verify_run(vctx *v, prw_error *err) {
 prw_status prw_verify(const prw_verify_options *opts, prw_verify_report *report, prw_error *err) {
     memset(report, 0, sizeof *report);
     PRW_CHECK(opts && opts->dir && opts->dir[0], err, PRW_E_INVALID, -1, "no output directory");
-    PRW_CHECK(strlen(opts->dir) < PATH_MAX_LEN - 256, err, PRW_E_INVALID, -1,
+    PRW_CHECK(strlen(opts->dir) < PRW_PATH_BUF - 256, err, PRW_E_INVALID, -1,
               "output directory path too long");
     PRW_CHECK(!(opts->sample && opts->n_inputs), err, PRW_E_INVALID, -1,
               "--sample cannot be combined with --input (the input check needs every record)");
