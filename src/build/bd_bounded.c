@@ -33,8 +33,8 @@ static prw_status keys_work(bd_build *b, size_t di, size_t rg, int64_t *done, pr
     return PRW_OK;
 }
 
-static void keys_task(void *arg) {
-    prw__bd_rg_task(arg, true, keys_work);
+static prw_status keys_task(void *ctx, size_t rg, prw_error *err) {
+    return prw__bd_rg_task(ctx, rg, true, keys_work, err);
 }
 
 static uint64_t intern_bytes(const prw__intern *t) {
@@ -211,8 +211,8 @@ static prw_status spill_work(bd_build *b, size_t di, size_t rg, int64_t *done, p
     return spill_rg(b, di, rg, err);
 }
 
-static void spill_task(void *arg) {
-    prw__bd_rg_task(arg, true, spill_work);
+static prw_status spill_task(void *ctx, size_t rg, prw_error *err) {
+    return prw__bd_rg_task(ctx, rg, true, spill_work, err);
 }
 
 static prw_status spill_setup(bd_build *b, prw_error *err) {

@@ -14,8 +14,8 @@ static prw_status decode_work(bd_build *b, size_t di, size_t rg, int64_t *done, 
                              &b->dec[rg], err);
 }
 
-static void decode_task(void *arg) {
-    prw__bd_rg_task(arg, false, decode_work);
+static prw_status decode_task(void *ctx, size_t rg, prw_error *err) {
+    return prw__bd_rg_task(ctx, rg, false, decode_work, err);
 }
 
 #define HALF_NONE SIZE_MAX
@@ -89,7 +89,7 @@ static void halves_build_rows(bd_build *b, size_t rg, size_t num, size_t str) {
     h->st[1] = PRW_OK;
     atomic_store(&h->left, h->mid < n ? 2 : 1);
     if (h->mid < n) {
-        h->sub = (bd_task){b, rg, NULL, NULL, NULL};
+        h->sub = (bd_task){b, rg};
         prw__pool_submit(b->pool, half_rows_task, &h->sub);
     }
     h->st[0] = prw__pl_assemble_rows(b->decoders[num], b->decoders[str], rg, 0, h->mid,
@@ -99,34 +99,29 @@ static void halves_build_rows(bd_build *b, size_t rg, size_t num, size_t str) {
 
 /* Task 2g + h decodes half h of row group g's columns. The half done first keeps its decoder;
  * the second builds the rows from both (halves_build_rows). */
-static void half_decode_task(void *arg) {
-    bd_task *t = arg;
-    bd_build *b = t->b;
-    size_t rg = t->index / 2;
-    bool str = t->index % 2;
-    if (!atomic_load(&b->failed)) {
-        size_t di = prw__bd_take_decoder(b);
-        prw_error e;
-        prw_error_clear(&e);
-        prw_status st =
-            prw__pl_decode_cols(b->decoders[di], rg, str ? PRW_PL_COLS_STR : PRW_PL_COLS_NUM,
-                                &b->pr.src_tab, &b->pr.dst_tab, &e);
-        prw__mutex_lock(&b->pool_mu);
-        size_t other = b->halves[rg].first;
-        if (other == HALF_NONE)
-            b->halves[rg].first = st < 0 ? HALF_FAILED : di;
-        prw__mutex_unlock(&b->pool_mu);
-        if (other != HALF_NONE && st == PRW_OK && other != HALF_FAILED) {
-            halves_build_rows(b, rg, str ? other : di, str ? di : other);
-        } else if (other != HALF_NONE || st < 0) {
-            if (other != HALF_NONE && other != HALF_FAILED)
-                prw__bd_give_decoder(b, other);
-            prw__bd_give_decoder(b, di);
-        }
-        if (st < 0)
-            prw__bd_fail(b, st, &e);
+static prw_status half_decode_task(void *ctx, size_t index, prw_error *err) {
+    bd_build *b = ctx;
+    size_t rg = index / 2;
+    bool str = index % 2;
+    if (atomic_load(&b->failed))
+        return PRW_OK; /* the build's error is already recorded */
+    size_t di = prw__bd_take_decoder(b);
+    prw_status st =
+        prw__pl_decode_cols(b->decoders[di], rg, str ? PRW_PL_COLS_STR : PRW_PL_COLS_NUM,
+                            &b->pr.src_tab, &b->pr.dst_tab, err);
+    prw__mutex_lock(&b->pool_mu);
+    size_t other = b->halves[rg].first;
+    if (other == HALF_NONE)
+        b->halves[rg].first = st < 0 ? HALF_FAILED : di;
+    prw__mutex_unlock(&b->pool_mu);
+    if (other != HALF_NONE && st == PRW_OK && other != HALF_FAILED) {
+        halves_build_rows(b, rg, str ? other : di, str ? di : other);
+    } else if (other != HALF_NONE || st < 0) {
+        if (other != HALF_NONE && other != HALF_FAILED)
+            prw__bd_give_decoder(b, other);
+        prw__bd_give_decoder(b, di);
     }
-    prw__bd_task_done(t);
+    return st;
 }
 
 /* Decodes every row group into b->dec: one task per row group, or, with fewer row groups than

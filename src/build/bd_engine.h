@@ -248,12 +248,10 @@ typedef struct bd_build {
 prw_status prw__bd_check_options(const prw_build_options *o, prw_error *err);
 
 /* ---- bd_tasks.c ---- */
+/* A task that a task submits itself (the second half of a row group's rows). */
 typedef struct bd_task {
     bd_build *b;
     size_t index;
-    size_t *pending;
-    pthread_mutex_t *mu;
-    pthread_cond_t *cv;
 } bd_task;
 /* Work on row group `rg` with decoder `di`; *done = progress units. */
 typedef prw_status (*bd_rg_work_fn)(bd_build *b, size_t di, size_t rg, int64_t *done,
@@ -263,13 +261,13 @@ void prw__bd_fail(bd_build *b, prw_status st, const prw_error *e);
 void prw__bd_report(bd_build *b, const char *phase, int64_t done, int64_t total, bool end);
 size_t prw__bd_take_decoder(bd_build *b);
 void prw__bd_give_decoder(bd_build *b, size_t i);
-void prw__bd_task_done(bd_task *t);
 /* The shape of every per-row-group task: unless the build failed, take a decoder (and with
- * `slotted` a decode slot), run the work, record its error or progress. */
-void prw__bd_rg_task(bd_task *t, bool slotted, bd_rg_work_fn work);
-/* Runs fn on bd_task index 0..n-1 on the pool (prw__pool_run_all), reporting progress of
- * `phase`; the build's first error is returned. */
-prw_status prw__bd_run_all(bd_build *b, prw__pool *pool, size_t n, void (*fn)(void *),
+ * `slotted` a decode slot), run the work, count its progress. */
+prw_status prw__bd_rg_task(bd_build *b, size_t rg, bool slotted, bd_rg_work_fn work,
+                           prw_error *err);
+/* Runs fn(b, i) for i in [0, n) on the pool (prw__pool_run_all), reporting progress of
+ * `phase` (out of `total`); the build's first error is returned and recorded. */
+prw_status prw__bd_run_all(bd_build *b, prw__pool *pool, size_t n, prw__run_fn fn,
                            const char *phase, int64_t total, prw_error *err);
 
 /* ---- bd_decode.c ---- */

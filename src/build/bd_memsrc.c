@@ -44,21 +44,16 @@ static prw_status make_partitions(bd_build *b, prw_error *err) {
 /* Pass 2 per slice: reorders its rows by partition (input order kept inside each) through a
  * cache-sized buffer, in place, so the grouped rows take no memory of their own.
  * slice_part_off then holds where each partition starts in the slice. */
-static void scatter_task(void *arg) {
-    bd_task *t = arg;
-    bd_build *b = t->b;
-    const bd_slice *sl = &b->mem.slices[t->index];
+static prw_status scatter_task(void *ctx, size_t index, prw_error *err) {
+    bd_build *b = ctx;
+    const bd_slice *sl = &b->mem.slices[index];
     size_t np = b->pt.nparts;
-    size_t *off = b->mem.slice_part_off + t->index * (np + 1);
+    size_t *off = b->mem.slice_part_off + index * (np + 1);
     prw__mutex_lock(&b->pool_mu);
     prw__pl_row *tmp = b->mem.nslicebufs ? b->mem.slicebufs[--b->mem.nslicebufs] : NULL;
     prw__mutex_unlock(&b->pool_mu);
-    if (!tmp && !(tmp = prw__malloc_array(BD_SLICE_ROWS, sizeof *tmp))) {
-        prw_error e;
-        prw__bd_fail(b, prw__error_nomem(&e, "a scatter buffer", BD_SLICE_ROWS * sizeof *tmp), &e);
-        prw__bd_task_done(t);
-        return;
-    }
+    if (!tmp && !(tmp = prw__malloc_array(BD_SLICE_ROWS, sizeof *tmp)))
+        return prw__error_nomem(err, "a scatter buffer", BD_SLICE_ROWS * sizeof *tmp);
     memset(off, 0, (np + 1) * sizeof *off);
     for (size_t i = 0; i < sl->n; i++)
         off[b->pr.probe_part[sl->rows[i].key] + 1]++;
@@ -75,7 +70,7 @@ static void scatter_task(void *arg) {
     prw__mutex_lock(&b->pool_mu);
     b->mem.slicebufs[b->mem.nslicebufs++] = tmp;
     prw__mutex_unlock(&b->pool_mu);
-    prw__bd_task_done(t);
+    return PRW_OK;
 }
 
 /* Cuts the decoded rows into slices. */
@@ -99,10 +94,10 @@ static prw_status make_slices(bd_build *b, prw_error *err) {
 /* Pass 1, task `index` of one per pool thread: for the slices it claims, key := probe rank,
  * and per-probe rows and estimated bytes in its own sums wprobe[index] (no shared atomics in
  * the row loop). */
-static void rank_task(void *arg) {
-    bd_task *t = arg;
-    bd_build *b = t->b;
-    bd_probe_acc *acc = b->wprobe[t->index];
+static prw_status rank_task(void *ctx, size_t index, prw_error *err) {
+    (void)err;
+    bd_build *b = ctx;
+    bd_probe_acc *acc = b->wprobe[index];
     const uint64_t *doffs = b->pr.dst_tab.offs; /* decoding is over: the table no longer moves */
     for (size_t g; (g = atomic_fetch_add(&b->rank_next, 1)) < b->mem.nslices;) {
         const bd_slice *sl = &b->mem.slices[g];
@@ -114,7 +109,7 @@ static void rank_task(void *arg) {
             acc[k].bytes += 28 + (r->dst == PRW_PL_NULL_ID ? 0 : doffs[r->dst + 1] - doffs[r->dst]);
         }
     }
-    prw__bd_task_done(t);
+    return PRW_OK;
 }
 
 /* rank_task on every pool thread, then their sums into probe_rows/bytes. */

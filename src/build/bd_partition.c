@@ -7,9 +7,10 @@
 #include "build/bd_engine.h"
 #include "common/hash.h"
 /* On every pool thread: src_id (an MD5) of the probes in the blocks of ranks it claims. */
-static void src_id_task(void *arg) {
-    bd_task *t = arg;
-    bd_build *b = t->b;
+static prw_status src_id_task(void *ctx, size_t index, prw_error *err) {
+    (void)index;
+    (void)err;
+    bd_build *b = ctx;
     enum { BLOCK = 1024 };
     for (size_t r0; (r0 = atomic_fetch_add(&b->rank_next, BLOCK)) < b->pr.n_probes;)
         for (size_t r = r0; r < r0 + BLOCK && r < b->pr.n_probes; r++) {
@@ -17,7 +18,7 @@ static void src_id_task(void *arg) {
             b->pr.src_id[r] = prw__pl_src_id(prw__intern_ptr(&b->pr.src_tab, id),
                                              prw__intern_len(&b->pr.src_tab, id));
         }
-    prw__bd_task_done(t);
+    return PRW_OK;
 }
 
 /* Probe ranks: src_addr in byte order (memcmp, a proper prefix first), DuckDB's ORDER BY

@@ -188,7 +188,7 @@ prw_status prw__bd_write_phase(bd_build *b, prw__pool *pool, const char *stage, 
     size_t ahead = 0; /* partitions in [p, submitted) */
     for (size_t p = 0; p < b->pt.nparts && st == PRW_OK; p++) {
         while (submitted < b->pt.nparts && ahead < window) {
-            tasks[submitted] = (bd_task){b, submitted, NULL, NULL, NULL};
+            tasks[submitted] = (bd_task){b, submitted};
             prw__pool_submit(pool, prw__bd_encode_task, &tasks[submitted]);
             ahead++;
             submitted++;

@@ -336,11 +336,7 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
         for (size_t g = 0; g < nrg; g++) {
             PRW_TRY(prw__pl_decode_rg(m->dec, g, &m->src_tab, &m->dst_tab, p->opts.null_rtt, &m->d,
                                       err));
-            st.dropped_null_src_addr += m->d.dropped_null_src;
-            st.dropped_null_event_time += m->d.dropped_null_time;
-            st.dropped_null_rtt += m->d.dropped_null_rtt;
-            st.null_rtt_kept += m->d.null_rtt_kept;
-            st.null_rtt_failed += m->d.null_rtt_failed;
+            prw__pl_stats_add_counts(&st, &m->d);
             prw_status s = put_row_group(m, err);
             prw__free(m->d.rows);
             m->d.rows = NULL;

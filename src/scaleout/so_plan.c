@@ -72,25 +72,24 @@ typedef struct plan_state {
 typedef struct plan_worker {
     plan_state *s;
     prw__pl_decoder *dec;
-    prw_status st;
-    prw_error err;
 } plan_worker;
 
-static void key_worker(void *arg) {
-    plan_worker *w = arg;
+/* Worker i of the key pass: scans the row groups it claims until none is left. */
+static prw_status key_worker(void *ctx, size_t i, prw_error *err) {
+    plan_worker *w = (plan_worker *)ctx + i;
     plan_state *s = w->s;
     size_t nrg = prw__pl_source_row_groups(s->src);
     for (;;) {
         if (atomic_load(&s->failed))
-            return;
+            return PRW_OK; /* another worker's error is the result */
         size_t g = atomic_fetch_add(&s->next_rg, 1);
         if (g >= nrg)
-            return;
+            return PRW_OK;
         size_t n = 0;
-        w->st = prw__pl_scan_keys_rg(w->dec, g, &s->tab, &n, &w->err);
-        if (w->st < 0) {
+        prw_status st = prw__pl_scan_keys_rg(w->dec, g, &s->tab, &n, err);
+        if (st < 0) {
             atomic_store(&s->failed, 1);
-            return;
+            return st;
         }
     }
 }
@@ -111,18 +110,9 @@ static prw_status key_pass(plan_state *s, int workers, prw_error *err) {
     prw__pool *pool = NULL;
     if (st == PRW_OK)
         st = prw__pool_create(&pool, workers, (size_t)workers, err);
-    if (st == PRW_OK) {
-        for (int i = 0; i < workers; i++)
-            prw__pool_submit(pool, key_worker, &w[i]);
-        prw__pool_destroy(pool);
-        /* The first failure in row-group order is not knowable here; report any one. */
-        for (int i = 0; i < workers && st == PRW_OK; i++)
-            if (w[i].st < 0) {
-                st = w[i].st;
-                if (err)
-                    *err = w[i].err;
-            }
-    }
+    if (st == PRW_OK) /* the first failure in time is reported */
+        st = prw__pool_run_all(pool, (size_t)workers, key_worker, w, NULL, NULL, err);
+    prw__pool_destroy(pool);
     if (st == PRW_OK) {
         s->counts = prw__calloc(s->tab.n ? s->tab.n : 1, sizeof *s->counts);
         if (!s->counts)

@@ -1023,10 +1023,8 @@ typedef struct vin {
     vin_rg *rgs;
     size_t nrgs;
     pthread_mutex_t mu;
-    _Atomic int failed;
-    prw_status st;
-    prw_error err;
-    int64_t dropped[3], kept_null, failed_rtt, rows_kept;
+    prw__pl_decoded counts; /* what decoding dropped or changed, over all row groups */
+    int64_t rows_kept;
     /* after grouping: rows by probe (intern id), starts[id] .. starts[id + 1] */
     vin_row *all;
     size_t *starts;
@@ -1039,16 +1037,6 @@ typedef struct vin_task {
     size_t index;
     size_t end; /* group tasks: keys [index, end) */
 } vin_task;
-
-static void in_fail(vin *in, prw_status st, const prw_error *e) {
-    prw__mutex_lock(&in->mu);
-    if (!atomic_load(&in->failed)) {
-        in->st = st;
-        in->err = *e;
-        atomic_store(&in->failed, 1);
-    }
-    prw__mutex_unlock(&in->mu);
-}
 
 /* Decodes row group rg with the pipeline's decoder and hashes each kept row. The dst_addr
  * table may grow under other workers, so its hashes are read under its lock (held once per
@@ -1082,32 +1070,22 @@ static prw_status input_rg(vin *in, prw__pl_decoder *dec, size_t rg, prw_error *
     prw__mutex_unlock(&in->dst_tab.mu);
     prw__free(d.rows);
     prw__mutex_lock(&in->mu);
-    in->dropped[0] += d.dropped_null_src;
-    in->dropped[1] += d.dropped_null_time;
-    in->dropped[2] += d.dropped_null_rtt;
-    in->kept_null += d.null_rtt_kept;
-    in->failed_rtt += d.null_rtt_failed;
+    prw__pl_decoded_add_counts(&in->counts, &d);
     in->rows_kept += (int64_t)d.n;
     prw__mutex_unlock(&in->mu);
     return PRW_OK;
 }
 
-static void input_task(void *arg) {
-    vin_task *t = arg;
-    vin *in = t->in;
-    if (atomic_load(&in->failed))
-        return;
+static prw_status input_task(void *ctx, size_t rg, prw_error *err) {
+    vin *in = ctx;
     prw__mutex_lock(&in->mu);
     size_t di = in->free_decs[--in->nfree];
     prw__mutex_unlock(&in->mu);
-    prw_error e;
-    prw_error_clear(&e);
-    prw_status st = input_rg(in, in->decs[di], t->index, &e);
+    prw_status st = input_rg(in, in->decs[di], rg, err);
     prw__mutex_lock(&in->mu);
     in->free_decs[in->nfree++] = di;
     prw__mutex_unlock(&in->mu);
-    if (st < 0)
-        in_fail(in, st, &e);
+    return st;
 }
 
 static int cmp_vin_row(const void *a, const void *b) {
@@ -1296,42 +1274,28 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
     in->decs = prw__calloc(in->ndecs, sizeof *in->decs);
     in->free_decs = prw__calloc(in->ndecs, sizeof *in->free_decs);
     in->rgs = prw__calloc(nrg ? nrg : 1, sizeof *in->rgs);
-    vin_task *tasks = prw__calloc(nrg ? nrg : 1, sizeof *tasks);
-    if (!in->decs || !in->free_decs || !in->rgs || !tasks) {
-        prw__free(tasks);
-        return prw__error_nomem(err, "input workers", nrg * sizeof *tasks);
-    }
+    if (!in->decs || !in->free_decs || !in->rgs)
+        return prw__error_nomem(err, "input workers",
+                                in->ndecs * (sizeof *in->decs + sizeof *in->free_decs) +
+                                    (nrg ? nrg : 1) * sizeof *in->rgs);
     in->nrgs = nrg;
     for (size_t i = 0; i < in->ndecs; i++) {
-        st = prw__pl_decoder_create(in->src, &in->decs[i], err);
-        if (st < 0) {
-            prw__free(tasks);
-            return st;
-        }
+        PRW_TRY(prw__pl_decoder_create(in->src, &in->decs[i], err));
         in->free_decs[in->nfree++] = i;
     }
     prw__pool *pool = NULL;
     st = prw__pool_create(&pool, v->workers, (size_t)v->workers * 2 + 2, err);
-    if (st == PRW_OK) {
-        for (size_t g = 0; g < nrg; g++) {
-            tasks[g] = (vin_task){in, g, g + 1};
-            prw__pool_submit(pool, input_task, &tasks[g]);
-        }
-        prw__pool_wait(pool);
-        if (atomic_load(&in->failed)) {
-            if (err)
-                *err = in->err;
-            st = in->st;
-        } else {
-            st = group_input(in, pool, nrg, err);
-        }
-    }
+    if (st == PRW_OK)
+        st = prw__pool_run_all(pool, nrg, input_task, in, NULL, NULL, err);
+    if (st == PRW_OK)
+        st = group_input(in, pool, nrg, err);
     prw__pool_destroy(pool);
-    prw__free(tasks);
     PRW_TRY(st);
     v->rep->input_checked = true;
     int64_t written = t->meas[0] + t->meas[1];
-    int64_t dropped = in->dropped[0] + in->dropped[1] + in->dropped[2];
+    const int64_t in_dropped[3] = {in->counts.dropped_null_src, in->counts.dropped_null_time,
+                                   in->counts.dropped_null_rtt};
+    int64_t dropped = in_dropped[0] + in_dropped[1] + in_dropped[2];
     if (rows != in->rows_kept + dropped)
         IFAIL("%lld rows read, %lld kept + %lld dropped", (long long)rows, (long long)in->rows_kept,
               (long long)dropped);
@@ -1344,9 +1308,9 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
                   (long long)m->rows_read);
         static const char *const why[3] = {"NULL src_addr", "NULL event_time", "NULL rtt"};
         for (int k = 0; k < 3; k++)
-            if (in->dropped[k] != m->dropped[k])
+            if (in_dropped[k] != m->dropped[k])
                 IFAIL("the input has %lld rows dropped for %s, the manifest says %lld",
-                      (long long)in->dropped[k], why[k], (long long)m->dropped[k]);
+                      (long long)in_dropped[k], why[k], (long long)m->dropped[k]);
     }
     return compare_probes(in, ps, err);
 }
