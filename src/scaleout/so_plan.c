@@ -396,10 +396,9 @@ static const prw__json_node *get_type(const prw__json *j, const prw__json_node *
     return n && n->type == t ? n : NULL;
 }
 
-static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
-    const prw__json_node *root = prw__json_root(j);
-    int64_t v = 0;
-    PRW_TRY(get_int(j, root, "plan_version", PLAN_VERSION, PLAN_VERSION, &v, err));
+/* "inputs": every file's path, bytes and rows. */
+static prw_status parse_inputs(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                               prw_error *err) {
     const prw__json_node *in = get_type(j, root, "inputs", PRW_JSON_ARRAY);
     PRW_CHECK(in && in->count > 0, err, PRW_E_CORRUPT, -1, "\"inputs\" missing or empty");
     p->nfiles = in->count;
@@ -407,7 +406,9 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
     p->sizes = prw__calloc(p->nfiles, sizeof *p->sizes);
     p->rows = prw__calloc(p->nfiles, sizeof *p->rows);
     if (!p->paths || !p->sizes || !p->rows)
-        return prw__error_nomem(err, "plan inputs", p->nfiles * 24);
+        return prw__error_nomem(err, "plan inputs",
+                                p->nfiles *
+                                    (sizeof *p->paths + sizeof *p->sizes + sizeof *p->rows));
     size_t i = 0;
     for (const prw__json_node *f = prw__json_at(j, in, 0); f; f = prw__json_next(j, f), i++) {
         const prw__json_node *path = get_type(j, f, "path", PRW_JSON_STRING);
@@ -419,15 +420,20 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
         PRW_TRY(get_int(j, f, "bytes", 0, INT64_MAX, &p->sizes[i], err));
         PRW_TRY(get_int(j, f, "rows", 0, INT64_MAX, &p->rows[i], err));
     }
+    return PRW_OK;
+}
+
+/* "map_tasks": contiguous runs of files covering the inputs. */
+static prw_status parse_maps(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                             prw_error *err) {
     const prw__json_node *mt = get_type(j, root, "map_tasks", PRW_JSON_ARRAY);
     PRW_CHECK(mt && mt->count >= 1 && mt->count <= 99999, err, PRW_E_CORRUPT, -1,
               "\"map_tasks\" missing or bad");
     p->map_tasks = (uint32_t)mt->count;
     p->map_first = prw__calloc(mt->count + 1, sizeof *p->map_first);
     if (!p->map_first)
-        return prw__error_nomem(err, "map tasks", mt->count * 8);
-    size_t next = 0;
-    i = 0;
+        return prw__error_nomem(err, "map tasks", (mt->count + 1) * sizeof *p->map_first);
+    size_t next = 0, i = 0;
     for (const prw__json_node *t = prw__json_at(j, mt, 0); t; t = prw__json_next(j, t), i++) {
         int64_t first = 0, files = 0;
         PRW_TRY(get_int(j, t, "first_file", 0, (int64_t)p->nfiles, &first, err));
@@ -439,6 +445,13 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
     }
     PRW_CHECK(next == p->nfiles, err, PRW_E_CORRUPT, -1, "map tasks do not cover the inputs");
     p->map_first[p->map_tasks] = next;
+    return PRW_OK;
+}
+
+/* "probes" (count and hash) and "split" (rule, ratio, the ratio rule's cut). */
+static prw_status parse_probes_split(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                                     prw_error *err) {
+    int64_t v = 0;
     const prw__json_node *pr = get_type(j, root, "probes", PRW_JSON_OBJECT);
     PRW_CHECK(pr, err, PRW_E_CORRUPT, -1, "\"probes\" missing");
     PRW_TRY(get_int(j, pr, "count", 0, UINT32_MAX - 1, &v, err));
@@ -461,15 +474,21 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
     PRW_TRY(get_int(j, sp, "first_test_rank", 0, p->n_probes, &p->n_train, err));
     PRW_CHECK(p->n_train == prw__pl_ratio_train_count(p->n_probes, p->opts.train_ratio), err,
               PRW_E_CORRUPT, -1, "\"first_test_rank\" disagrees with the ratio");
+    return PRW_OK;
+}
+
+/* "reduce_tasks": contiguous key ranges covering the probes. */
+static prw_status parse_ranges(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                               prw_error *err) {
     const prw__json_node *rt = get_type(j, root, "reduce_tasks", PRW_JSON_ARRAY);
     PRW_CHECK(rt && rt->count >= 1 && rt->count <= 99999, err, PRW_E_CORRUPT, -1,
               "\"reduce_tasks\" missing or bad");
     p->reduce_tasks = (uint32_t)rt->count;
     p->bounds = prw__calloc(rt->count + 1, sizeof *p->bounds);
     if (!p->bounds)
-        return prw__error_nomem(err, "key ranges", rt->count * 4);
+        return prw__error_nomem(err, "key ranges", (rt->count + 1) * sizeof *p->bounds);
     uint32_t rank = 0;
-    i = 0;
+    size_t i = 0;
     for (const prw__json_node *t = prw__json_at(j, rt, 0); t; t = prw__json_next(j, t), i++) {
         int64_t first = 0, probes = 0;
         PRW_TRY(get_int(j, t, "first_rank", 0, p->n_probes, &first, err));
@@ -481,6 +500,12 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
     }
     PRW_CHECK(rank == p->n_probes, err, PRW_E_CORRUPT, -1, "key ranges do not cover the probes");
     p->bounds[p->reduce_tasks] = rank;
+    return PRW_OK;
+}
+
+/* "options": row size, NULL policy, writer options and the column names. */
+static prw_status parse_plan_options(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                                     prw_error *err) {
     const prw__json_node *op = get_type(j, root, "options", PRW_JSON_OBJECT);
     PRW_CHECK(op, err, PRW_E_CORRUPT, -1, "\"options\" missing");
     int64_t mr = 0;
@@ -516,6 +541,18 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
             return prw__error_nomem(err, "options", cn->len);
         p->opts.columns[c] = p->columns[c];
     }
+    return PRW_OK;
+}
+
+static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
+    const prw__json_node *root = prw__json_root(j);
+    int64_t v = 0;
+    PRW_TRY(get_int(j, root, "plan_version", PLAN_VERSION, PLAN_VERSION, &v, err));
+    PRW_TRY(parse_inputs(p, j, root, err));
+    PRW_TRY(parse_maps(p, j, root, err));
+    PRW_TRY(parse_probes_split(p, j, root, err));
+    PRW_TRY(parse_ranges(p, j, root, err));
+    PRW_TRY(parse_plan_options(p, j, root, err));
     p->opts.inputs = (const char *const *)p->paths;
     p->opts.n_inputs = p->nfiles;
     p->opts.shards = (int)p->reduce_tasks;
