@@ -136,7 +136,7 @@ static prw_status plan_spill(bd_build *b, prw_error *err) {
     b->pt.part_key = prw__malloc_array(maxp + 1, sizeof *b->pt.part_key);
     b->bm.part_big = prw__calloc(maxp, 1);
     if (!b->pt.part_key || !b->bm.part_big)
-        return prw__error_nomem(err, "partitions", maxp * 5);
+        return prw__error_nomem(err, "partitions", (maxp + 1) * sizeof *b->pt.part_key + maxp);
     size_t np = 0;
     uint64_t acc = 0;
     b->pt.part_key[0] = 0;
@@ -226,7 +226,11 @@ static prw_status spill_setup(bd_build *b, prw_error *err) {
     b->bm.part_n = prw__calloc(b->pt.nparts, sizeof *b->bm.part_n);
     if (!b->bm.wcount || !b->bm.wrows || !b->bm.wrows_cap || !b->wprobe || !b->bm.wcc ||
         !b->bm.wbuf || !b->bm.part_n)
-        return prw__error_nomem(err, "spill workers", W * 64);
+        return prw__error_nomem(err, "spill workers",
+                                W * (sizeof *b->bm.wcount + sizeof *b->bm.wrows +
+                                     sizeof *b->bm.wrows_cap + sizeof *b->wprobe +
+                                     sizeof *b->bm.wcc + sizeof *b->bm.wbuf) +
+                                    b->pt.nparts * sizeof *b->bm.part_n);
     for (size_t i = 0; i < b->slots_free; i++) {
         b->wprobe[i] = prw__calloc(b->pr.n_probes ? b->pr.n_probes : 1, sizeof **b->wprobe);
         if (!b->wprobe[i])
@@ -235,7 +239,8 @@ static prw_status spill_setup(bd_build *b, prw_error *err) {
     for (size_t i = 0; i < W; i++) {
         b->bm.wcount[i] = prw__calloc(b->pt.nparts + 1, sizeof **b->bm.wcount);
         if (!b->bm.wcount[i])
-            return prw__error_nomem(err, "spill workers", b->pt.nparts * 8);
+            return prw__error_nomem(err, "spill workers",
+                                    (b->pt.nparts + 1) * sizeof **b->bm.wcount);
         PRW_TRY(prw__codec_ctx_create(&b->bm.wcc[i], err));
         prw__buf_init(&b->bm.wbuf[i]);
     }
@@ -312,7 +317,8 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
     /* key_rows by intern id -> by rank (rank_probes sized its tables to src_tab.n). */
     uint64_t *by_rank = prw__calloc(b->pr.n_probes ? b->pr.n_probes : 1, sizeof *by_rank);
     if (!by_rank)
-        return prw__error_nomem(err, "key counts", b->pr.n_probes * 8ull);
+        return prw__error_nomem(err, "key counts",
+                                (b->pr.n_probes ? b->pr.n_probes : 1) * sizeof *by_rank);
     for (uint32_t r = 0; r < b->pr.n_probes; r++)
         by_rank[r] = b->pr.by_rank[r] < b->bm.key_rows_cap ? b->bm.key_rows[b->pr.by_rank[r]] : 0;
     prw__free(b->bm.key_rows);

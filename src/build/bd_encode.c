@@ -56,7 +56,9 @@ static prw_status scratch_cols(bd_scratch *s, size_t n, prw_error *err) {
     if (!s->t || !s->dst_off || !s->dst_valid || !s->ipv_valid || !s->rtt_valid || !s->ipv ||
         !s->rtt || !s->nd || !s->ni || !s->nr) {
         scratch_free_cols(s);
-        return prw__error_nomem(err, "probe columns", cap * 48);
+        return prw__error_nomem(err, "probe columns",
+                                cap * (sizeof *s->t + sizeof *s->dst_off + 3 + sizeof *s->ipv +
+                                       sizeof *s->rtt + 3 * sizeof *s->nd));
     }
     s->cols_cap = cap;
     return PRW_OK;

@@ -65,7 +65,9 @@ static prw_status setup_workers(bd_build *b, prw_error *err) {
     b->free_dec = prw__calloc(n, sizeof *b->free_dec);
     b->free_scratch = prw__calloc(n, sizeof *b->free_scratch);
     if (!b->decoders || !b->scratch || !b->free_dec || !b->free_scratch)
-        return prw__error_nomem(err, "worker contexts", n * 64);
+        return prw__error_nomem(err, "worker contexts",
+                                n * (sizeof *b->decoders + sizeof *b->scratch +
+                                     sizeof *b->free_dec + sizeof *b->free_scratch));
     for (size_t i = 0; i < n; i++) {
         PRW_TRY(prw__pl_decoder_create(b->src, &b->decoders[i], err));
         b->free_dec[b->nfree_dec++] = i;

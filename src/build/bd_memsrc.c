@@ -23,7 +23,7 @@ static prw_status make_partitions(bd_build *b, prw_error *err) {
     size_t maxp = b->pt.nrows / target + 2;
     b->pt.part_key = prw__malloc_array(maxp + 1, sizeof *b->pt.part_key);
     if (!b->pt.part_key)
-        return prw__error_nomem(err, "partitions", maxp * 4);
+        return prw__error_nomem(err, "partitions", (maxp + 1) * sizeof *b->pt.part_key);
     size_t np = 0, acc = 0;
     b->pt.part_key[0] = 0;
     b->mem.part_max_rows = 0;
@@ -117,7 +117,7 @@ static prw_status rank_rows(bd_build *b, prw__pool *pool, prw_error *err) {
     int threads = prw__pool_threads(pool);
     size_t n = threads > 1 ? (size_t)threads : 1, np = b->pr.n_probes ? b->pr.n_probes : 1;
     b->wprobe = prw__calloc(n, sizeof *b->wprobe);
-    prw_status st = b->wprobe ? PRW_OK : prw__error_nomem(err, "probe sums", n * 8);
+    prw_status st = b->wprobe ? PRW_OK : prw__error_nomem(err, "probe sums", n * sizeof *b->wprobe);
     for (size_t i = 0; i < n && st == PRW_OK; i++)
         if (!(b->wprobe[i] = prw__calloc(np, sizeof **b->wprobe)))
             st = prw__error_nomem(err, "probe sums", np * sizeof **b->wprobe);

@@ -24,23 +24,28 @@ static prw_status src_id_task(void *ctx, size_t index, prw_error *err) {
 /* Probe ranks: src_addr in byte order (memcmp, a proper prefix first), DuckDB's ORDER BY
  * src_addr; and each probe's src_id. */
 prw_status prw__bd_rank_probes(bd_build *b, prw__pool *pool, prw_error *err) {
-    uint32_t n = (uint32_t)b->pr.src_tab.n;
-    b->pr.n_probes = n;
+    bd_probes *pr = &b->pr;
+    uint32_t n = (uint32_t)pr->src_tab.n;
+    pr->n_probes = n;
     size_t cnt = n ? n : 1;
-    b->pr.rank = prw__malloc_array(cnt, sizeof *b->pr.rank);
-    b->pr.by_rank = prw__malloc_array(cnt, sizeof *b->pr.by_rank);
-    b->pr.probe_rows = prw__calloc(cnt, sizeof *b->pr.probe_rows);
-    b->pr.probe_bytes = prw__calloc(cnt, sizeof *b->pr.probe_bytes);
-    b->pr.src_id = prw__malloc_array(cnt, sizeof *b->pr.src_id);
-    b->pr.probe_split = prw__calloc(cnt, 1);
-    b->pr.probe_shard = prw__calloc(cnt, sizeof *b->pr.probe_shard);
-    b->pr.probe_part = prw__calloc(cnt, sizeof *b->pr.probe_part);
-    if (!b->pr.rank || !b->pr.by_rank || !b->pr.probe_rows || !b->pr.probe_bytes || !b->pr.src_id ||
-        !b->pr.probe_split || !b->pr.probe_shard || !b->pr.probe_part)
-        return prw__error_nomem(err, "probe tables", (size_t)n * 40);
-    PRW_TRY(prw__intern_sort(&b->pr.src_tab, b->pr.by_rank, err));
+    pr->rank = prw__malloc_array(cnt, sizeof *pr->rank);
+    pr->by_rank = prw__malloc_array(cnt, sizeof *pr->by_rank);
+    pr->probe_rows = prw__calloc(cnt, sizeof *pr->probe_rows);
+    pr->probe_bytes = prw__calloc(cnt, sizeof *pr->probe_bytes);
+    pr->src_id = prw__malloc_array(cnt, sizeof *pr->src_id);
+    pr->probe_split = prw__calloc(cnt, 1);
+    pr->probe_shard = prw__calloc(cnt, sizeof *pr->probe_shard);
+    pr->probe_part = prw__calloc(cnt, sizeof *pr->probe_part);
+    if (!pr->rank || !pr->by_rank || !pr->probe_rows || !pr->probe_bytes || !pr->src_id ||
+        !pr->probe_split || !pr->probe_shard || !pr->probe_part)
+        return prw__error_nomem(err, "probe tables",
+                                cnt * (sizeof *pr->rank + sizeof *pr->by_rank +
+                                       sizeof *pr->probe_rows + sizeof *pr->probe_bytes +
+                                       sizeof *pr->src_id + 1 + sizeof *pr->probe_shard +
+                                       sizeof *pr->probe_part));
+    PRW_TRY(prw__intern_sort(&pr->src_tab, pr->by_rank, err));
     for (uint32_t r = 0; r < n; r++)
-        b->pr.rank[b->pr.by_rank[r]] = r;
+        pr->rank[pr->by_rank[r]] = r;
     atomic_store(&b->rank_next, 0);
     return prw__bd_run_all(b, pool, (size_t)prw__pool_threads(pool), src_id_task, "group", 0, err);
 }

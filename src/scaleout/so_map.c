@@ -171,13 +171,13 @@ static prw_status grow_fdict(map_state *m, prw_error *err) {
     for (uint32_t k = 0; k < m->plan->reduce_tasks; k++) {
         uint32_t *r = prw__realloc(m->fdict[k], cap * sizeof *r);
         if (!r)
-            return prw__error_nomem(err, "a dictionary map", cap * 4);
+            return prw__error_nomem(err, "a dictionary map", cap * sizeof *r);
         memset(r + m->fdict_cap, 0xff, (cap - m->fdict_cap) * sizeof *r);
         m->fdict[k] = r;
     }
     uint32_t *nd = prw__realloc(m->newd, cap * sizeof *nd);
     if (!nd)
-        return prw__error_nomem(err, "a dictionary map", cap * 4);
+        return prw__error_nomem(err, "a dictionary map", cap * sizeof *nd);
     m->newd = nd;
     m->fdict_cap = cap;
     return PRW_OK;
@@ -301,7 +301,7 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     size_t np = p->n_probes ? p->n_probes : 1;
     m->est_rows = prw__malloc_array(np, sizeof *m->est_rows);
     if (!m->est_rows)
-        return prw__error_nomem(err, "probe counts", np * 8);
+        return prw__error_nomem(err, "probe counts", np * sizeof *m->est_rows);
     PRW_TRY(prw__plan_load_probes(p, 0, p->n_probes, &m->src_tab, m->est_rows, err));
     m->ident = prw__malloc_array(np, sizeof *m->ident);
     m->files = prw__calloc(N, sizeof *m->files);

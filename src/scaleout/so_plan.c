@@ -292,7 +292,10 @@ static prw_status plan_run(plan_state *s, const prw_build_options *o, int M, int
     PRW_CHECK(n < UINT32_MAX, err, PRW_E_LIMIT, -1, "more than 2^32-1 probes");
     s->keys = prw__malloc_array(n ? n : 1, sizeof *s->keys);
     uint32_t *order = prw__malloc_array(n ? n : 1, sizeof *order);
-    prw_status st = s->keys && order ? PRW_OK : prw__error_nomem(err, "probe keys", n * 20);
+    prw_status st =
+        s->keys && order
+            ? PRW_OK
+            : prw__error_nomem(err, "probe keys", (n ? n : 1) * (sizeof *s->keys + sizeof *order));
     /* Byte order of src_addr, a proper prefix first: the build's probe order. */
     if (st == PRW_OK)
         st = prw__intern_sort(&s->tab, order, err);

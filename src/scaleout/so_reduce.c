@@ -100,7 +100,9 @@ static prw_status reduce_run(reduce_state *s, uint32_t k, int workers, prw_build
     s->est_rows = prw__malloc_array(n ? n : 1, sizeof *s->est_rows);
     s->part_key = prw__malloc_array((size_t)n + 2, sizeof *s->part_key);
     if (!s->est_rows || !s->part_key)
-        return prw__error_nomem(err, "probe counts", (size_t)n * 12);
+        return prw__error_nomem(err, "probe counts",
+                                (n ? n : 1) * sizeof *s->est_rows +
+                                    ((size_t)n + 2) * sizeof *s->part_key);
     PRW_TRY(prw__plan_load_probes(p, first, p->bounds[k + 1], &s->src_tab, s->est_rows, err));
     size_t nparts = prw__run_parts(s->est_rows, n, s->part_key);
     PRW_TRY(prw__run_set_create(&s->runs, p->id, k, p->map_tasks, s->part_key, nparts, err));

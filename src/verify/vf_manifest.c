@@ -195,7 +195,7 @@ prw_status prw__vf_read_manifest(vctx *v, prw_error *err) {
     bool ok = parse_options(v, prw__json_get(&m->json, root, "options"));
     ok = parse_counts(v, root) && ok;
     if (!m->input_rows && m->n_inputs)
-        return prw__error_nomem(err, "manifest inputs", m->n_inputs * 8);
+        return prw__error_nomem(err, "manifest inputs", m->n_inputs * sizeof *m->input_rows);
     m->ok = ok;
     return PRW_OK;
 }
