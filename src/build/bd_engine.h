@@ -232,14 +232,16 @@ typedef struct bd_build {
     _Atomic int failed;
     prw_status err_st;
     prw_error err;
-    _Atomic int64_t progress_done;
+    /* Counted by every task and, per record, by the writing thread: a cache line of its own,
+     * apart from the probe tables the workers read in their loops. */
+    _Alignas(64) _Atomic int64_t progress_done;
     int stage_slot;
 
-    bd_probes pr;
+    _Alignas(64) bd_probes pr;
     prw__bd_ranges kr;
     bd_parts pt;
     prw__part_source *source; /* the partitions' rows */
-    bd_outq oq;
+    _Alignas(64) bd_outq oq;
     bd_bounded bm;
     bd_memsrc mem;
 } bd_build;
