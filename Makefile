@@ -194,7 +194,7 @@ install: $(LIB) $(CLI)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define PRW_VERSION_STRING "\(.*\)"/\1/p' include/proberows/proberows.h)|g' \
 	    -e 's|@REQUIRES@|$(PKGS)|g' tools/proberows.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/proberows.pc
 
-# Layering (docs/ARCHITECTURE.md): common <- {parquet, arrayrecord, arrow} <- pipeline <- cli.
+# Layering (docs/ARCHITECTURE.md): common <- formats <- build <- {scaleout, verify} <- cli.
 check-layers:
 	@sh tools/check_layers.sh
 

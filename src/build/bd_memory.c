@@ -4,7 +4,7 @@
  *
  * The registry is a fixed array of path slots: registering copies the path and then marks
  * the slot used, so a handler that runs at any moment sees either no path or a whole one.
- * Removal uses only async-signal-safe calls (open, getdents64, unlinkat, close, rmdir).
+ * Removal (prw__remove_dir) uses only async-signal-safe calls.
  */
 #define _GNU_SOURCE /* syscall(), SYS_getdents64 */
 #include <fcntl.h>
@@ -16,7 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
+#include "common/io.h"
 
 #define TEMP_SLOTS 8
 #define TEMP_PATH 4200
@@ -82,44 +83,8 @@ void prw__pl_temp_unregister(int slot) {
 }
 
 /* The linux_dirent64 layout getdents64 fills in. */
-struct pl_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
-
-void prw__pl_remove_dir_signal_safe(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        /* Unlinking while listing may skip entries; list again until a pass finds none. */
-        for (int pass = 0; pass < 64; pass++) {
-            int removed = 0;
-            lseek(fd, 0, SEEK_SET);
-            for (;;) {
-                _Alignas(8) char buf[4096];
-                long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
-                if (got <= 0)
-                    break;
-                for (long pos = 0; pos < got;) {
-                    struct pl_dirent64 *e = (struct pl_dirent64 *)(buf + pos);
-                    pos += e->d_reclen;
-                    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-                        unlinkat(fd, e->d_name, 0) == 0)
-                        removed++;
-                }
-            }
-            if (removed == 0)
-                break;
-        }
-        close(fd);
-    }
-    rmdir(dir);
-}
-
 void prw_build_remove_temp_files(void) {
     for (int i = 0; i < TEMP_SLOTS; i++)
         if (atomic_load(&g_temp_state[i]) == 2)
-            prw__pl_remove_dir_signal_safe(g_temp[i]);
+            prw__remove_dir(g_temp[i]);
 }

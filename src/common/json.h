@@ -4,8 +4,8 @@
  * with surrogate pairs) into an arena. Limits keep hostile input cheap: nesting depth 64,
  * numbers of at most 64 characters. Errors carry the byte offset in the text.
  */
-#ifndef PRW_PIPELINE_PL_JSON_H
-#define PRW_PIPELINE_PL_JSON_H
+#ifndef PRW_COMMON_JSON_H
+#define PRW_COMMON_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* Internals of `proberows verify` exposed for the fuzz target. */
-#ifndef PRW_PIPELINE_PL_VERIFY_H
-#define PRW_PIPELINE_PL_VERIFY_H
+#ifndef PRW_VERIFY_VF_VERIFY_H
+#define PRW_VERIFY_VF_VERIFY_H
 
 #include <stddef.h>
 #include <stdint.h>

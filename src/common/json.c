@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "pipeline/pl_json.h"
+#include "common/json.h"
 
 #define MAX_DEPTH 64
 #define MAX_NUMBER 64

@@ -10,8 +10,8 @@
  * Partitions are independent and processed in byte order of src_addr, so the memory-bounded
  * mode can spill them without changing the output.
  */
-#ifndef PRW_PIPELINE_PL_INTERNAL_H
-#define PRW_PIPELINE_PL_INTERNAL_H
+#ifndef PRW_BUILD_BD_INTERNAL_H
+#define PRW_BUILD_BD_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -132,6 +132,9 @@ int64_t prw__pl_src_id(const uint8_t *src, size_t len);
 /** Reduces ratio to N/D with D ≤ 10000 (0.9 -> 9/10). */
 void prw__pl_ratio_fraction(double ratio, int64_t *num, int64_t *den);
 
+/** One step of the probe-list hash: fnv1a64 over (le32 length, bytes) of each probe. */
+uint64_t prw__pl_probe_hash(uint64_t h, const uint8_t *s, size_t len);
+
 /** Number of train probes of the ratio rule: floor(n_probes * ratio) in double precision. */
 int64_t prw__pl_ratio_train_count(int64_t n_probes, double ratio);
 
@@ -169,6 +172,23 @@ typedef struct prw__pl_decoded {
     int64_t dropped_null_src, dropped_null_time, dropped_null_rtt;
     int64_t null_rtt_kept, null_rtt_failed;
 } prw__pl_decoded;
+
+/** Adds the counts of what decoding dropped or changed (not the rows) of x into d. */
+static inline void prw__pl_decoded_add_counts(prw__pl_decoded *d, const prw__pl_decoded *x) {
+    d->dropped_null_src += x->dropped_null_src;
+    d->dropped_null_time += x->dropped_null_time;
+    d->dropped_null_rtt += x->dropped_null_rtt;
+    d->null_rtt_kept += x->null_rtt_kept;
+    d->null_rtt_failed += x->null_rtt_failed;
+}
+/** The same counts into the build's statistics. */
+static inline void prw__pl_stats_add_counts(prw_build_stats *st, const prw__pl_decoded *x) {
+    st->dropped_null_src_addr += x->dropped_null_src;
+    st->dropped_null_event_time += x->dropped_null_time;
+    st->dropped_null_rtt += x->dropped_null_rtt;
+    st->null_rtt_kept += x->null_rtt_kept;
+    st->null_rtt_failed += x->null_rtt_failed;
+}
 
 /** Per-worker decoding state (buffers, codec contexts). */
 typedef struct prw__pl_decoder prw__pl_decoder;
@@ -312,72 +332,5 @@ int64_t prw__pl_peak_rss(void);
  */
 int prw__pl_temp_register(const char *dir);
 void prw__pl_temp_unregister(int slot);
-/** Removes the files of a directory and the directory (async-signal-safe). */
-void prw__pl_remove_dir_signal_safe(const char *dir);
 
-/* ---- scale-out plans (pl_plan.c) ------------------------------------------------------------ */
-
-/** A loaded plan.json. Strings are owned by the plan. */
-typedef struct prw__plan {
-    char *dir;   /* directory of plan.json: outputs and .runs/ go here */
-    char *text;  /* plan.json bytes */
-    uint64_t id; /* fnv1a64 of plan.json: run files carry it */
-    char **paths;
-    int64_t *sizes, *rows;
-    size_t nfiles;
-    uint32_t map_tasks;
-    size_t *map_first; /* map_tasks + 1 file bounds */
-    uint32_t reduce_tasks;
-    uint32_t *bounds; /* reduce_tasks + 1 probe rank bounds */
-    uint32_t n_probes;
-    int64_t n_train;        /* the ratio rule's train probes */
-    uint64_t probes_hash;   /* prw__plan_probe_hash over plan.probes in rank order */
-    prw_build_options opts; /* the recorded options; inputs = paths */
-    char *columns[PRW_COL_COUNT];
-    char *ar_options;
-} prw__plan;
-
-/** Loads and checks plan.json. Errors name the file (PRW_E_IO, PRW_E_CORRUPT, PRW_E_NOMEM). */
-prw_status prw__plan_load(const char *path, prw__plan **out, prw_error *err);
-void prw__plan_free(prw__plan *p);
-/** One step of the probe-list hash: fnv1a64 over (le32 length, bytes) of each probe. */
-uint64_t prw__plan_probe_hash(uint64_t h, const uint8_t *s, size_t len);
-/**
- * Interns the probes of ranks [first, last) from plan.probes into t (empty; ids = rank - first),
- * checking the whole file against the plan's hash; rows (if not NULL, last - first entries)
- * receives their row counts from the key pass. Errors: PRW_E_CHECKSUM, PRW_E_CORRUPT,
- * PRW_E_TRUNCATED, PRW_E_IO, PRW_E_NOMEM.
- */
-prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t last, prw__intern *t,
-                                 uint64_t *rows, prw_error *err);
-/** Path of a file inside the plan's directory (or .runs/) in buf (cap bytes). */
-void prw__plan_path(const prw__plan *p, char *buf, size_t cap, const char *fmt, ...)
-    PRW_PRINTF(4, 5);
-
-/* ---- building from rows made elsewhere (reduce; pl_build.c) ------------------------------- */
-
-typedef struct prw__run_set prw__run_set;
-/**
- * What a reduce task hands to the build's write phase: the probes of one key range (src
- * interned in rank order, so id = rank - rank_base), its run files cut into parts (keys =
- * ids; dst_addr strings interned into dst_tab), and the plan's cut and bounds.
- */
-typedef struct prw__pl_prepared {
-    prw__intern *src_tab, *dst_tab; /* moved into the build (left zeroed) */
-    const prw__run_set *runs;       /* the rows, read part by part (pl_run.h) */
-    const uint32_t *part_key;       /* nparts + 1 local rank bounds of the runs' parts */
-    size_t nparts;
-    const uint64_t *est_rows; /* by local rank: the plan's row counts, for buffer sizes */
-    uint32_t rank_base;
-    int64_t n_train;
-    const uint32_t *bounds; /* shards + 1 global rank bounds */
-    int shard;              /* the only shard written */
-} prw__pl_prepared;
-
-/**
- * Groups, encodes and writes shard p->shard of both splits into o->output_dir (atomically),
- * exactly as prw_build writes that shard with the same plan; no manifest.
- */
-prw_status prw__pl_build_prepared(const prw_build_options *o, prw__pl_prepared *p,
-                                  prw_build_stats *stats, prw_error *err);
 #endif

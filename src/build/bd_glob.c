@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 
 typedef struct {
     char **items;

@@ -21,7 +21,7 @@
 
 #include "common/codec.h"
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 
 #define BLOCK_HEADER 8
 #define SPILL_CODEC PRW_CODEC_LZ4_RAW

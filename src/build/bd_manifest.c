@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 #include "proberows/arrayrecord.h"
 
 prw_status prw__pl_bufprintf(prw__buf *b, prw_error *err, const char *fmt, ...) {

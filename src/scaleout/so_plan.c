@@ -22,21 +22,13 @@
 #include <string.h>
 
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_json.h"
+#include "scaleout/so_plan.h"
+#include "common/json.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/scaleout.h"
 
 #define PLAN_VERSION 1
 #define PROBES_MAGIC "PRWPRB01"
-#define PATH_BUF 4096
-
-uint64_t prw__plan_probe_hash(uint64_t h, const uint8_t *s, size_t len) {
-    uint8_t l[4];
-    prw__store_le32(l, (uint32_t)len);
-    h = prw__fnv1a64(h, l, 4);
-    return prw__fnv1a64(h, s, len);
-}
 
 void prw__plan_path(const prw__plan *p, char *buf, size_t cap, const char *fmt, ...) {
     int n = snprintf(buf, cap, "%s/", p->dir);
@@ -80,25 +72,24 @@ typedef struct plan_state {
 typedef struct plan_worker {
     plan_state *s;
     prw__pl_decoder *dec;
-    prw_status st;
-    prw_error err;
 } plan_worker;
 
-static void key_worker(void *arg) {
-    plan_worker *w = arg;
+/* Worker i of the key pass: scans the row groups it claims until none is left. */
+static prw_status key_worker(void *ctx, size_t i, prw_error *err) {
+    plan_worker *w = (plan_worker *)ctx + i;
     plan_state *s = w->s;
     size_t nrg = prw__pl_source_row_groups(s->src);
     for (;;) {
         if (atomic_load(&s->failed))
-            return;
+            return PRW_OK; /* another worker's error is the result */
         size_t g = atomic_fetch_add(&s->next_rg, 1);
         if (g >= nrg)
-            return;
+            return PRW_OK;
         size_t n = 0;
-        w->st = prw__pl_scan_keys_rg(w->dec, g, &s->tab, &n, &w->err);
-        if (w->st < 0) {
+        prw_status st = prw__pl_scan_keys_rg(w->dec, g, &s->tab, &n, err);
+        if (st < 0) {
             atomic_store(&s->failed, 1);
-            return;
+            return st;
         }
     }
 }
@@ -119,18 +110,9 @@ static prw_status key_pass(plan_state *s, int workers, prw_error *err) {
     prw__pool *pool = NULL;
     if (st == PRW_OK)
         st = prw__pool_create(&pool, workers, (size_t)workers, err);
-    if (st == PRW_OK) {
-        for (int i = 0; i < workers; i++)
-            prw__pool_submit(pool, key_worker, &w[i]);
-        prw__pool_destroy(pool);
-        /* The first failure in row-group order is not knowable here; report any one. */
-        for (int i = 0; i < workers && st == PRW_OK; i++)
-            if (w[i].st < 0) {
-                st = w[i].st;
-                if (err)
-                    *err = w[i].err;
-            }
-    }
+    if (st == PRW_OK) /* the first failure in time is reported */
+        st = prw__pool_run_all(pool, (size_t)workers, key_worker, w, NULL, NULL, err);
+    prw__pool_destroy(pool);
     if (st == PRW_OK) {
         s->counts = prw__calloc(s->tab.n ? s->tab.n : 1, sizeof *s->counts);
         if (!s->counts)
@@ -163,9 +145,9 @@ static prw_status write_probes(plan_state *s, const char *dir, uint64_t *hash, p
         prw__store_le64(w, s->counts[k->id]);
         if (st == PRW_OK)
             st = prw__buf_append(&b, w, 8, err);
-        h = prw__plan_probe_hash(h, k->p, k->len);
+        h = prw__pl_probe_hash(h, k->p, k->len);
     }
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     snprintf(path, sizeof path, "%s/plan.probes", dir);
     prw__wfile f = {0};
     f.fd = -1;
@@ -310,7 +292,10 @@ static prw_status plan_run(plan_state *s, const prw_build_options *o, int M, int
     PRW_CHECK(n < UINT32_MAX, err, PRW_E_LIMIT, -1, "more than 2^32-1 probes");
     s->keys = prw__malloc_array(n ? n : 1, sizeof *s->keys);
     uint32_t *order = prw__malloc_array(n ? n : 1, sizeof *order);
-    prw_status st = s->keys && order ? PRW_OK : prw__error_nomem(err, "probe keys", n * 20);
+    prw_status st =
+        s->keys && order
+            ? PRW_OK
+            : prw__error_nomem(err, "probe keys", (n ? n : 1) * (sizeof *s->keys + sizeof *order));
     /* Byte order of src_addr, a proper prefix first: the build's probe order. */
     if (st == PRW_OK)
         st = prw__intern_sort(&s->tab, order, err);
@@ -323,7 +308,7 @@ static prw_status plan_run(plan_state *s, const prw_build_options *o, int M, int
     PRW_TRY(prw__mkdir_p(o->output_dir, err));
     PRW_TRY(write_probes(s, o->output_dir, &hash, err));
     PRW_TRY(write_json(s, o, M, N, hash, ps, err));
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     snprintf(path, sizeof path, "%s/plan.json", o->output_dir);
     prw__wfile f = {0};
     f.fd = -1;
@@ -414,10 +399,9 @@ static const prw__json_node *get_type(const prw__json *j, const prw__json_node *
     return n && n->type == t ? n : NULL;
 }
 
-static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
-    const prw__json_node *root = prw__json_root(j);
-    int64_t v = 0;
-    PRW_TRY(get_int(j, root, "plan_version", PLAN_VERSION, PLAN_VERSION, &v, err));
+/* "inputs": every file's path, bytes and rows. */
+static prw_status parse_inputs(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                               prw_error *err) {
     const prw__json_node *in = get_type(j, root, "inputs", PRW_JSON_ARRAY);
     PRW_CHECK(in && in->count > 0, err, PRW_E_CORRUPT, -1, "\"inputs\" missing or empty");
     p->nfiles = in->count;
@@ -425,7 +409,9 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
     p->sizes = prw__calloc(p->nfiles, sizeof *p->sizes);
     p->rows = prw__calloc(p->nfiles, sizeof *p->rows);
     if (!p->paths || !p->sizes || !p->rows)
-        return prw__error_nomem(err, "plan inputs", p->nfiles * 24);
+        return prw__error_nomem(err, "plan inputs",
+                                p->nfiles *
+                                    (sizeof *p->paths + sizeof *p->sizes + sizeof *p->rows));
     size_t i = 0;
     for (const prw__json_node *f = prw__json_at(j, in, 0); f; f = prw__json_next(j, f), i++) {
         const prw__json_node *path = get_type(j, f, "path", PRW_JSON_STRING);
@@ -437,15 +423,20 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
         PRW_TRY(get_int(j, f, "bytes", 0, INT64_MAX, &p->sizes[i], err));
         PRW_TRY(get_int(j, f, "rows", 0, INT64_MAX, &p->rows[i], err));
     }
+    return PRW_OK;
+}
+
+/* "map_tasks": contiguous runs of files covering the inputs. */
+static prw_status parse_maps(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                             prw_error *err) {
     const prw__json_node *mt = get_type(j, root, "map_tasks", PRW_JSON_ARRAY);
     PRW_CHECK(mt && mt->count >= 1 && mt->count <= 99999, err, PRW_E_CORRUPT, -1,
               "\"map_tasks\" missing or bad");
     p->map_tasks = (uint32_t)mt->count;
     p->map_first = prw__calloc(mt->count + 1, sizeof *p->map_first);
     if (!p->map_first)
-        return prw__error_nomem(err, "map tasks", mt->count * 8);
-    size_t next = 0;
-    i = 0;
+        return prw__error_nomem(err, "map tasks", (mt->count + 1) * sizeof *p->map_first);
+    size_t next = 0, i = 0;
     for (const prw__json_node *t = prw__json_at(j, mt, 0); t; t = prw__json_next(j, t), i++) {
         int64_t first = 0, files = 0;
         PRW_TRY(get_int(j, t, "first_file", 0, (int64_t)p->nfiles, &first, err));
@@ -457,6 +448,13 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
     }
     PRW_CHECK(next == p->nfiles, err, PRW_E_CORRUPT, -1, "map tasks do not cover the inputs");
     p->map_first[p->map_tasks] = next;
+    return PRW_OK;
+}
+
+/* "probes" (count and hash) and "split" (rule, ratio, the ratio rule's cut). */
+static prw_status parse_probes_split(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                                     prw_error *err) {
+    int64_t v = 0;
     const prw__json_node *pr = get_type(j, root, "probes", PRW_JSON_OBJECT);
     PRW_CHECK(pr, err, PRW_E_CORRUPT, -1, "\"probes\" missing");
     PRW_TRY(get_int(j, pr, "count", 0, UINT32_MAX - 1, &v, err));
@@ -479,15 +477,21 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
     PRW_TRY(get_int(j, sp, "first_test_rank", 0, p->n_probes, &p->n_train, err));
     PRW_CHECK(p->n_train == prw__pl_ratio_train_count(p->n_probes, p->opts.train_ratio), err,
               PRW_E_CORRUPT, -1, "\"first_test_rank\" disagrees with the ratio");
+    return PRW_OK;
+}
+
+/* "reduce_tasks": contiguous key ranges covering the probes. */
+static prw_status parse_ranges(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                               prw_error *err) {
     const prw__json_node *rt = get_type(j, root, "reduce_tasks", PRW_JSON_ARRAY);
     PRW_CHECK(rt && rt->count >= 1 && rt->count <= 99999, err, PRW_E_CORRUPT, -1,
               "\"reduce_tasks\" missing or bad");
     p->reduce_tasks = (uint32_t)rt->count;
     p->bounds = prw__calloc(rt->count + 1, sizeof *p->bounds);
     if (!p->bounds)
-        return prw__error_nomem(err, "key ranges", rt->count * 4);
+        return prw__error_nomem(err, "key ranges", (rt->count + 1) * sizeof *p->bounds);
     uint32_t rank = 0;
-    i = 0;
+    size_t i = 0;
     for (const prw__json_node *t = prw__json_at(j, rt, 0); t; t = prw__json_next(j, t), i++) {
         int64_t first = 0, probes = 0;
         PRW_TRY(get_int(j, t, "first_rank", 0, p->n_probes, &first, err));
@@ -499,6 +503,12 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
     }
     PRW_CHECK(rank == p->n_probes, err, PRW_E_CORRUPT, -1, "key ranges do not cover the probes");
     p->bounds[p->reduce_tasks] = rank;
+    return PRW_OK;
+}
+
+/* "options": row size, NULL policy, writer options and the column names. */
+static prw_status parse_plan_options(prw__plan *p, const prw__json *j, const prw__json_node *root,
+                                     prw_error *err) {
     const prw__json_node *op = get_type(j, root, "options", PRW_JSON_OBJECT);
     PRW_CHECK(op, err, PRW_E_CORRUPT, -1, "\"options\" missing");
     int64_t mr = 0;
@@ -534,6 +544,18 @@ static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
             return prw__error_nomem(err, "options", cn->len);
         p->opts.columns[c] = p->columns[c];
     }
+    return PRW_OK;
+}
+
+static prw_status parse_plan(prw__plan *p, const prw__json *j, prw_error *err) {
+    const prw__json_node *root = prw__json_root(j);
+    int64_t v = 0;
+    PRW_TRY(get_int(j, root, "plan_version", PLAN_VERSION, PLAN_VERSION, &v, err));
+    PRW_TRY(parse_inputs(p, j, root, err));
+    PRW_TRY(parse_maps(p, j, root, err));
+    PRW_TRY(parse_probes_split(p, j, root, err));
+    PRW_TRY(parse_ranges(p, j, root, err));
+    PRW_TRY(parse_plan_options(p, j, root, err));
     p->opts.inputs = (const char *const *)p->paths;
     p->opts.n_inputs = p->nfiles;
     p->opts.shards = (int)p->reduce_tasks;
@@ -582,7 +604,7 @@ prw_status prw__plan_load(const char *path, prw__plan **out, prw_error *err) {
 
 prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t last, prw__intern *t,
                                  uint64_t *rows_out, prw_error *err) {
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     prw__plan_path(p, path, sizeof path, "plan.probes");
     uint8_t *data = NULL;
     size_t len = 0;
@@ -605,7 +627,7 @@ prw_status prw__plan_load_probes(const prw__plan *p, uint32_t first, uint32_t la
                                 (unsigned long long)r);
             break;
         }
-        h = prw__plan_probe_hash(h, s, l);
+        h = prw__pl_probe_hash(h, s, l);
         if (r >= first && r < last) {
             uint32_t id = 0;
             st = prw__intern_get(t, s, l, prw__pl_hash(s, l), &id, err);

@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 
 prw_status prw__intern_init(prw__intern *t, prw_error *err) {
     memset(t, 0, sizeof *t);

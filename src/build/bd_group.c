@@ -6,7 +6,7 @@
  * already in order and cost one linear check.
  */
 #include "common/hash.h"
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 
 prw_status prw__pl_group(const prw__pl_seg *segs, size_t nsegs, prw__pl_row *out, prw__pl_row *tmp,
                          uint32_t k0, uint32_t nkeys, size_t *starts, prw_error *err) {

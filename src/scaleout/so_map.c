@@ -7,8 +7,8 @@
  * inputs changed), and appends each row to the pending rows of its part: each key range is cut
  * into parts (prw__run_parts, from plan.probes), so that a reduce task can read, group and
  * write one part at a time. A part's pending rows become a block of its range's run file
- * DIR/.runs/map-IIIII-range-KKKKK.run (format in pl_run.c) when they reach RUN_BLOCK_ROWS, and
- * every part's when all pending rows reach pending_max, which bounds the task's memory. A
+ * DIR/.runs/map-IIIII-range-KKKKK.run (format in pl_run.c) when they reach PRW_SO_RUN_BLOCK_ROWS,
+ * and every part's when all pending rows reach pending_max, which bounds the task's memory. A
  * dst_addr string gets a dictionary id of the file the first time a block of that file uses
  * it (intern ids belong to one process). Each file is written to a temporary and renamed
  * (prw__wfile), then a DIR/.runs/map-IIIII.json with the task's counts: rerunning the task
@@ -20,11 +20,10 @@
 #include "common/codec.h"
 #include "common/hash.h"
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_run.h"
+#include "scaleout/so_plan.h"
+#include "scaleout/so_run.h"
 #include "proberows/scaleout.h"
 
-#define PATH_BUF 4096
 /* Rows waiting in parts' buffers before every part is written out: 1Ki per part (so blocks
  * average about that many rows however many parts there are), 48 to 384 MB. */
 #define PENDING_PER_PART ((size_t)1 << 10)
@@ -77,18 +76,18 @@ static prw_status write_block(map_state *m, uint32_t k, uint32_t tag, size_t cou
     size_t raw_len = m->raw.len;
     size_t bound = prw__codec_bound(PRW_CODEC_ZSTD, raw_len);
     prw__buf_clear(&m->comp);
-    PRW_TRY(prw__buf_reserve(&m->comp, bound + RUN_BLOCK_HEADER, err));
+    PRW_TRY(prw__buf_reserve(&m->comp, bound + PRW_SO_RUN_BLOCK_HEADER, err));
     size_t clen = 0;
     prw__codec_opts co = {1, 0};
     PRW_TRY(prw__codec_compress(m->cc, PRW_CODEC_ZSTD, &co, m->raw.data, raw_len,
-                                m->comp.data + RUN_BLOCK_HEADER, bound, &clen, err));
+                                m->comp.data + PRW_SO_RUN_BLOCK_HEADER, bound, &clen, err));
     uint8_t *h = m->comp.data;
     prw__store_le32(h, tag);
     prw__store_le32(h + 4, (uint32_t)count);
     prw__store_le32(h + 8, (uint32_t)raw_len);
     prw__store_le32(h + 12, (uint32_t)clen);
-    prw__store_le32(h + 16, prw__run_block_crc(h, h + RUN_BLOCK_HEADER, clen));
-    PRW_TRY(prw__wfile_write(&m->files[k], h, RUN_BLOCK_HEADER + clen, err));
+    prw__store_le32(h + 16, prw__run_block_crc(h, h + PRW_SO_RUN_BLOCK_HEADER, clen));
+    PRW_TRY(prw__wfile_write(&m->files[k], h, PRW_SO_RUN_BLOCK_HEADER + clen, err));
     m->blocks[k]++;
     return PRW_OK;
 }
@@ -99,7 +98,8 @@ static prw_status write_dict(map_state *m, uint32_t k, size_t n, prw_error *err)
     size_t i = 0;
     while (i < n) {
         size_t j = i, bytes = 0;
-        while (j < n && (j - i + 1) * 4 + bytes + prw__intern_len(dt, m->newd[j]) <= RUN_BLOCK_MAX)
+        while (j < n &&
+               (j - i + 1) * 4 + bytes + prw__intern_len(dt, m->newd[j]) <= PRW_SO_RUN_BLOCK_MAX)
             bytes += prw__intern_len(dt, m->newd[j++]);
         PRW_CHECK(j > i, err, PRW_E_LIMIT, -1,
                   "a dst_addr string of %zu bytes is too long for a run file",
@@ -112,7 +112,7 @@ static prw_status write_dict(map_state *m, uint32_t k, size_t n, prw_error *err)
             memcpy(out, prw__intern_ptr(dt, m->newd[x]), l);
             out += l;
         }
-        PRW_TRY(write_block(m, k, RUN_DICT_TAG, j - i, err));
+        PRW_TRY(write_block(m, k, PRW_SO_RUN_DICT_TAG, j - i, err));
         i = j;
     }
     return PRW_OK;
@@ -137,12 +137,12 @@ static prw_status flush_part(map_state *m, uint32_t gp, prw_error *err) {
     }
     if (nnew)
         PRW_TRY(write_dict(m, k, nnew, err));
-    PRW_TRY(prw__buf_resize(&m->rec, n * RUN_ROW_BYTES, err));
-    PRW_TRY(prw__buf_resize(&m->raw, n * RUN_ROW_BYTES, err));
+    PRW_TRY(prw__buf_resize(&m->rec, n * PRW_SO_RUN_ROW_BYTES, err));
+    PRW_TRY(prw__buf_resize(&m->raw, n * PRW_SO_RUN_ROW_BYTES, err));
     uint64_t prev_t = 0;
     for (size_t i = 0; i < n; i++) {
         const prw__pl_row *row = &q->rows[i];
-        uint8_t *o = m->rec.data + i * RUN_ROW_BYTES;
+        uint8_t *o = m->rec.data + i * PRW_SO_RUN_ROW_BYTES;
         uint32_t rtt_bits;
         memcpy(&rtt_bits, &row->rtt, 4);
         prw__store_le64(o, (uint64_t)row->t - prev_t);
@@ -154,7 +154,7 @@ static prw_status flush_part(map_state *m, uint32_t gp, prw_error *err) {
         o[21] = row->flags;
         o[22] = o[23] = 0;
     }
-    prw__pl_shuffle(m->rec.data, m->raw.data, n, RUN_ROW_BYTES);
+    prw__pl_shuffle(m->rec.data, m->raw.data, n, PRW_SO_RUN_ROW_BYTES);
     PRW_TRY(write_block(m, k, gp - m->part_base[k], n, err));
     m->rows[k] += n;
     m->npending -= n;
@@ -171,13 +171,13 @@ static prw_status grow_fdict(map_state *m, prw_error *err) {
     for (uint32_t k = 0; k < m->plan->reduce_tasks; k++) {
         uint32_t *r = prw__realloc(m->fdict[k], cap * sizeof *r);
         if (!r)
-            return prw__error_nomem(err, "a dictionary map", cap * 4);
+            return prw__error_nomem(err, "a dictionary map", cap * sizeof *r);
         memset(r + m->fdict_cap, 0xff, (cap - m->fdict_cap) * sizeof *r);
         m->fdict[k] = r;
     }
     uint32_t *nd = prw__realloc(m->newd, cap * sizeof *nd);
     if (!nd)
-        return prw__error_nomem(err, "a dictionary map", cap * 4);
+        return prw__error_nomem(err, "a dictionary map", cap * sizeof *nd);
     m->newd = nd;
     m->fdict_cap = cap;
     return PRW_OK;
@@ -191,12 +191,12 @@ static prw_status put_row_group(map_state *m, prw_error *err) {
         const prw__pl_row *r = &m->d.rows[i];
         uint32_t gp = m->part_of[r->key];
         map_pending *q = &m->pend[gp];
-        if (q->n == q->cap) /* doubling up to RUN_BLOCK_ROWS, where the part is written */
+        if (q->n == q->cap) /* doubling up to PRW_SO_RUN_BLOCK_ROWS, where the part is written */
             PRW_TRY(prw__grow_array((void **)&q->rows, &q->cap, q->n + 1, sizeof *q->rows,
                                     "pending rows", err));
         q->rows[q->n++] = *r;
         m->npending++;
-        if (q->n == RUN_BLOCK_ROWS)
+        if (q->n == PRW_SO_RUN_BLOCK_ROWS)
             PRW_TRY(flush_part(m, gp, err));
     }
     if (m->npending >= m->pending_max)
@@ -207,7 +207,7 @@ static prw_status put_row_group(map_state *m, prw_error *err) {
 
 static prw_status write_stats(map_state *m, uint32_t task, const prw_build_stats *st,
                               prw_error *err) {
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     prw__plan_path(m->plan, path, sizeof path, ".runs/map-%05u.json", task);
     prw__buf b;
     prw__buf_init(&b);
@@ -275,14 +275,14 @@ static prw_status cut_parts(map_state *m, prw_error *err) {
 
 static prw_status open_files(map_state *m, uint32_t task, prw_error *err) {
     const prw__plan *p = m->plan;
-    char path[PATH_BUF];
+    char path[PRW_PATH_BUF];
     prw__plan_path(p, path, sizeof path, ".runs");
     PRW_TRY(prw__mkdir_p(path, err));
     for (uint32_t k = 0; k < p->reduce_tasks; k++) {
         prw__run_name(p, path, sizeof path, task, k);
         PRW_TRY(prw__wfile_open(&m->files[k], path, err));
-        uint8_t h[RUN_HEADER];
-        memcpy(h, RUN_MAGIC, 8);
+        uint8_t h[PRW_SO_RUN_HEADER];
+        memcpy(h, PRW_SO_RUN_MAGIC, 8);
         prw__store_le64(h + 8, p->id);
         prw__store_le32(h + 16, task);
         prw__store_le32(h + 20, k);
@@ -301,7 +301,7 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     size_t np = p->n_probes ? p->n_probes : 1;
     m->est_rows = prw__malloc_array(np, sizeof *m->est_rows);
     if (!m->est_rows)
-        return prw__error_nomem(err, "probe counts", np * 8);
+        return prw__error_nomem(err, "probe counts", np * sizeof *m->est_rows);
     PRW_TRY(prw__plan_load_probes(p, 0, p->n_probes, &m->src_tab, m->est_rows, err));
     m->ident = prw__malloc_array(np, sizeof *m->ident);
     m->files = prw__calloc(N, sizeof *m->files);
@@ -336,11 +336,7 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
         for (size_t g = 0; g < nrg; g++) {
             PRW_TRY(prw__pl_decode_rg(m->dec, g, &m->src_tab, &m->dst_tab, p->opts.null_rtt, &m->d,
                                       err));
-            st.dropped_null_src_addr += m->d.dropped_null_src;
-            st.dropped_null_event_time += m->d.dropped_null_time;
-            st.dropped_null_rtt += m->d.dropped_null_rtt;
-            st.null_rtt_kept += m->d.null_rtt_kept;
-            st.null_rtt_failed += m->d.null_rtt_failed;
+            prw__pl_stats_add_counts(&st, &m->d);
             prw_status s = put_row_group(m, err);
             prw__free(m->d.rows);
             m->d.rows = NULL;
@@ -350,8 +346,8 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     for (uint32_t gp = 0; gp < m->part_base[N]; gp++)
         PRW_TRY(flush_part(m, gp, err));
     for (uint32_t k = 0; k < N; k++) {
-        uint8_t t[RUN_TRAILER];
-        memcpy(t, RUN_END_MAGIC, 8);
+        uint8_t t[PRW_SO_RUN_TRAILER];
+        memcpy(t, PRW_SO_RUN_END_MAGIC, 8);
         prw__store_le64(t + 8, m->blocks[k]);
         prw__store_le64(t + 16, m->rows[k]);
         PRW_TRY(prw__wfile_write(&m->files[k], t, sizeof t, err));

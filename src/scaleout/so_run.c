@@ -16,12 +16,12 @@
  * is (i64 event_time µs, u32 rank - range start, u32 file dictionary id or UINT32_MAX for
  * NULL, f32 rtt, i8 ip_version, u8 flags, u16 0), little-endian, event_time stored as the
  * difference to the previous row's in the block (mod 2^64, the first against 0). A dictionary
- * block (tag RUN_DICT_TAG) holds `count` dst_addr strings (count × u32 length, then the
+ * block (tag PRW_SO_RUN_DICT_TAG) holds `count` dst_addr strings (count × u32 length, then the
  * bytes), which take the file's next dictionary ids; the writer puts them before the first
  * row that uses them. Each part's blocks are in input order, so a reduce task reads one part
  * at a time: every map task's blocks of that part, in map order, are the part's rows in
- * input order. Blocks hold at most RUN_BLOCK_ROWS rows and RUN_BLOCK_MAX raw bytes, so a
- * reader allocates a bounded amount before checking anything; every header, length and index
+ * input order. Blocks hold at most PRW_SO_RUN_BLOCK_ROWS rows and PRW_SO_RUN_BLOCK_MAX raw bytes,
+ * so a reader allocates a bounded amount before checking anything; every header, length and index
  * is checked before use.
  */
 #include <stdlib.h>
@@ -30,8 +30,8 @@
 #include "common/codec.h"
 #include "common/hash.h"
 #include "common/io.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_run.h"
+#include "scaleout/so_plan.h"
+#include "scaleout/so_run.h"
 
 typedef struct run_file {
     char *path;
@@ -67,11 +67,11 @@ size_t prw__run_parts(const uint64_t *rows, uint32_t n, uint32_t *part_key) {
     uint64_t total = 0;
     for (uint32_t r = 0; r < n; r++)
         total += rows[r];
-    uint64_t target = total / RUN_PARTS_PER_RANGE;
+    uint64_t target = total / PRW_SO_RUN_PARTS_PER_RANGE;
     if (target < 1)
         target = 1;
-    if (target > RUN_PART_MAX_ROWS)
-        target = RUN_PART_MAX_ROWS;
+    if (target > PRW_SO_RUN_PART_MAX_ROWS)
+        target = PRW_SO_RUN_PART_MAX_ROWS;
     size_t np = 0;
     uint64_t acc = 0;
     part_key[0] = 0;
@@ -159,14 +159,14 @@ void prw__run_set_destroy(prw__run_set *rs) {
 static prw_status block_raw(prw__run_cursor *c, const char *path, const uint8_t *h, int64_t off,
                             prw_error *err) {
     uint32_t raw_len = prw__load_le32(h + 8), clen = prw__load_le32(h + 12);
-    if (prw__run_block_crc(h, h + RUN_BLOCK_HEADER, clen) != prw__load_le32(h + 16))
+    if (prw__run_block_crc(h, h + PRW_SO_RUN_BLOCK_HEADER, clen) != prw__load_le32(h + 16))
         return bad(path, PRW_E_CHECKSUM, off, "block CRC-32 mismatch", err);
     if (!c->cc)
         PRW_TRY(prw__codec_ctx_create(&c->cc, err));
     PRW_TRY(prw__reserve_array((void **)&c->raw, &c->raw_cap, raw_len ? raw_len : 1, 1,
                                "a run block", err));
-    prw_status st = prw__codec_decompress(c->cc, PRW_CODEC_ZSTD, h + RUN_BLOCK_HEADER, clen, c->raw,
-                                          raw_len, err);
+    prw_status st = prw__codec_decompress(c->cc, PRW_CODEC_ZSTD, h + PRW_SO_RUN_BLOCK_HEADER, clen,
+                                          c->raw, raw_len, err);
     if (st < 0) {
         prw__error_prefix(err, "%s (block at byte %lld): ", path, (long long)off);
         err->offset = off;
@@ -227,7 +227,7 @@ prw_status prw__run_set_add(prw__run_set *rs, uint32_t map, const char *path, co
         return prw__error_nomem(err, "a path", strlen(path));
     rf->f = f;
     rf->len = len;
-    if (len < RUN_HEADER + RUN_TRAILER || memcmp(f, RUN_MAGIC, 8) != 0 ||
+    if (len < PRW_SO_RUN_HEADER + PRW_SO_RUN_TRAILER || memcmp(f, PRW_SO_RUN_MAGIC, 8) != 0 ||
         prw__load_le32(f + 28) != prw__crc32(0, f, 28))
         return bad(path, PRW_E_CORRUPT, 0, "not a run file", err);
     if (prw__load_le64(f + 8) != rs->plan_id)
@@ -238,32 +238,32 @@ prw_status prw__run_set_add(prw__run_set *rs, uint32_t map, const char *path, co
     if (prw__load_le32(f + 24) != rs->digest)
         return bad(path, PRW_E_CORRUPT, 24,
                    "cut into other parts (plan.probes changed since the map ran)", err);
-    const uint8_t *t = f + len - RUN_TRAILER;
-    if (memcmp(t, RUN_END_MAGIC, 8) != 0)
-        return bad(path, PRW_E_TRUNCATED, (int64_t)(len - RUN_TRAILER),
+    const uint8_t *t = f + len - PRW_SO_RUN_TRAILER;
+    if (memcmp(t, PRW_SO_RUN_END_MAGIC, 8) != 0)
+        return bad(path, PRW_E_TRUNCATED, (int64_t)(len - PRW_SO_RUN_TRAILER),
                    "no trailer (incomplete file)", err);
     uint64_t blocks = prw__load_le64(t + 8), rows = prw__load_le64(t + 16), seen = 0, nb = 0;
-    if (blocks > len / RUN_BLOCK_HEADER || rows > blocks * RUN_BLOCK_ROWS)
-        return bad(path, PRW_E_CORRUPT, (int64_t)(len - RUN_TRAILER),
+    if (blocks > len / PRW_SO_RUN_BLOCK_HEADER || rows > blocks * PRW_SO_RUN_BLOCK_ROWS)
+        return bad(path, PRW_E_CORRUPT, (int64_t)(len - PRW_SO_RUN_TRAILER),
                    "trailer counts impossible for the file's size", err);
-    size_t pos = RUN_HEADER, end = len - RUN_TRAILER;
+    size_t pos = PRW_SO_RUN_HEADER, end = len - PRW_SO_RUN_TRAILER;
     while (pos < end) {
         int64_t off = (int64_t)pos;
-        if (end - pos < RUN_BLOCK_HEADER)
+        if (end - pos < PRW_SO_RUN_BLOCK_HEADER)
             return bad(path, PRW_E_TRUNCATED, off, "block header cut short", err);
         const uint8_t *h = f + pos;
         uint32_t tag = prw__load_le32(h), count = prw__load_le32(h + 4);
         uint32_t raw_len = prw__load_le32(h + 8), clen = prw__load_le32(h + 12);
-        if (clen > end - pos - RUN_BLOCK_HEADER)
+        if (clen > end - pos - PRW_SO_RUN_BLOCK_HEADER)
             return bad(path, PRW_E_TRUNCATED, off, "block runs past the end of the file", err);
-        if (tag == RUN_DICT_TAG) {
-            if (count == 0 || raw_len > RUN_BLOCK_MAX || raw_len < (size_t)count * 4)
+        if (tag == PRW_SO_RUN_DICT_TAG) {
+            if (count == 0 || raw_len > PRW_SO_RUN_BLOCK_MAX || raw_len < (size_t)count * 4)
                 return bad(path, PRW_E_CORRUPT, off, "bad dictionary block header", err);
             PRW_TRY(add_dict(rs, rf, h, off, dst_tab, err));
             nb++;
         } else {
-            if (tag >= rs->nparts || count == 0 || count > RUN_BLOCK_ROWS ||
-                raw_len != (size_t)count * RUN_ROW_BYTES)
+            if (tag >= rs->nparts || count == 0 || count > PRW_SO_RUN_BLOCK_ROWS ||
+                raw_len != (size_t)count * PRW_SO_RUN_ROW_BYTES)
                 return bad(path, PRW_E_CORRUPT, off, "bad block header", err);
             PRW_TRY(prw__grow_array((void **)&rs->blocks, &rs->blocks_cap, rs->nblocks + 1,
                                     sizeof *rs->blocks, "a run index", err));
@@ -272,10 +272,10 @@ prw_status prw__run_set_add(prw__run_set *rs, uint32_t map, const char *path, co
             seen += count;
             nb++;
         }
-        pos += RUN_BLOCK_HEADER + clen;
+        pos += PRW_SO_RUN_BLOCK_HEADER + clen;
     }
     if (nb != blocks || seen != rows)
-        return bad(path, PRW_E_CORRUPT, (int64_t)(len - RUN_TRAILER),
+        return bad(path, PRW_E_CORRUPT, (int64_t)(len - PRW_SO_RUN_TRAILER),
                    "trailer counts disagree with the blocks", err);
     rs->nadded++;
     return rs->nadded == rs->nmaps ? index_parts(rs, err) : PRW_OK; /* once, when complete */
@@ -311,15 +311,16 @@ prw_status prw__run_read_part(const prw__run_set *rs, prw__run_cursor *c, size_t
         uint32_t count = blk->rows;
         /* The mapping shows the file as it is now: the header must still be the one indexed. */
         if (prw__load_le32(h) != blk->part || prw__load_le32(h + 4) != count ||
-            prw__load_le32(h + 8) != count * RUN_ROW_BYTES || prw__load_le32(h + 12) != blk->clen)
+            prw__load_le32(h + 8) != count * PRW_SO_RUN_ROW_BYTES ||
+            prw__load_le32(h + 12) != blk->clen)
             return bad(rf->path, PRW_E_CORRUPT, off, "block header changed while reading", err);
         PRW_TRY(block_raw(c, rf->path, h, off, err));
-        PRW_TRY(prw__reserve_array((void **)&c->rec, &c->rec_cap, count, RUN_ROW_BYTES, "run rows",
-                                   err));
-        prw__pl_unshuffle(c->raw, c->rec, count, RUN_ROW_BYTES);
+        PRW_TRY(prw__reserve_array((void **)&c->rec, &c->rec_cap, count, PRW_SO_RUN_ROW_BYTES,
+                                   "run rows", err));
+        prw__pl_unshuffle(c->raw, c->rec, count, PRW_SO_RUN_ROW_BYTES);
         uint64_t t = 0;
         for (uint32_t i = 0; i < count; i++) {
-            const uint8_t *in = c->rec + (size_t)i * RUN_ROW_BYTES;
+            const uint8_t *in = c->rec + (size_t)i * PRW_SO_RUN_ROW_BYTES;
             prw__pl_row *r = &dst[n + i];
             t += prw__load_le64(in); /* time deltas, mod 2^64 */
             r->t = (int64_t)t;

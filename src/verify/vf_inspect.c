@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/arrow_ipc.h"
 #include "proberows/verify.h"
@@ -50,23 +50,23 @@ static prw_status on_record(void *ctx, uint64_t index, const uint8_t *data, size
         st = ifail(c, index, "no outer row of the contract's schema", &e);
         goto out;
     }
-    prw_bytes m = prw_ipc_array_bytes(&ob.columns[1], 0);
+    prw_bytes m = prw_ipc_array_bytes(&ob.columns[PRW_OUTER_MEASUREMENTS], 0);
     if (prw_ipc_decoder_create(m.ptr, m.len, &id, &e) < 0 ||
         !prw_ipc_schema_equal(prw_ipc_decoder_schema(id), prw_ipc_inner_schema()) ||
         prw_ipc_decoder_next(id, &ib, &e) != PRW_OK || ib.length < 1) {
         st = ifail(c, index, "measurements are not an inner stream of the contract", &e);
         goto out;
     }
-    prw_bytes src = prw_ipc_array_bytes(&ib.columns[1], 0);
+    prw_bytes src = prw_ipc_array_bytes(&ib.columns[PRW_INNER_SRC_ADDR], 0);
     irec *r = &c->recs[index];
     r->rec_len = len;
     r->inner_len = m.len;
     r->src_hash = prw__pl_hash(src.ptr, src.len);
     r->src_len = (uint32_t)src.len;
-    r->src_id = prw_ipc_array_int(&ob.columns[0], 0);
-    r->n = (int32_t)prw_ipc_array_int(&ob.columns[2], 0);
-    r->first = prw_ipc_array_int(&ob.columns[4], 0);
-    r->last = prw_ipc_array_int(&ob.columns[5], 0);
+    r->src_id = prw_ipc_array_int(&ob.columns[PRW_OUTER_SRC_ID], 0);
+    r->n = (int32_t)prw_ipc_array_int(&ob.columns[PRW_OUTER_N_MEASUREMENTS], 0);
+    r->first = prw_ipc_array_int(&ob.columns[PRW_OUTER_FIRST_TIMESTAMP], 0);
+    r->last = prw_ipc_array_int(&ob.columns[PRW_OUTER_LAST_TIMESTAMP], 0);
 out:
     prw_ipc_decoder_destroy(od);
     prw_ipc_decoder_destroy(id);

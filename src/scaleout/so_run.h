@@ -1,22 +1,22 @@
-/* The run files of scale-out map tasks (format in pl_run.c): written by map, read by reduce. */
-#ifndef PRW_PIPELINE_PL_RUN_H
-#define PRW_PIPELINE_PL_RUN_H
+/* The run files of scale-out map tasks (format in so_run.c): written by map, read by reduce. */
+#ifndef PRW_SCALEOUT_SO_RUN_H
+#define PRW_SCALEOUT_SO_RUN_H
 
-#include "pipeline/pl_internal.h"
+#include "scaleout/so_plan.h"
 
-#define RUN_MAGIC "PRWRUN02"
-#define RUN_END_MAGIC "PRWEND02"
-#define RUN_HEADER 32
-#define RUN_BLOCK_HEADER 20
-#define RUN_TRAILER 24
-#define RUN_BLOCK_ROWS 65536u
-#define RUN_BLOCK_MAX (32u << 20) /* raw bytes of one block; readers refuse more */
-#define RUN_DICT_TAG UINT32_MAX   /* the tag of a dictionary block */
-#define RUN_ROW_BYTES 24
-/* A key range is cut into at most about this many parts, each of at most RUN_PART_MAX_ROWS
+#define PRW_SO_RUN_MAGIC "PRWRUN02"
+#define PRW_SO_RUN_END_MAGIC "PRWEND02"
+#define PRW_SO_RUN_HEADER 32
+#define PRW_SO_RUN_BLOCK_HEADER 20
+#define PRW_SO_RUN_TRAILER 24
+#define PRW_SO_RUN_BLOCK_ROWS 65536u
+#define PRW_SO_RUN_BLOCK_MAX (32u << 20) /* raw bytes of one block; readers refuse more */
+#define PRW_SO_RUN_DICT_TAG UINT32_MAX   /* the tag of a dictionary block */
+#define PRW_SO_RUN_ROW_BYTES 24
+/* A key range is cut into at most about this many parts, each of at most PRW_SO_RUN_PART_MAX_ROWS
  * rows unless one probe holds more. */
-#define RUN_PARTS_PER_RANGE 64u
-#define RUN_PART_MAX_ROWS (4u << 20)
+#define PRW_SO_RUN_PARTS_PER_RANGE 64u
+#define PRW_SO_RUN_PART_MAX_ROWS (4u << 20)
 
 /** Test hook: map tasks write every part's pending rows once `rows` are pending (0: the
  * default, 1Ki rows per part between 2Mi and 16Mi). Not thread-safe; set before running. */
