@@ -1,16 +1,14 @@
 /*
- * The fields of manifest.json the report shows (CONTRACT.md §5). The text is untrusted: one
- * bounded walk over it (RFC 8259 syntax, nesting depth at most 32) keeps only the integers at
- * the key paths of the table below and skips everything else. Every error names the byte
- * offset; a field that is missing or not an integer is an error naming the field.
+ * The fields of manifest.json the report shows (CONTRACT.md §5). The text is untrusted: it is
+ * parsed by the common JSON reader (RFC 8259, bounded depth and size), then only the integers at
+ * the key paths of the table below are kept. Every syntax error names the byte offset; a field
+ * that is missing or not an integer is an error naming the field.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "report/rp_internal.h"
-
-#define MAX_DEPTH 32
 
 typedef struct field {
     const char *path;
@@ -44,168 +42,59 @@ static const field g_fields[] = {
 };
 #define N_FIELDS (sizeof g_fields / sizeof g_fields[0])
 
-typedef struct walker {
-    const char *s;
-    size_t n, i;
-    char path[256];
-    size_t path_len;
-    rp_manifest *m;
-    bool found[N_FIELDS];
-    prw_error *err;
-} walker;
-
-static prw_status bad(walker *w, const char *what) {
-    return prw__error_set(w->err, PRW_E_CORRUPT, (int64_t)w->i, "manifest.json: %s at byte %zu",
-                          what, w->i);
-}
-
-static void skip_ws(walker *w) {
-    while (w->i < w->n &&
-           (w->s[w->i] == ' ' || w->s[w->i] == '\t' || w->s[w->i] == '\n' || w->s[w->i] == '\r'))
-        w->i++;
-}
-
-/* A string at w->i (the opening quote); its raw bytes are s[*b, *e). */
-static prw_status string(walker *w, size_t *b, size_t *e) {
-    w->i++;
-    *b = w->i;
-    while (w->i < w->n && w->s[w->i] != '"') {
-        unsigned char c = (unsigned char)w->s[w->i];
-        if (c < 0x20)
-            return bad(w, "control character in a string");
-        w->i += c == '\\' ? 2 : 1;
+/* The node at a dotted path below the root, or NULL. */
+static const prw__json_node *at_path(const prw__json *j, const char *path) {
+    const prw__json_node *n = prw__json_root(j);
+    char key[64];
+    while (n && *path) {
+        size_t len = strcspn(path, ".");
+        if (len >= sizeof key)
+            return NULL;
+        memcpy(key, path, len);
+        key[len] = 0;
+        n = prw__json_get(j, n, key);
+        path += len + (path[len] == '.');
     }
-    if (w->i >= w->n)
-        return bad(w, "unterminated string");
-    *e = w->i++;
-    return PRW_OK;
+    return n;
 }
 
-static prw_status number(walker *w) {
-    size_t b = w->i;
-    while (w->i < w->n && strchr("+-0123456789.eE", w->s[w->i]) && w->s[w->i])
-        w->i++;
-    if (w->i == b || w->i - b > 40)
-        return bad(w, w->i == b ? "unexpected character" : "number too long");
-    char tmp[48];
-    memcpy(tmp, w->s + b, w->i - b);
-    tmp[w->i - b] = 0;
-    char *end;
-    double d = strtod(tmp, &end);
-    if (*end)
-        return bad(w, "malformed number");
+/* A field of the wrong type is reported before a missing one, as it is nearer the cause. */
+static prw_status take_fields(const prw__json *j, rp_manifest *m, prw_error *err) {
+    const prw__json_node *nodes[N_FIELDS];
     for (size_t f = 0; f < N_FIELDS; f++) {
-        if (strcmp(g_fields[f].path, w->path) != 0)
-            continue;
-        long long v = strtoll(tmp, &end, 10);
-        if (*end || v < 0 || (double)v != d)
-            return prw__error_set(w->err, PRW_E_CORRUPT, (int64_t)b,
-                                  "manifest.json: %s is not a non-negative integer (at byte %zu)",
-                                  w->path, b);
-        memcpy((char *)w->m + g_fields[f].off, &(int64_t){v}, sizeof(int64_t));
-        w->found[f] = true;
+        const prw__json_node *n = nodes[f] = at_path(j, g_fields[f].path);
+        PRW_CHECK(!n || (n->type == PRW_JSON_NUMBER && n->is_int && n->i64 >= 0), err,
+                  PRW_E_CORRUPT, -1, "manifest.json: %s is not a non-negative integer",
+                  g_fields[f].path);
+        if (n)
+            memcpy((char *)m + g_fields[f].off, &n->i64, sizeof(int64_t));
     }
+    for (size_t f = 0; f < N_FIELDS; f++)
+        PRW_CHECK(nodes[f] || !g_fields[f].required, err, PRW_E_CORRUPT, -1,
+                  "manifest.json: no %s (is it a manifest of proberows build?)", g_fields[f].path);
     return PRW_OK;
-}
-
-static prw_status value(walker *w, int depth);
-
-static prw_status members(walker *w, int depth, bool object) {
-    char close = object ? '}' : ']';
-    w->i++;
-    skip_ws(w);
-    if (w->i < w->n && w->s[w->i] == close) {
-        w->i++;
-        return PRW_OK;
-    }
-    size_t keep = w->path_len;
-    for (;;) {
-        skip_ws(w);
-        if (object) {
-            size_t b, e;
-            if (w->i >= w->n || w->s[w->i] != '"')
-                return bad(w, "expected a member name");
-            PRW_TRY(string(w, &b, &e));
-            int len = snprintf(w->path + keep, sizeof w->path - keep, "%s%.*s", keep ? "." : "",
-                               (int)(e - b), w->s + b);
-            w->path_len = len < 0 ? keep : keep + (size_t)len;
-            if (w->path_len >= sizeof w->path)
-                w->path_len = sizeof w->path - 1;
-            skip_ws(w);
-            if (w->i >= w->n || w->s[w->i] != ':')
-                return bad(w, "expected ':'");
-            w->i++;
-        } else {
-            snprintf(w->path + keep, sizeof w->path - keep, "%s[]", keep ? "." : "");
-        }
-        PRW_TRY(value(w, depth + 1));
-        w->path_len = keep;
-        w->path[keep] = 0;
-        skip_ws(w);
-        if (w->i < w->n && w->s[w->i] == ',') {
-            w->i++;
-            continue;
-        }
-        if (w->i < w->n && w->s[w->i] == close) {
-            w->i++;
-            return PRW_OK;
-        }
-        return bad(w, object ? "expected ',' or '}'" : "expected ',' or ']'");
-    }
-}
-
-static prw_status literal(walker *w, const char *word) {
-    size_t n = strlen(word);
-    if (w->n - w->i < n || memcmp(w->s + w->i, word, n) != 0)
-        return bad(w, "unexpected character");
-    w->i += n;
-    return PRW_OK;
-}
-
-static prw_status value(walker *w, int depth) {
-    if (depth > MAX_DEPTH)
-        return bad(w, "nesting too deep");
-    skip_ws(w);
-    if (w->i >= w->n)
-        return bad(w, "unexpected end");
-    size_t b, e;
-    switch (w->s[w->i]) {
-    case '{':
-        return members(w, depth, true);
-    case '[':
-        return members(w, depth, false);
-    case '"':
-        return string(w, &b, &e);
-    case 't':
-        return literal(w, "true");
-    case 'f':
-        return literal(w, "false");
-    case 'n':
-        return literal(w, "null");
-    default:
-        return number(w);
-    }
 }
 
 prw_status prw__rp_manifest_parse(const char *text, size_t len, rp_manifest *m, prw_error *err) {
     memset(m, 0, sizeof *m);
-    walker w;
-    memset(&w, 0, sizeof w);
-    w.s = text;
-    w.n = len;
-    w.m = m;
-    w.err = err;
     m->rows_written = m->probes_cut = m->null_rtt_kept = m->null_rtt_failed = -1;
-    skip_ws(&w);
-    if (w.i >= w.n || w.s[w.i] != '{')
-        return bad(&w, "not a JSON object");
-    PRW_TRY(value(&w, 0));
-    skip_ws(&w);
-    if (w.i != w.n)
-        return bad(&w, "text after the object");
-    for (size_t f = 0; f < N_FIELDS; f++)
-        PRW_CHECK(w.found[f] || !g_fields[f].required, err, PRW_E_CORRUPT, -1,
-                  "manifest.json: no %s (is it a manifest of proberows build?)", g_fields[f].path);
+    prw__json j;
+    memset(&j, 0, sizeof j);
+    prw_status st = prw__json_parse(text, len, &j, err);
+    if (st != PRW_OK) {
+        /* A manifest too deep or too long for the reader is a corrupt manifest. */
+        if (st == PRW_E_NOMEM || !err)
+            return st == PRW_E_NOMEM ? st : PRW_E_CORRUPT;
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return prw__error_set(err, PRW_E_CORRUPT, err->offset, "manifest.json: %s", why);
+    }
+    if (prw__json_root(&j)->type != PRW_JSON_OBJECT)
+        st = prw__error_set(err, PRW_E_CORRUPT, 0, "manifest.json: not a JSON object");
+    else
+        st = take_fields(&j, m, err);
+    prw__json_cleanup(&j);
+    PRW_TRY(st);
     PRW_CHECK(m->shards >= 1 && m->shards <= 99999 && m->files[0] == m->shards &&
                   m->files[1] == m->shards,
               err, PRW_E_CORRUPT, -1,
