@@ -116,11 +116,19 @@ bool prw__bz_scan(const uint8_t *data, size_t size, size_t from, size_t to, uint
 prw_status prw__bz_bwt_output(prw__bz_work *w, uint32_t nblock, uint32_t orig, bool randomised,
                               const char *name, uint64_t bit, prw__buf *out, prw_error *err);
 
+/* The inverse BWT walks PRW_BZ_CHAINS pieces of the chain at once, each writing its bytes into
+ * chunks of PRW_BZ_CHUNK bytes from a pool (every chain's last chunk is part full). */
+#define PRW_BZ_CHAINS 16
+#define PRW_BZ_CHUNK 4096u
+#define PRW_BZ_CHUNKS (PRW_BZ_MAX_BLOCK / PRW_BZ_CHUNK + PRW_BZ_CHAINS + 1)
+
 /** Scratch arrays; the block decoder fills ll[0..nblock) and counts[256]. */
 struct prw__bz_work {
-    uint8_t *ll;  /* block bytes as decoded (the BWT's last column), then the BWT output */
-    uint32_t *tt; /* inverse-BWT links, forwards */
-    uint32_t *lf; /* and backwards */
+    uint8_t *ll;     /* block bytes as decoded (the BWT's last column), then the BWT output */
+    uint32_t *tt;    /* inverse-BWT links */
+    uint8_t *pool;   /* PRW_BZ_CHUNKS chunks of chain output */
+    uint32_t *links; /* the chunk after each chunk of the same chain */
+    uint8_t *mark;   /* one bit per row: where a chain starts (all zero between blocks) */
     uint32_t counts[256];
     uint8_t *selectors; /* up to 18002 */
 };

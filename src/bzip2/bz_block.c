@@ -333,11 +333,13 @@ prw_status prw__bz_work_create(prw__bz_work **out, prw_error *err) {
         return prw__error_nomem(err, "bzip2 work area", sizeof *w);
     w->ll = prw__malloc(PRW_BZ_MAX_BLOCK);
     w->tt = prw__malloc_array(PRW_BZ_MAX_BLOCK, sizeof *w->tt);
-    w->lf = prw__malloc_array(PRW_BZ_MAX_BLOCK, sizeof *w->lf);
+    w->pool = prw__malloc_array(PRW_BZ_CHUNKS, PRW_BZ_CHUNK);
+    w->links = prw__malloc_array(PRW_BZ_CHUNKS, sizeof *w->links);
+    w->mark = prw__calloc(PRW_BZ_MAX_BLOCK / 8 + 1, 1);
     w->selectors = prw__malloc(MAX_SELECTORS);
-    if (!w->ll || !w->tt || !w->lf || !w->selectors) {
+    if (!w->ll || !w->tt || !w->pool || !w->links || !w->mark || !w->selectors) {
         prw__bz_work_destroy(w);
-        return prw__error_nomem(err, "bzip2 work area", 9 * (size_t)PRW_BZ_MAX_BLOCK);
+        return prw__error_nomem(err, "bzip2 work area", 6 * (size_t)PRW_BZ_MAX_BLOCK);
     }
     *out = w;
     return PRW_OK;
@@ -348,7 +350,9 @@ void prw__bz_work_destroy(prw__bz_work *w) {
         return;
     prw__free(w->ll);
     prw__free(w->tt);
-    prw__free(w->lf);
+    prw__free(w->pool);
+    prw__free(w->links);
+    prw__free(w->mark);
     prw__free(w->selectors);
     prw__free(w);
 }

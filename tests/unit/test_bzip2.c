@@ -113,6 +113,19 @@ TEST(bz_rle1_runs) {
     ASSERT_TRUE(roundtrip(zeros, sizeof zeros, 9));
 }
 
+TEST(bz_periodic_blocks) {
+    /* A periodic block's BWT links form several cycles (equal rotations), so the inverse BWT's
+     * parallel chains do not join up and it must fall back to the plain walk. */
+    size_t n = 300000;
+    uint8_t *buf = scratch(n);
+    for (unsigned period = 2; period <= 7; period += 5) {
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (uint8_t)("abcdefg"[i % period]);
+        ASSERT_TRUE(roundtrip(buf, n, 9));
+        ASSERT_TRUE(roundtrip(buf, n, 1));
+    }
+}
+
 TEST(bz_random_and_text) {
     size_t n = 1500000;
     uint64_t s = 7;
@@ -202,7 +215,7 @@ TEST(bz_bit_flips_agree_with_libbz2) {
     uint8_t *bz = compress(src, n, 1, &bz_n); /* two blocks */
     ASSERT_TRUE(bz != NULL);
     size_t flips = 0, accepted = 0;
-    for (uint64_t bit = 0; bit < 8 * (uint64_t)bz_n; bit += bit < 2000 ? 1 : 53, flips++) {
+    for (uint64_t bit = 0; bit < 8 * (uint64_t)bz_n; bit += bit < 700 ? 1 : 89, flips++) {
         bz[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
         uint8_t *ref = NULL, *ours = NULL;
         size_t nref = 0, nours = 0;
@@ -218,7 +231,7 @@ TEST(bz_bit_flips_agree_with_libbz2) {
         ASSERT_TRUE(same);
     }
     th_note("%zu bit flips, %zu accepted by both (stream padding)", flips, accepted);
-    ASSERT_TRUE(flips > 2000);
+    ASSERT_TRUE(flips > 1000);
 }
 
 /* Writes the n <= 57 bits of v at bit `at` of p (MSB first). */
