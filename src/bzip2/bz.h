@@ -118,7 +118,7 @@ prw_status prw__bz_bwt_output(prw__bz_work *w, uint32_t nblock, uint32_t orig, b
 
 /* The inverse BWT walks PRW_BZ_CHAINS pieces of the chain at once, each writing its bytes into
  * chunks of PRW_BZ_CHUNK bytes from a pool (every chain's last chunk is part full). */
-#define PRW_BZ_CHAINS 16
+#define PRW_BZ_CHAINS 32
 #define PRW_BZ_CHUNK 4096u
 #define PRW_BZ_CHUNKS (PRW_BZ_MAX_BLOCK / PRW_BZ_CHUNK + PRW_BZ_CHAINS + 1)
 
