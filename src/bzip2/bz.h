@@ -47,6 +47,9 @@ prw_status prw__bz_reader_create(const uint8_t *data, size_t size, const char *n
 prw_status prw__bz_reader_next(prw__bz_reader *r, const uint8_t **data, size_t *len,
                                prw_error *err);
 void prw__bz_reader_destroy(prw__bz_reader *r); /* NULL ok; stops and joins its threads */
+/** The most decoded bytes held in finished blocks at once so far (0 with one thread): at most
+ * max_buffered + threads blocks, as a worker starts a block ahead only below max_buffered. */
+size_t prw__bz_reader_peak_buffered(prw__bz_reader *r);
 
 /* ---- block decoder (used by the reader; exposed for tests and the bench) ------------------ */
 

@@ -55,7 +55,7 @@ struct prw__bz_reader {
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_done;
     slot *slots;
-    size_t nslots, ci, next_claim, buffered, held;
+    size_t nslots, ci, next_claim, buffered, peak_buffered, held;
     bool threaded, have_held, stop;
     int nthreads;
     pthread_t *tids;
@@ -129,6 +129,8 @@ static void *worker(void *arg) {
             s->state = SLOT_DONE;
             if (s->st == PRW_OK)
                 r->buffered += s->out.len;
+            if (r->buffered > r->peak_buffered)
+                r->peak_buffered = r->buffered;
             prw__cond_broadcast(&r->cv_done);
         }
     }
@@ -305,6 +307,15 @@ prw_status prw__bz_reader_next(prw__bz_reader *r, const uint8_t **data, size_t *
             *err = e;
     }
     return st;
+}
+
+size_t prw__bz_reader_peak_buffered(prw__bz_reader *r) {
+    if (!r->threaded)
+        return 0;
+    prw__mutex_lock(&r->mu);
+    size_t peak = r->peak_buffered;
+    prw__mutex_unlock(&r->mu);
+    return peak;
 }
 
 static prw_status start_threads(prw__bz_reader *r, int threads, prw_error *err) {

@@ -9,6 +9,7 @@
  */
 #include <bzlib.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../../fuzz/bz_ref.h"
 #include "bzip2/bz.h"
@@ -387,4 +388,37 @@ TEST(bz_block_finder_matches_bit_search) {
     ok = ok && found == ncand && found >= 55;
     free(cand);
     ASSERT_TRUE(ok);
+}
+
+TEST(bz_memory_bound) {
+    /* 30 blocks of ~100 kB; the consumer is slow, so the workers run ahead up to the budget */
+    size_t n = 3000000, bz_n = 0;
+    uint8_t *src = text(n, 17);
+    uint8_t *bz = compress(src, n, 1, &bz_n);
+    ASSERT_TRUE(bz != NULL);
+    static const size_t budgets[] = {0, 250000};
+    for (size_t b = 0; b < 2; b++) {
+        prw__bz_reader *r = NULL;
+        prw_error err;
+        ASSERT_OK(prw__bz_reader_create(bz, bz_n, "t.bz2", 3, budgets[b], &r, &err), &err);
+        size_t at = 0, biggest = 0;
+        bool same = true;
+        for (;;) {
+            const uint8_t *p;
+            size_t len;
+            if (prw__bz_reader_next(r, &p, &len, &err) != PRW_OK || len == 0)
+                break;
+            same = same && len <= n - at && memcmp(p, src + at, len) == 0;
+            at += len;
+            biggest = len > biggest ? len : biggest;
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+        size_t peak = prw__bz_reader_peak_buffered(r);
+        prw__bz_reader_destroy(r);
+        th_note("budget %zu: peak %zu bytes buffered, blocks of up to %zu", budgets[b], peak,
+                biggest);
+        ASSERT_TRUE(same && at == n);
+        ASSERT_TRUE(peak >= biggest && peak <= budgets[b] + 3 * biggest);
+    }
 }
