@@ -1,5 +1,6 @@
 /* pread/mmap reader and atomic temp-then-rename writer (see io.h). */
 #define _GNU_SOURCE /* O_DIRECT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -508,4 +509,80 @@ prw_status prw__mkdir_p(const char *path, prw_error *err) {
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return prw__error_set(err, PRW_E_IO, -1, "%s is not a directory", path);
     return PRW_OK;
+}
+
+/* ---- directory trees --------------------------------------------------------------------- */
+
+/*
+ * Walks the tree below the open directory `fd` (which it closes), adding the sizes of regular
+ * files to *bytes and, with `remove`, unlinking every entry. Returns 0 or the first errno, with
+ * the failing entry's name in `bad` (room PATH_MAX).
+ */
+static int tree_walk(int fd, bool remove, int64_t *bytes, char *bad, size_t badlen) {
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return e;
+    }
+    int first = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* gone meanwhile */
+        int rc = 0;
+        if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            rc = sub < 0 ? errno : tree_walk(sub, remove, bytes, bad, badlen);
+            if (rc == 0 && remove && unlinkat(dirfd(d), n, AT_REMOVEDIR) != 0)
+                rc = errno;
+        } else {
+            if (S_ISREG(st.st_mode))
+                *bytes += (int64_t)st.st_size;
+            if (remove && unlinkat(dirfd(d), n, 0) != 0 && errno != ENOENT)
+                rc = errno;
+        }
+        if (rc && !first) {
+            first = rc;
+            if (!bad[0])
+                snprintf(bad, badlen, "%s", n);
+        }
+    }
+    closedir(d);
+    return first;
+}
+
+static int tree_open(const char *path, int *fd) {
+    *fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return *fd < 0 ? errno : 0;
+}
+
+prw_status prw__remove_dir(const char *path, prw_error *err) {
+    int fd, rc = tree_open(path, &fd);
+    if (rc == ENOENT)
+        return PRW_OK;
+    if (rc)
+        return prw__error_sys(err, rc, "cannot open directory %s", path);
+    char bad[256] = "";
+    int64_t bytes = 0;
+    rc = tree_walk(fd, true, &bytes, bad, sizeof bad);
+    if (rc)
+        return prw__error_sys(err, rc, "cannot remove %s/%s", path, bad);
+    if (rmdir(path) != 0 && errno != ENOENT)
+        return prw__error_sys(err, errno, "cannot remove directory %s", path);
+    return PRW_OK;
+}
+
+int64_t prw__dir_bytes(const char *path) {
+    int fd;
+    if (tree_open(path, &fd) != 0)
+        return 0;
+    char bad[256] = "";
+    int64_t bytes = 0;
+    (void)tree_walk(fd, false, &bytes, bad, sizeof bad);
+    return bytes;
 }

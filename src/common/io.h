@@ -90,4 +90,13 @@ void prw__io_inject_write_fault(int64_t after_bytes, int sys_errno);
 /** Creates a directory and its parents (like mkdir -p). */
 prw_status prw__mkdir_p(const char *path, prw_error *err);
 
+/**
+ * Removes `path` and everything below it (symbolic links are removed, never followed). A
+ * missing `path` is success. Errors: PRW_E_IO naming the entry that could not be removed.
+ */
+prw_status prw__remove_dir(const char *path, prw_error *err);
+
+/** Bytes of the regular files below `path` (0 if it is missing; unreadable parts count 0). */
+int64_t prw__dir_bytes(const char *path);
+
 #endif
