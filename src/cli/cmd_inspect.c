@@ -18,7 +18,8 @@
 
 static void inspect_help(FILE *out) {
     fprintf(out,
-            "Usage: proberows inspect PATH [--row I [--all]] [--probe SRC_ADDR] [--json]\n\n"
+            "Usage: proberows inspect PATH [--row I [--all]] [--probe SRC_ADDR] [--json]\n"
+            "                         [--workers N]\n\n"
             "PATH is an .arrayrecord file or an output directory (every *.arrayrecord* file\n"
             "in it). Without --row or --probe, prints per file: records, probes, measurements,\n"
             "measurements per record (min/median/max), record and inner-stream sizes\n"

@@ -541,3 +541,14 @@ TEST(common_hash_vectors) {
     ASSERT_EQ_U64(prw__highwayhash64(key, data, 1), 0x7EAB43AAC7CDDD78ull);
     ASSERT_EQ_U64(prw__fnv1a64(PRW_FNV1A64_INIT, "a", 1), 0xaf63dc4c8601ec8cull);
 }
+
+TEST(common_format_bytes_powers_of_1024) {
+    char b[PRW_BYTES_STR_MAX];
+    ASSERT_EQ_STR(prw_format_bytes(0, b, sizeof b), "0 B");
+    ASSERT_EQ_STR(prw_format_bytes(1023, b, sizeof b), "1023 B");
+    ASSERT_EQ_STR(prw_format_bytes(1536, b, sizeof b), "1.5 KiB");
+    ASSERT_EQ_STR(prw_format_bytes(150ull << 20, b, sizeof b), "150.0 MiB");
+    ASSERT_EQ_STR(prw_format_bytes((1ull << 20) - 1, b, sizeof b), "1.0 MiB"); /* not 1024.0 KiB */
+    ASSERT_EQ_STR(prw_format_bytes(2ull << 30, b, sizeof b), "2.0 GiB");
+    ASSERT_EQ_STR(prw_format_bytes(UINT64_MAX, b, sizeof b), "16.0 EiB");
+}
