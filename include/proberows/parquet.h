@@ -140,6 +140,12 @@ PRW_API int64_t prw_pq_num_rows(const prw_pq_file *f);
 /** The writer's created_by string, or "" when absent. */
 PRW_API const char *prw_pq_created_by(const prw_pq_file *f);
 /**
+ * NULL, or one sentence on a known bug of the file's writer that the reader works around the way
+ * parquet-mr and Arrow do (today: parquet-mr < 1.2.9 undercounting column chunk sizes,
+ * PARQUET-816). Callers print it once per file as a warning.
+ */
+PRW_API const char *prw_pq_writer_warning(const prw_pq_file *f);
+/**
  * Footer facts of one column chunk. Errors: PRW_E_INVALID (rg/col out of range),
  * PRW_E_UNSUPPORTED (chunk stored in another file or without metadata).
  */

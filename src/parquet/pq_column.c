@@ -901,6 +901,7 @@ static prw_status decode_column(prw_pq_decoder *d, const prw_pq_file *f, int rg,
                               "column chunk at %lld of %lld bytes lies outside the file "
                               "(%lld bytes)",
                               (long long)start, (long long)len, (long long)f->size);
+    len += f->size - start - len < f->chunk_pad ? f->size - start - len : f->chunk_pad;
     if (f->mem) {
         PRW_TRY(decode_chunk(&cs, f->mem + start, (size_t)len, start));
     } else {

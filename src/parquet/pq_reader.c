@@ -42,6 +42,26 @@ static prw_status read_at(const prw_pq_file *f, void *dst, size_t n, int64_t off
     return prw__rfile_pread(&f->rf, dst, n, off, err);
 }
 
+/*
+ * Writers with a known bug whose files parquet-mr and Arrow still read, read the same way:
+ * parquet-mr before 1.2.9 left the dictionary page header out of a column chunk's
+ * total_compressed_size (PARQUET-816), so up to PQ_816_PAD bytes past the recorded end are
+ * read (never past the file). Other files whose pages overrun their chunk are rejected.
+ */
+static void known_writer_bugs(prw_pq_file *f) {
+    static const char prefix[] = "parquet-mr version ";
+    int major = 0, minor = 0, patch = 0;
+    if (!f->created_by || strncmp(f->created_by, prefix, sizeof prefix - 1) != 0 ||
+        sscanf(f->created_by + sizeof prefix - 1, "%d.%d.%d", &major, &minor, &patch) != 3)
+        return;
+    if (major > 1 || (major == 1 && (minor > 2 || (minor == 2 && patch >= 9))))
+        return;
+    f->chunk_pad = PQ_816_PAD;
+    f->writer_warning = "written by parquet-mr before 1.2.9, whose column chunk sizes leave out "
+                        "the dictionary page header (PARQUET-816): reading up to 100 bytes past "
+                        "each chunk, as parquet-mr and Arrow do";
+}
+
 static prw_status parse_file(prw_pq_file *f, prw_error *err) {
     if (f->size < 12)
         return prw__error_set(err, PRW_E_TRUNCATED, 0,
@@ -63,8 +83,11 @@ static prw_status parse_file(prw_pq_file *f, prw_error *err) {
                               "footer length %u exceeds the file (%lld bytes)", flen,
                               (long long)f->size);
     int64_t base = f->size - 8 - (int64_t)flen;
-    if (f->mem)
-        return prw__pq_parse_footer(f, f->mem + base, flen, base, err);
+    if (f->mem) {
+        PRW_TRY(prw__pq_parse_footer(f, f->mem + base, flen, base, err));
+        known_writer_bugs(f);
+        return PRW_OK;
+    }
     uint8_t *buf = prw__malloc(flen ? flen : 1);
     if (!buf)
         return prw__error_nomem(err, "the footer", flen);
@@ -72,6 +95,8 @@ static prw_status parse_file(prw_pq_file *f, prw_error *err) {
     if (st >= 0)
         st = prw__pq_parse_footer(f, buf, flen, base, err);
     prw__free(buf);
+    if (st >= 0)
+        known_writer_bugs(f);
     return st;
 }
 
@@ -150,6 +175,9 @@ int64_t prw_pq_num_rows(const prw_pq_file *f) {
 }
 const char *prw_pq_created_by(const prw_pq_file *f) {
     return f->created_by ? f->created_by : "";
+}
+const char *prw_pq_writer_warning(const prw_pq_file *f) {
+    return f->writer_warning;
 }
 
 prw_status prw_pq_chunk(const prw_pq_file *f, int rg, int col, prw_pq_chunk_info *out,
