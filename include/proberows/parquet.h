@@ -131,6 +131,15 @@ PRW_API int prw_pq_num_columns(const prw_pq_file *f);
 PRW_API const prw_pq_column_info *prw_pq_column(const prw_pq_file *f, int i);
 /** Index of the leaf column named `name` (dotted path), or -1. */
 PRW_API int prw_pq_find_column(const prw_pq_file *f, const char *name);
+/**
+ * The column a user means by `name`, as DuckDB and pyarrow users expect: the column of exactly
+ * that name, else the one column whose name equals it ignoring ASCII case. *col is its index.
+ * Errors, PRW_E_UNSUPPORTED with a message naming the column: not found; ambiguous (several
+ * columns match ignoring case, none exactly); or nested (the name is a LIST, MAP or STRUCT
+ * group, whose leaves this reader does not decode).
+ */
+PRW_API prw_status prw_pq_resolve_column(const prw_pq_file *f, const char *name, int *col,
+                                         prw_error *err);
 /** Number of row groups. */
 PRW_API int prw_pq_num_row_groups(const prw_pq_file *f);
 /** Rows in row group `rg`, or -1 when out of range. */

@@ -164,6 +164,62 @@ int prw_pq_find_column(const prw_pq_file *f, const char *name) {
             return i;
     return -1;
 }
+/* ASCII case-insensitive equality of a and the first n bytes of b, b[n] being '\0' or '.'. */
+static bool same_ci(const char *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y || !x)
+            return false;
+    }
+    return a[n] == '\0';
+}
+
+/* What a group's leaf path says the group is, by the spec's naming conventions. */
+static const char *group_kind(const char *leaf, size_t n) {
+    const char *rest = leaf + n;
+    if (strncmp(rest, ".list.", 6) == 0 || strncmp(rest, ".bag.", 5) == 0 ||
+        strcmp(rest, ".element") == 0 || strcmp(rest, ".array") == 0)
+        return "LIST";
+    if (strncmp(rest, ".key_value.", 11) == 0 || strncmp(rest, ".map.", 5) == 0)
+        return "MAP";
+    return "STRUCT";
+}
+
+prw_status prw_pq_resolve_column(const prw_pq_file *f, const char *name, int *col, prw_error *err) {
+    *col = -1;
+    int exact = prw_pq_find_column(f, name), ci = -1, nci = 0, group = -1;
+    size_t n = strlen(name);
+    for (int i = 0; i < f->ncols && exact < 0; i++) {
+        const char *c = f->cols[i].name;
+        size_t cl = strlen(c);
+        if (cl == n && same_ci(name, c, n)) {
+            if (nci++ == 0)
+                ci = i;
+            else
+                return prw__error_set(err, PRW_E_UNSUPPORTED, -1,
+                                      "column '%s' is ambiguous: '%s' and '%s' match it ignoring "
+                                      "case; name one exactly",
+                                      name, f->cols[ci].name, c);
+        } else if (cl > n && c[n] == '.' && group < 0 && same_ci(name, c, n)) {
+            group = i;
+        }
+    }
+    int k = exact >= 0 ? exact : ci;
+    if (k < 0 && group >= 0)
+        return prw__error_set(err, PRW_E_UNSUPPORTED, -1,
+                              "column '%s' is a nested %s column (leaf '%s'); only flat columns "
+                              "are read",
+                              name, group_kind(f->cols[group].name, n), f->cols[group].name);
+    if (k < 0)
+        return prw__error_set(err, PRW_E_UNSUPPORTED, -1, "column '%s' not found", name);
+    *col = k;
+    return PRW_OK;
+}
+
 int prw_pq_num_row_groups(const prw_pq_file *f) {
     return f->nrg;
 }

@@ -1,6 +1,6 @@
 # A known writer bug is read the way parquet-mr and Arrow read it, with one warning; the same
 # breakage from another writer is rejected. Both files are tests/data/parquet/snappy_v1_req.parquet
-# (DuckDB) with its footer rewritten by tools/make_parquet_816.py: the column chunks with a
+# (DuckDB) with its footer rewritten by tools/patch_parquet_footer.py: the column chunks with a
 # dictionary page undercount their size by that page's header (PARQUET-816), and created_by
 # names parquet-mr 1.2.8 (parquet_mr_816) or stays DuckDB's (undercount_duckdb).
 D=tests/data/parquet

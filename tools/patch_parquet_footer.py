@@ -1,21 +1,23 @@
 #!/usr/bin/python3
-"""Reproduces PARQUET-816 on a DuckDB-written Parquet file, for the reader's known-writer test.
+"""Rewrites the footer of a DuckDB-written Parquet file to reproduce breakages DuckDB will not
+write, for the reader's tests. The column data bytes are copied unchanged; only the footer
+(FileMetaData, Thrift compact protocol) and its length change.
 
-parquet-mr before 1.2.9 left the dictionary page header out of a column chunk's
-total_compressed_size, so the recorded size undercounts the chunk's pages by that header's
-length. parquet-mr and Arrow read such files by reading up to 100 bytes past the recorded
-size when created_by names parquet-mr < 1.2.9.
+  --undercount-dict    PARQUET-816: parquet-mr before 1.2.9 left the dictionary page header out
+                       of a column chunk's total_compressed_size. Every ColumnChunk.meta_data.
+                       total_compressed_size (field 7) of a chunk with a dictionary page (field
+                       11) is lowered by the length of the dictionary page header found at
+                       dictionary_page_offset. parquet-mr and Arrow read such files by reading
+                       up to 100 bytes past the recorded size when created_by names parquet-mr
+                       < 1.2.9.
+  --created-by STRING  FileMetaData.created_by (field 6) becomes STRING, e.g.
+                       "parquet-mr version 1.2.8 (build PARQUET-816 reproduction)".
+  --rename OLD=NEW     the top-level SchemaElement named OLD is renamed NEW (and the
+                       path_in_schema of its chunks), e.g. to make two names that differ only
+                       in case, which DuckDB never writes (its names are case-insensitive).
 
-This script rewrites the footer (FileMetaData, Thrift compact protocol) of IN into OUT:
-  - every ColumnChunk.meta_data.total_compressed_size (field 7) of a chunk that has a
-    dictionary page (field 11) is lowered by the length of the dictionary page header found at
-    dictionary_page_offset;
-  - created_by (FileMetaData field 6) becomes CREATED_BY (default the broken writer's
-    "parquet-mr version 1.2.8 (build PARQUET-816 reproduction)"); pass --keep-writer to leave
-    it as is (the same breakage from a writer without a known bug: must be rejected).
-The column data bytes are copied unchanged; only the footer and its length change.
-
-Usage: make_parquet_816.py IN OUT [--keep-writer] [--created-by STRING]
+Usage: patch_parquet_footer.py IN OUT [--undercount-dict] [--created-by STRING]
+                               [--rename OLD=NEW]...
 """
 import struct
 import sys
@@ -150,20 +152,7 @@ def field(s, fid):
     return None
 
 
-def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    keep = "--keep-writer" in argv
-    created_by = b"parquet-mr version 1.2.8 (build PARQUET-816 reproduction)"
-    if "--created-by" in argv:
-        created_by = argv[argv.index("--created-by") + 1].encode()
-        args.remove(argv[argv.index("--created-by") + 1])
-    if len(args) != 2:
-        sys.exit(__doc__)
-    data = open(args[0], "rb").read()
-    assert data[:4] == b"PAR1" and data[-4:] == b"PAR1", "not a Parquet file"
-    flen = struct.unpack("<I", data[-8:-4])[0]
-    fstart = len(data) - 8 - flen
-    meta, _ = read_value(data, fstart, STRUCT)
+def undercount_dict(data, meta):
     patched = 0
     for rg in field(meta, 4)[2][1]:
         for cc in field(rg, 1)[2][1]:
@@ -175,17 +164,60 @@ def main(argv):
             field(md, 7)[2] -= hdr_end - dict_off[2]
             patched += 1
     assert patched, "no column chunk with a dictionary page"
-    if not keep:
-        cb = field(meta, 6)
-        if cb:
-            cb[2] = created_by
+    return "%d column chunks undercount their dictionary page header" % patched
+
+
+def rename(meta, old, new):
+    hits = [se for se in field(meta, 2)[2][1] if field(se, 4) and field(se, 4)[2] == old]
+    assert len(hits) == 1, "no single schema element named %r" % old
+    field(hits[0], 4)[2] = new
+    for rg in field(meta, 4)[2][1]:
+        for cc in field(rg, 1)[2][1]:
+            path = field(field(cc, 3)[2], 3)[2][1]
+            if path and path[0] == old:
+                path[0] = new
+    return "column %r renamed %r" % (old.decode(), new.decode())
+
+
+def main(argv):
+    args, ops, i = [], [], 1
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--created-by", "--rename"):
+            ops.append((a, argv[i + 1].encode()))
+            i += 2
+            continue
+        if a == "--undercount-dict":
+            ops.append((a, None))
         else:
-            meta.append([6, BINARY, created_by])
-            meta.sort(key=lambda f: f[0])
+            args.append(a)
+        i += 1
+    if len(args) != 2 or not ops:
+        sys.exit(__doc__)
+    data = open(args[0], "rb").read()
+    assert data[:4] == b"PAR1" and data[-4:] == b"PAR1", "not a Parquet file"
+    flen = struct.unpack("<I", data[-8:-4])[0]
+    fstart = len(data) - 8 - flen
+    meta, _ = read_value(data, fstart, STRUCT)
+    done = []
+    for op, val in ops:
+        if op == "--undercount-dict":
+            done.append(undercount_dict(data, meta))
+        elif op == "--rename":
+            old, new = val.split(b"=", 1)
+            done.append(rename(meta, old, new))
+        else:
+            cb = field(meta, 6)
+            if cb:
+                cb[2] = val
+            else:
+                meta.append([6, BINARY, val])
+                meta.sort(key=lambda f: f[0])
+            done.append("created_by %r" % val.decode())
     footer = write_value(STRUCT, meta)
     with open(args[1], "wb") as out:
         out.write(data[:fstart] + footer + struct.pack("<I", len(footer)) + b"PAR1")
-    print("%s: %d column chunks undercount their dictionary page header" % (args[1], patched))
+    print("%s: %s" % (args[1], "; ".join(done)))
 
 
 if __name__ == "__main__":
