@@ -93,6 +93,8 @@ prw_status prw__mkdir_p(const char *path, prw_error *err);
 /**
  * Removes `path` and everything below it (symbolic links are removed, never followed). A
  * missing `path` is success. Errors: PRW_E_IO naming the entry that could not be removed.
+ * Async-signal-safe when `err` is NULL (getdents64, openat, unlinkat; no allocation), so
+ * signal handlers may use it.
  */
 prw_status prw__remove_dir(const char *path, prw_error *err);
 

@@ -397,4 +397,11 @@ TEST(io_remove_dir_and_bytes) {
     ASSERT_TRUE(access(dir, F_OK) != 0);
     ASSERT_TRUE(access("/etc/passwd", F_OK) == 0);
     ASSERT_OK(prw__remove_dir(dir, &err), &err); /* missing: fine */
+    /* More entries than one getdents64 buffer lists: unlinking while listing skips some. */
+    ASSERT_OK(prw__mkdir_p(th_fmt("%s/many", dir), &err), &err);
+    for (int i = 0; i < 1500; i++)
+        ASSERT_TRUE(th_write(th_fmt("%s/many/file-with-a-longish-name-%04d", dir, i), "x", 1));
+    ASSERT_EQ_I64(prw__dir_bytes(dir), 1500);
+    ASSERT_OK(prw__remove_dir(dir, NULL), NULL);
+    ASSERT_TRUE(access(dir, F_OK) != 0);
 }
