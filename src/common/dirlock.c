@@ -51,8 +51,8 @@ static void write_pid(int fd) {
         (void)fsync(fd);
 }
 
-static void ofd_lock(int fd) {
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+static void ofd_lock(int fd, bool shared) {
+    struct flock fl = {.l_type = shared ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET};
     (void)fcntl(fd, F_OFD_SETLK, &fl); /* only a signal for readers; flock is the lock */
 }
 
@@ -69,7 +69,7 @@ static prw_status lock_busy(prw_error *err, const char *dir, long pid) {
     return PRW_E_IO;
 }
 
-prw_status prw__dirlock_acquire(prw__dirlock *l, const char *dir, prw_error *err) {
+prw_status prw__dirlock_acquire(prw__dirlock *l, const char *dir, bool shared, prw_error *err) {
     l->fd = -1;
     char *path = join(dir, PRW__LOCK_NAME);
     if (!path)
@@ -81,7 +81,7 @@ prw_status prw__dirlock_acquire(prw__dirlock *l, const char *dir, prw_error *err
         return st;
     }
     prw__free(path);
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
         int e = errno;
         long pid = read_pid(fd);
         close(fd);
@@ -89,8 +89,8 @@ prw_status prw__dirlock_acquire(prw__dirlock *l, const char *dir, prw_error *err
             return lock_busy(err, dir, pid);
         return prw__error_sys(err, e, "cannot lock %s/%s", dir, PRW__LOCK_NAME);
     }
-    ofd_lock(fd);
-    write_pid(fd);
+    ofd_lock(fd, shared);
+    write_pid(fd); /* shared holders: the last one's pid, enough to name one */
     l->fd = fd;
     return PRW_OK;
 }
@@ -203,6 +203,12 @@ static bool owner_alive(const char *path, long pid, bool unowned_too) {
     if (pid > 0) /* being created (not yet locked), or an owner killed right then */
         return kill((pid_t)pid, 0) == 0 || errno == EPERM;
     return !unowned_too;
+}
+
+bool prw__owned_dir_alive(const char *path) {
+    const char *base = strrchr(path, '/');
+    long pid = 0;
+    return temp_name(base ? base + 1 : path, &pid) ? owner_alive(path, pid, false) : false;
 }
 
 prw_status prw__sweep_leftovers(const char *dir, bool unowned_too, prw__sweep_stats *out,

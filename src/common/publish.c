@@ -2,15 +2,18 @@
  * Atomic publish of a set of files through a journal (see publish.h and docs/PUBLISH.md).
  *
  *   1. check: every old file that the new set replaces or drops is a file (not a directory)
- *   2. DIR/.proberows-publish: the journal (names of the staging and backup folders, the new
- *      files, the old files), written to a temporary name, synced and renamed into place
+ *   2. a backup folder DIR/.proberows-backup-PID-XXXXXX (owned, see dirlock.c) gets the journal
+ *      `.journal` (the staging folder's name, the new files, the old files), written to a
+ *      temporary name, synced and renamed into place
  *   3. every old file moves into the backup folder, then every new file into DIR
- *   4. commit: the journal is renamed to .proberows-publish.done
- *   5. the backup folder, the staging folder and the journal are removed
- * Recovery reads the journal: a .done journal is finished (step 5), a plain one is undone
- * (new files back into staging, old files back from the backup), so the directory holds the
- * whole old set or the whole new one. Every step is a rename or an unlink, so redoing
- * recovery after a crash during recovery is safe.
+ *   4. commit: the journal is renamed to `.journal.done`
+ *   5. the staging folder, then the backup folder (journal included) are removed
+ * Recovery looks at the backup folders whose owner is gone: a .done journal is finished (step
+ * 5), a plain one is undone (new files back into staging, old files back from the backup), so
+ * the directory holds the whole old set or the whole new one. Every step is a rename or an
+ * unlink, so redoing recovery after a crash during recovery is safe. Each publisher has its own
+ * backup folder and journal, so scale-out tasks publishing their own shards side by side (under
+ * a shared lock) do not meet.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,9 +30,10 @@
 #include "common/io.h"
 #include "common/publish.h"
 
-#define JOURNAL ".proberows-publish"
-#define JOURNAL_DONE ".proberows-publish.done"
-#define MAGIC "proberows-publish 1"
+#define JOURNAL ".journal"
+#define JOURNAL_DONE ".journal.done"
+#define BACKUP_PREFIX ".proberows-backup-"
+#define MAGIC "proberows-publish 2"
 #define NAME_MAX_LEN 255
 
 typedef struct names {
@@ -144,7 +148,6 @@ static prw_status put_line(prw__buf *b, const char *kw, const char *value, prw_e
 static prw_status journal_text(prw__buf *b, const journal *j, prw_error *err) {
     PRW_TRY(put_line(b, MAGIC, NULL, err));
     PRW_TRY(put_line(b, "stage", j->stage, err));
-    PRW_TRY(put_line(b, "backup", j->backup, err));
     for (size_t i = 0; i < j->add.n; i++)
         PRW_TRY(put_line(b, "new", j->add.v[i], err));
     for (size_t i = 0; i < j->old.n; i++)
@@ -156,7 +159,7 @@ static prw_status journal_write(const char *dir, const journal *j, prw_error *er
     prw__buf b;
     prw__buf_init(&b);
     char path[PATH_MAX];
-    path_of(path, sizeof path, dir, NULL, JOURNAL);
+    path_of(path, sizeof path, dir, j->backup, JOURNAL);
     prw__wfile w = {.fd = -1};
     prw_status st = journal_text(&b, j, err);
     if (st == PRW_OK)
@@ -179,18 +182,18 @@ static prw_status journal_line(journal *j, const char *line, size_t len, prw_err
         return names_add(&j->add, sp + 1, vl, err);
     if (kw == 3 && memcmp(line, "old", 3) == 0)
         return names_add(&j->old, sp + 1, vl, err);
-    char *dst = kw == 5 && memcmp(line, "stage", 5) == 0    ? j->stage
-                : kw == 6 && memcmp(line, "backup", 6) == 0 ? j->backup
-                                                            : NULL;
-    if (!dst || strncmp(sp + 1, ".proberows-", 11) != 0)
+    if (kw != 5 || memcmp(line, "stage", 5) != 0 || strncmp(sp + 1, ".proberows-", 11) != 0)
         return PRW_E_CORRUPT;
-    memcpy(dst, sp + 1, vl);
-    dst[vl] = 0;
+    memcpy(j->stage, sp + 1, vl);
+    j->stage[vl] = 0;
     return PRW_OK;
 }
 
+/* Reads the journal at `path` into j, keeping j->backup. */
 static prw_status journal_read(const char *path, journal *j, prw_error *err) {
-    memset(j, 0, sizeof *j);
+    memset(&j->add, 0, sizeof j->add);
+    memset(&j->old, 0, sizeof j->old);
+    j->stage[0] = 0;
     uint8_t *data;
     size_t len;
     PRW_TRY(prw__read_file(path, &data, &len, err));
@@ -211,7 +214,7 @@ static prw_status journal_read(const char *path, journal *j, prw_error *err) {
         p += n + (nl ? 1 : 0);
     }
     prw__free(data);
-    if (st == PRW_OK && (!ended || !j->stage[0] || !j->backup[0]))
+    if (st == PRW_OK && (!ended || !j->stage[0]))
         st = PRW_E_CORRUPT;
     if (st == PRW_E_CORRUPT)
         prw__error_set(err, st, -1,
@@ -228,17 +231,14 @@ static void journal_free(journal *j) {
 
 /* ---- recovery ------------------------------------------------------------------------------ */
 
-/* Removes the backup and staging folders, then the journal at `jpath`. */
-static prw_status finish(const char *dir, const journal *j, const char *jpath, prw_error *err) {
+/* Removes the staging folder, then the backup folder with the journal in it. */
+static prw_status finish(const char *dir, const journal *j, prw_error *err) {
     char path[PATH_MAX];
-    path_of(path, sizeof path, dir, NULL, j->backup);
-    PRW_TRY(prw__remove_dir(path, err));
-    PRW_TRY(step_done(err));
     path_of(path, sizeof path, dir, NULL, j->stage);
     PRW_TRY(prw__remove_dir(path, err));
     PRW_TRY(step_done(err));
-    if (unlink(jpath) != 0 && errno != ENOENT)
-        return prw__error_sys(err, errno, "cannot remove %s", jpath);
+    path_of(path, sizeof path, dir, NULL, j->backup);
+    PRW_TRY(prw__remove_dir(path, err));
     sync_dir(dir);
     return step_done(err);
 }
@@ -263,39 +263,88 @@ static prw_status roll_back(const char *dir, const journal *j, const char *jpath
      * take the old files for new ones. */
     if (unlink(jpath) != 0 && errno != ENOENT)
         return prw__error_sys(err, errno, "cannot remove %s", jpath);
-    sync_dir(dir);
     PRW_TRY(step_done(err));
-    return finish(dir, j, jpath, err);
+    return finish(dir, j, err);
 }
 
-bool prw__publish_pending(const char *dir) {
+/* Finishes or undoes the publish journalled in backup folder `bname` of `dir`, if any. */
+static prw_status recover_one(const char *dir, const char *bname, int *done, prw_error *err) {
     char path[PATH_MAX];
-    path_of(path, sizeof path, dir, NULL, JOURNAL_DONE);
+    bool committed = true;
+    path_of(path, sizeof path, dir, bname, JOURNAL_DONE);
+    if (!exists(path)) {
+        committed = false;
+        path_of(path, sizeof path, dir, bname, JOURNAL);
+        if (!exists(path))
+            return PRW_OK; /* no journal: a leftover for the sweeper */
+    }
+    journal j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.backup, sizeof j.backup, "%s", bname);
+    prw_status st = journal_read(path, &j, err);
+    if (st == PRW_OK)
+        st = committed ? finish(dir, &j, err) : roll_back(dir, &j, path, err);
+    journal_free(&j);
+    if (st == PRW_OK)
+        *done |= committed ? PRW__RECOVERY_FORWARD : PRW__RECOVERY_BACK;
+    return st;
+}
+
+bool prw__publish_journal_in(const char *backup) {
+    char path[PATH_MAX];
+    path_of(path, sizeof path, backup, NULL, JOURNAL_DONE);
     if (exists(path))
         return true;
-    path_of(path, sizeof path, dir, NULL, JOURNAL);
+    path_of(path, sizeof path, backup, NULL, JOURNAL);
     return exists(path);
 }
 
-prw_status prw__publish_recover(const char *dir, prw__recovery *done, prw_error *err) {
-    *done = PRW__RECOVERY_NONE;
-    char path[PATH_MAX];
-    bool committed = true;
-    path_of(path, sizeof path, dir, NULL, JOURNAL_DONE);
-    if (!exists(path)) {
-        committed = false;
-        path_of(path, sizeof path, dir, NULL, JOURNAL);
-        if (!exists(path))
-            return PRW_OK;
+/* Calls fn for every backup folder in `dir` whose owner is gone and that holds a journal. */
+static prw_status each_orphan(const char *dir,
+                              prw_status (*fn)(const char *, const char *, void *, prw_error *),
+                              void *ctx, prw_error *err) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? PRW_OK : prw__error_sys(err, errno, "cannot list %s", dir);
+    names found = {0};
+    prw_status st = PRW_OK;
+    struct dirent *e;
+    while (st == PRW_OK && (e = readdir(d)))
+        if (strncmp(e->d_name, BACKUP_PREFIX, strlen(BACKUP_PREFIX)) == 0)
+            st = names_add(&found, e->d_name, strlen(e->d_name), err);
+    closedir(d);
+    for (size_t i = 0; st == PRW_OK && i < found.n; i++) {
+        char path[PATH_MAX];
+        path_of(path, sizeof path, dir, NULL, found.v[i]);
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && prw__publish_journal_in(path) &&
+            !prw__owned_dir_alive(path))
+            st = fn(dir, found.v[i], ctx, err);
     }
-    journal j;
-    prw_status st = journal_read(path, &j, err);
-    if (st == PRW_OK)
-        st = committed ? finish(dir, &j, path, err) : roll_back(dir, &j, path, err);
-    journal_free(&j);
-    if (st == PRW_OK)
-        *done = committed ? PRW__RECOVERY_FORWARD : PRW__RECOVERY_BACK;
+    names_free(&found);
     return st;
+}
+
+static prw_status count_one(const char *dir, const char *bname, void *ctx, prw_error *err) {
+    (void)dir;
+    (void)bname;
+    (void)err;
+    ++*(int *)ctx;
+    return PRW_OK;
+}
+
+static prw_status recover_cb(const char *dir, const char *bname, void *ctx, prw_error *err) {
+    return recover_one(dir, bname, ctx, err);
+}
+
+bool prw__publish_pending(const char *dir) {
+    int n = 0;
+    return each_orphan(dir, count_one, &n, NULL) == PRW_OK && n > 0;
+}
+
+prw_status prw__publish_recover(const char *dir, int *done, prw_error *err) {
+    *done = PRW__RECOVERY_NONE;
+    return each_orphan(dir, recover_cb, done, err);
 }
 
 /* ---- publish ------------------------------------------------------------------------------- */
@@ -382,14 +431,15 @@ static prw_status run(const char *dir, const char *stage, journal *j, bool *comm
         PRW_TRY(move(from, to, err));
     }
     sync_dir(dir);
-    path_of(from, sizeof from, dir, NULL, JOURNAL);
-    path_of(to, sizeof to, dir, NULL, JOURNAL_DONE);
+    path_of(from, sizeof from, dir, j->backup, JOURNAL);
+    path_of(to, sizeof to, dir, j->backup, JOURNAL_DONE);
     if (rename(from, to) != 0)
         return prw__error_sys(err, errno, "cannot commit %s", from);
     *committed = true;
-    sync_dir(dir);
+    path_of(from, sizeof from, dir, NULL, j->backup);
+    sync_dir(from);
     PRW_TRY(step_done(err));
-    return finish(dir, j, to, err);
+    return finish(dir, j, err);
 }
 
 prw_status prw__publish(const char *dir, const char *stage, const prw__publish_spec *spec,
@@ -414,8 +464,8 @@ prw_status prw__publish(const char *dir, const char *stage, const prw__publish_s
     if (st < 0 && backup.path) {
         /* The journal on disk says which way to go: forward once committed, else back. */
         prw_error e2;
-        prw__recovery r;
-        prw_status st2 = prw__publish_recover(dir, &r, &e2);
+        int r = PRW__RECOVERY_NONE;
+        prw_status st2 = recover_one(dir, j.backup, &r, &e2);
         if (committed)
             st = PRW_OK; /* the new set is in place; what is left, the next command removes */
         else if (st2 < 0)
@@ -424,7 +474,7 @@ prw_status prw__publish(const char *dir, const char *stage, const prw__publish_s
                               "proberows command on %s completes it: ",
                               e2.msg, dir);
     }
-    if (prw__publish_pending(dir)) { /* the backup holds old files that recovery restores */
+    if (backup.path && prw__publish_journal_in(backup.path)) { /* old files for recovery */
         prw__free(backup.path);
         backup.path = NULL;
     }

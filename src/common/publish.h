@@ -23,11 +23,13 @@ typedef struct prw__dirlock {
 } prw__dirlock;
 
 /**
- * Takes the writer lock of `dir` (which must exist) without waiting. A lock whose holder died
+ * Takes the writer lock of `dir` (which must exist) without waiting: exclusive for a build,
+ * plan or finalize; `shared` for scale-out map and reduce tasks, which run side by side and
+ * each publish their own files, but never beside an exclusive holder. A lock whose holder died
  * is free (the kernel drops it with the process). Errors: PRW_E_IO with sys_errno EAGAIN and a
- * message naming the holder's pid when another writer holds it; PRW_E_IO for other failures.
+ * message naming the holder's pid when the lock is taken; PRW_E_IO for other failures.
  */
-prw_status prw__dirlock_acquire(prw__dirlock *l, const char *dir, prw_error *err);
+prw_status prw__dirlock_acquire(prw__dirlock *l, const char *dir, bool shared, prw_error *err);
 /** Releases the lock; safe on a zeroed-then-failed or released lock. */
 void prw__dirlock_release(prw__dirlock *l);
 /**
@@ -51,6 +53,11 @@ prw_status prw__owned_dir_create(prw__owned_dir *d, const char *parent, const ch
                                  prw_error *err);
 /** Removes the folder and all it holds, then drops the lock; safe on a zeroed struct. */
 prw_status prw__owned_dir_remove(prw__owned_dir *d, prw_error *err);
+/**
+ * Whether the owner of the temporary folder `path` (named as above) still runs: its .owner is
+ * locked, or it is being created by a live pid.
+ */
+bool prw__owned_dir_alive(const char *path);
 
 typedef struct prw__sweep_stats {
     int removed;   /* folders removed */
@@ -62,8 +69,8 @@ typedef struct prw__sweep_stats {
  * Removes the proberows temporary folders in `dir` whose owner is gone: the `.owner` lock is
  * free, or there is none and the pid in the name is not running. With `unowned_too`, folders of
  * the old naming (no pid, no .owner: .proberows-staging-XXXXXX) go too; pass it only for a
- * directory whose writer lock the caller holds. A missing `dir` is success. Refuses (leaves
- * everything) while a publish journal in `dir` awaits recovery.
+ * directory whose writer lock the caller holds exclusively. A missing `dir` is success. While
+ * a publish awaits recovery, its backup and staging folders are left (counted as in use).
  */
 prw_status prw__sweep_leftovers(const char *dir, bool unowned_too, prw__sweep_stats *out,
                                 prw_error *err);
@@ -91,6 +98,7 @@ typedef struct prw__publish_spec {
 prw_status prw__publish(const char *dir, const char *stage, const prw__publish_spec *spec,
                         prw_error *err);
 
+/** What prw__publish_recover did (bits: several publishes may have been interrupted). */
 typedef enum prw__recovery {
     PRW__RECOVERY_NONE = 0,    /* no interrupted publish */
     PRW__RECOVERY_FORWARD = 1, /* a committed publish was finished */
@@ -98,14 +106,18 @@ typedef enum prw__recovery {
 } prw__recovery;
 
 /**
- * Finishes or undoes an interrupted publish in `dir` (a missing `dir` is fine). Every command
- * that writes `dir` calls it first, holding the writer lock. Idempotent: a crash during
- * recovery is recovered by the next call. Errors: PRW_E_IO, PRW_E_CORRUPT (journal unreadable).
+ * Finishes or undoes every interrupted publish in `dir` (a missing `dir` is fine): the backup
+ * folders whose owner is gone and that hold a journal. Every command that writes `dir` calls it
+ * first, holding the writer lock. Idempotent: a crash during recovery is recovered by the next
+ * call. Errors: PRW_E_IO, PRW_E_CORRUPT (journal unreadable), PRW_E_NOMEM.
  */
-prw_status prw__publish_recover(const char *dir, prw__recovery *done, prw_error *err);
+prw_status prw__publish_recover(const char *dir, int *done, prw_error *err);
 
-/** True if `dir` has a publish journal that prw__publish_recover has yet to handle. */
+/** True if `dir` has an interrupted publish that prw__publish_recover has yet to handle. */
 bool prw__publish_pending(const char *dir);
+
+/** True if the backup folder `backup` holds a publish journal (the sweeper leaves it). */
+bool prw__publish_journal_in(const char *backup);
 
 typedef enum prw__fault_mode {
     PRW__FAULT_OFF = 0,

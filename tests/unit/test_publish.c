@@ -99,7 +99,7 @@ TEST(publish_replaces_the_whole_set) {
     ASSERT_OK(prw__publish(dir, stage.path, &k_spec, &err), &err);
     ASSERT_OK(prw__owned_dir_remove(&stage, &err), &err);
     ASSERT_TRUE(holds(dir, k_new, "new")); /* the 4-shard files are gone, OTHER stays */
-    prw__recovery r;
+    int r;
     ASSERT_OK(prw__publish_recover(dir, &r, &err), &err);
     ASSERT_EQ_I64(r, PRW__RECOVERY_NONE);
 }
@@ -198,7 +198,7 @@ static int killed_child(const char *dir, int k, int j, int *rec) {
     pid = fork();
     if (pid == 0) {
         prw__publish_inject_fault(j, PRW__FAULT_KILL);
-        prw__recovery r;
+        int r;
         prw_error err;
         _exit(prw__publish_recover(dir, &r, &err) == PRW_OK ? 0 : 4);
     }
@@ -208,7 +208,7 @@ static int killed_child(const char *dir, int k, int j, int *rec) {
 
 /* After a kill: recovery, then exactly the old or the new set, and no leftovers. */
 static bool recovered(const char *dir, bool *is_new) {
-    prw__recovery r;
+    int r;
     prw_error err;
     if (prw__publish_recover(dir, &r, &err) != PRW_OK) {
         th_note("recover: %s", err.msg);
@@ -257,9 +257,12 @@ TEST(publish_recover_rejects_a_damaged_journal) {
     const char *dir = th_fmt("%s/out", th_tmpdir());
     prw_error err;
     ASSERT_OK(prw__mkdir_p(dir, &err), &err);
-    const char *j = "proberows-publish 1\nstage ../etc\nbackup x\nend\n";
-    ASSERT_TRUE(th_write(th_fmt("%s/.proberows-publish", dir), j, strlen(j)));
-    prw__recovery r;
+    /* A backup folder of a pid that cannot exist, with a journal naming a path outside. */
+    const char *b = th_fmt("%s/.proberows-backup-2147483600-abcdef", dir);
+    ASSERT_TRUE(mkdir(b, 0755) == 0);
+    const char *j = "proberows-publish 2\nstage ../etc\nend\n";
+    ASSERT_TRUE(th_write(th_fmt("%s/.journal", b), j, strlen(j)));
+    int r;
     ASSERT_ERR(prw__publish_recover(dir, &r, &err), PRW_E_CORRUPT);
     ASSERT_TRUE(strstr(err.msg, "unreadable publish journal (line 2)") != NULL);
 }
@@ -271,16 +274,27 @@ TEST(dirlock_second_writer_fails_naming_the_pid) {
     prw__dirlock a, b;
     prw_error err;
     ASSERT_EQ_I64(prw__dirlock_holder(dir), 0);
-    ASSERT_OK(prw__dirlock_acquire(&a, dir, &err), &err);
+    ASSERT_OK(prw__dirlock_acquire(&a, dir, false, &err), &err);
     ASSERT_EQ_I64(prw__dirlock_holder(dir), getpid());
-    ASSERT_ERR(prw__dirlock_acquire(&b, dir, &err), PRW_E_IO);
+    ASSERT_ERR(prw__dirlock_acquire(&b, dir, false, &err), PRW_E_IO);
     ASSERT_EQ_I64(err.sys_errno, EAGAIN);
     ASSERT_TRUE(strstr(err.msg, th_fmt("pid %ld", (long)getpid())) != NULL);
+    ASSERT_ERR(prw__dirlock_acquire(&b, dir, true, &err), PRW_E_IO); /* nor a shared one */
     prw__dirlock_release(&a);
     prw__dirlock_release(&a);
     ASSERT_EQ_I64(prw__dirlock_holder(dir), 0);
-    ASSERT_OK(prw__dirlock_acquire(&b, dir, &err), &err);
+    ASSERT_OK(prw__dirlock_acquire(&b, dir, false, &err), &err);
     prw__dirlock_release(&b);
+    /* Scale-out tasks share it, and keep an exclusive writer out. */
+    prw__dirlock s1, s2;
+    ASSERT_OK(prw__dirlock_acquire(&s1, dir, true, &err), &err);
+    ASSERT_OK(prw__dirlock_acquire(&s2, dir, true, &err), &err);
+    ASSERT_EQ_I64(prw__dirlock_holder(dir), getpid());
+    ASSERT_ERR(prw__dirlock_acquire(&a, dir, false, &err), PRW_E_IO);
+    prw__dirlock_release(&s1);
+    prw__dirlock_release(&s2);
+    ASSERT_OK(prw__dirlock_acquire(&a, dir, false, &err), &err);
+    prw__dirlock_release(&a);
 }
 
 TEST(dirlock_two_processes_and_a_dead_holder) {
@@ -292,7 +306,7 @@ TEST(dirlock_two_processes_and_a_dead_holder) {
     if (pid == 0) {
         prw__dirlock l;
         prw_error err;
-        char c = prw__dirlock_acquire(&l, dir, &err) == PRW_OK ? 'y' : 'n';
+        char c = prw__dirlock_acquire(&l, dir, false, &err) == PRW_OK ? 'y' : 'n';
         if (write(go[1], &c, 1) != 1)
             _exit(2);
         (void)read(hold[0], &c, 1); /* holds until killed */
@@ -302,14 +316,14 @@ TEST(dirlock_two_processes_and_a_dead_holder) {
     ASSERT_TRUE(read(go[0], &c, 1) == 1 && c == 'y');
     prw__dirlock l;
     prw_error err;
-    ASSERT_ERR(prw__dirlock_acquire(&l, dir, &err), PRW_E_IO);
+    ASSERT_ERR(prw__dirlock_acquire(&l, dir, false, &err), PRW_E_IO);
     ASSERT_TRUE(strstr(err.msg, th_fmt("(pid %ld,", (long)pid)) != NULL);
     ASSERT_EQ_I64(prw__dirlock_holder(dir), pid);
     kill(pid, SIGKILL);
     int ws;
     waitpid(pid, &ws, 0);
     ASSERT_EQ_I64(prw__dirlock_holder(dir), 0); /* the stale pid in the file means nothing */
-    ASSERT_OK(prw__dirlock_acquire(&l, dir, &err), &err);
+    ASSERT_OK(prw__dirlock_acquire(&l, dir, false, &err), &err);
     prw__dirlock_release(&l);
     close(go[0]);
     close(go[1]);
@@ -378,7 +392,7 @@ TEST(sweep_waits_for_a_pending_journal) {
     const char *dir = th_tmpdir();
     const char *ghost = th_fmt("%s/.proberows-backup-2147483600-abcdef", dir);
     ASSERT_TRUE(mkdir(ghost, 0755) == 0);
-    ASSERT_TRUE(th_write(th_fmt("%s/.proberows-publish", dir), "x", 1));
+    ASSERT_TRUE(th_write(th_fmt("%s/.journal", ghost), "x", 1));
     prw__sweep_stats sw;
     prw_error err;
     ASSERT_OK(prw__sweep_leftovers(dir, true, &sw, &err), &err);
@@ -404,4 +418,44 @@ TEST(io_remove_dir_and_bytes) {
     ASSERT_EQ_I64(prw__dir_bytes(dir), 1500);
     ASSERT_OK(prw__remove_dir(dir, NULL), NULL);
     ASSERT_TRUE(access(dir, F_OK) != 0);
+}
+
+/* Two processes publish their own shards into one directory at once (scale-out reduce tasks
+ * under the shared lock), 20 times each: each publish has its own backup folder and journal. */
+TEST(publish_side_by_side_shards) {
+    const char *dir = th_fmt("%s/out", th_tmpdir());
+    prw_error err;
+    ASSERT_OK(prw__mkdir_p(dir, &err), &err);
+    ASSERT_TRUE(put(dir, OTHER, "user"));
+    pid_t kids[2];
+    fflush(stdout);
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            const char *own[] = {th_fmt("train.arrayrecord-%05d-of-00002", k),
+                                 th_fmt("test.arrayrecord-%05d-of-00002", k), NULL};
+            prw__publish_spec spec = {k_owned, false};
+            prw__dirlock l;
+            if (prw__dirlock_acquire(&l, dir, true, &err) != PRW_OK)
+                _exit(2);
+            for (int round = 0; round < 20; round++) {
+                prw__owned_dir stage;
+                if (prw__owned_dir_create(&stage, dir, "staging", &err) != PRW_OK ||
+                    !put_set(stage.path, own, "new") ||
+                    prw__publish(dir, stage.path, &spec, &err) != PRW_OK)
+                    _exit(3);
+                prw__owned_dir_remove(&stage, NULL);
+            }
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int ws;
+        waitpid(kids[k], &ws, 0);
+        ASSERT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    }
+    static const char *const all[] = {
+        "train.arrayrecord-00000-of-00002", "test.arrayrecord-00000-of-00002",
+        "train.arrayrecord-00001-of-00002", "test.arrayrecord-00001-of-00002", NULL};
+    ASSERT_TRUE(holds(dir, all, "new"));
 }
