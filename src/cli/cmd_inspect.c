@@ -428,7 +428,9 @@ int cmd_inspect(int argc, char **argv) {
     size_t n = 0;
     int rc = CLI_OK;
     if (dir) {
-        rc = list_dir(path, &files, &n);
+        rc = cli_outdir_prepare(path);
+        if (rc == CLI_OK)
+            rc = list_dir(path, &files, &n);
         if (rc == CLI_OK && n == 0)
             rc = cli_fail("%s: no .arrayrecord files in this directory", path);
     }

@@ -108,6 +108,8 @@ int cmd_verify(int argc, char **argv) {
         rc = cli_usage_error("verify ", "no output directory given");
     if (rc == CLI_OK && o.sample && n_inputs)
         rc = cli_usage_error("verify ", "--sample cannot be combined with --input");
+    if (rc == CLI_OK)
+        rc = cli_outdir_prepare(o.dir);
     if (rc != CLI_OK) {
         free(inputs);
         return rc;

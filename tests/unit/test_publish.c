@@ -15,6 +15,7 @@
 #include "common/io.h"
 #include "common/publish.h"
 #include "harness.h"
+#include "proberows/outdir.h"
 
 static const char *const k_owned[] = {"train.arrayrecord", "test.arrayrecord", "manifest.json",
                                       NULL};
@@ -458,4 +459,49 @@ TEST(publish_side_by_side_shards) {
         "train.arrayrecord-00000-of-00002", "test.arrayrecord-00000-of-00002",
         "train.arrayrecord-00001-of-00002", "test.arrayrecord-00001-of-00002", NULL};
     ASSERT_TRUE(holds(dir, all, "new"));
+}
+
+/* Readers first: a publish killed before its commit is undone, one killed after it finished;
+ * while a writer holds the lock, nothing is touched and its pid is reported. */
+TEST(outdir_prepare_read_recovers_or_reports_the_writer) {
+    int rec;
+    const char *before = th_fmt("%s/before", th_tmpdir()), *after = th_fmt("%s/after", th_tmpdir());
+    ASSERT_TRUE(WIFSIGNALED(killed_child(before, 3, 0, &rec))); /* two old files moved aside */
+    ASSERT_TRUE(WIFSIGNALED(killed_child(after, 11, 0, &rec))); /* committed */
+    ASSERT_TRUE(prw__publish_pending(before) && prw__publish_pending(after));
+    prw_outdir_state st;
+    prw_error err;
+    ASSERT_OK(prw_outdir_prepare_read(before, &st, &err), &err);
+    ASSERT_TRUE(st.undone && !st.finished && st.writer_pid == 0);
+    ASSERT_TRUE(holds(before, k_old, "old"));
+    ASSERT_OK(prw_outdir_prepare_read(after, &st, &err), &err);
+    ASSERT_TRUE(st.finished && !st.undone);
+    ASSERT_TRUE(holds(after, k_new, "new"));
+    /* A live writer: reported, its directory left alone. */
+    const char *busy = th_fmt("%s/busy", th_tmpdir());
+    ASSERT_TRUE(WIFSIGNALED(killed_child(busy, 3, 0, &rec)));
+    int go[2];
+    ASSERT_TRUE(pipe(go) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prw__dirlock l;
+        char c = prw__dirlock_acquire(&l, busy, false, &err) == PRW_OK ? 'y' : 'n';
+        if (write(go[1], &c, 1) != 1)
+            _exit(2);
+        pause();
+        _exit(0);
+    }
+    char c = 0;
+    ASSERT_TRUE(read(go[0], &c, 1) == 1 && c == 'y');
+    ASSERT_OK(prw_outdir_prepare_read(busy, &st, &err), &err);
+    kill(pid, SIGKILL);
+    int ws;
+    waitpid(pid, &ws, 0);
+    close(go[0]);
+    close(go[1]);
+    ASSERT_EQ_I64(st.writer_pid, pid);
+    ASSERT_TRUE(!st.undone && !st.finished && prw__publish_pending(busy));
+    ASSERT_OK(prw_outdir_prepare_read(busy, &st, &err), &err); /* the writer is gone now */
+    ASSERT_TRUE(st.undone && holds(busy, k_old, "old"));
 }
