@@ -241,7 +241,9 @@ PRW_API prw_status prw_pq_decode_column(prw_pq_decoder *d, const prw_pq_file *f,
 /**
  * Converts a decoded timestamp column (INT64 TIMESTAMP millis/micros/nanos, or INT96) to
  * microseconds since the epoch in `dst` (num_rows entries; nanoseconds are floored; NULL rows
- * give 0). Errors: PRW_E_INVALID when the column is not a timestamp.
+ * give 0). Milliseconds beyond the int64 microsecond range (year ~292,000) saturate to
+ * INT64_MIN / INT64_MAX instead of wrapping into a plausible value; INT96 is computed modulo
+ * 2^64 as Spark writes it. Errors: PRW_E_INVALID when the column is not a timestamp.
  */
 PRW_API prw_status prw_pq_timestamp_micros(const prw_pq_column_info *c,
                                            const prw_pq_column_data *cd, int64_t *dst,

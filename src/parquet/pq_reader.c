@@ -417,12 +417,20 @@ static size_t fmt_decimal_bytes(char *buf, size_t cap, const uint8_t *p, size_t 
     return place_point(buf, cap, neg && !is_zero, d, nd, scale);
 }
 
+/* a * b + c exactly (128 bits), saturated to INT64_MIN / INT64_MAX. */
+static int64_t sat_mul_add(int64_t a, int64_t b, int64_t c) {
+    __int128 r = (__int128)a * b + c;
+    return r > INT64_MAX ? INT64_MAX : r < INT64_MIN ? INT64_MIN : (int64_t)r;
+}
+
 static int64_t int96_micros(const uint8_t *p) {
     int64_t nanos = (int64_t)prw__load_le64(p);
     int32_t jd = (int32_t)prw__load_le32(p + 8);
     int64_t us = nanos / 1000;
     if (nanos % 1000 < 0)
         us--;
+    /* Modulo 2^64 on purpose: Spark computes INT96 from int64 microseconds with wrapping
+     * arithmetic, so its far dates (parquet-testing's int96_from_spark) come back only so. */
     return (int64_t)((uint64_t)((int64_t)jd - 2440588) * 86400000000ull + (uint64_t)us);
 }
 
@@ -523,7 +531,7 @@ prw_status prw_pq_timestamp_micros(const prw_pq_column_info *c, const prw_pq_col
     switch (c->time_unit) {
     case PRW_PQ_MILLIS:
         for (int64_t r = 0; r < n; r++)
-            dst[r] = (int64_t)((uint64_t)v[r] * 1000u);
+            dst[r] = sat_mul_add(v[r], 1000, 0);
         break;
     case PRW_PQ_MICROS:
         memcpy(dst, v, (size_t)n * sizeof *dst);

@@ -56,3 +56,21 @@ TEST(pq_resolve_names_nested_columns) {
                            "only flat columns are read");
     prw_pq_close(f);
 }
+
+/* Millisecond times beyond the int64 microsecond range saturate, never wrap. */
+TEST(pq_timestamp_micros_saturates) {
+    int64_t ms[4] = {9300000000000000LL, -9300000000000000LL, 1700000000000LL, -1};
+    uint8_t valid[4] = {1, 1, 1, 1};
+    prw_pq_column_info c = {.name = "t",
+                            .physical = PRW_PQ_INT64,
+                            .logical = PRW_PQ_LOGICAL_TIMESTAMP,
+                            .time_unit = PRW_PQ_MILLIS};
+    prw_pq_column_data cd = {.num_rows = 4, .valid = valid, .values = (const uint8_t *)ms};
+    int64_t us[4];
+    prw_error err;
+    ASSERT_OK(prw_pq_timestamp_micros(&c, &cd, us, &err), &err);
+    ASSERT_EQ_I64(us[0], INT64_MAX);
+    ASSERT_EQ_I64(us[1], INT64_MIN);
+    ASSERT_EQ_I64(us[2], 1700000000000000LL);
+    ASSERT_EQ_I64(us[3], -1000);
+}
