@@ -69,6 +69,24 @@ static prw_status lock_busy(prw_error *err, const char *dir, long pid) {
     return PRW_E_IO;
 }
 
+/*
+ * Test hook for the CLI tests (two writers, one fails): with PROBEROWS_TEST_HOLD_LOCK=PATH in
+ * the environment, a writer that got the lock creates PATH.locked and waits (up to 60 s) until
+ * PATH is removed, so a second writer meets a held lock without timing luck.
+ */
+static void test_hold(void) {
+    const char *hold = getenv("PROBEROWS_TEST_HOLD_LOCK");
+    if (!hold || !hold[0])
+        return;
+    char marker[4096];
+    snprintf(marker, sizeof marker, "%s.locked", hold);
+    int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+    for (int i = 0; i < 6000 && access(hold, F_OK) == 0; i++)
+        usleep(10000);
+}
+
 prw_status prw__dirlock_acquire(prw__dirlock *l, const char *dir, bool shared, prw_error *err) {
     l->fd = -1;
     char *path = join(dir, PRW__LOCK_NAME);
@@ -92,6 +110,7 @@ prw_status prw__dirlock_acquire(prw__dirlock *l, const char *dir, bool shared, p
     ofd_lock(fd, shared);
     write_pid(fd); /* shared holders: the last one's pid, enough to name one */
     l->fd = fd;
+    test_hold();
     return PRW_OK;
 }
 

@@ -57,6 +57,22 @@ int prw__publish_inject_fault(int step, prw__fault_mode mode) {
     return counted;
 }
 
+/*
+ * The same hook from the environment, for the CLI tests of whole builds:
+ * PROBEROWS_TEST_PUBLISH_FAULT=K:kill (or K:fail) arms it for the next publish of the process.
+ */
+static void env_fault(void) {
+    static _Atomic int armed;
+    const char *v = getenv("PROBEROWS_TEST_PUBLISH_FAULT");
+    if (!v || atomic_exchange(&armed, 1))
+        return;
+    char *end;
+    long k = strtol(v, &end, 10);
+    if (k > 0 && *end == ':')
+        prw__publish_inject_fault((int)k,
+                                  strcmp(end + 1, "kill") == 0 ? PRW__FAULT_KILL : PRW__FAULT_FAIL);
+}
+
 /* Called after each step that changes the directory. */
 static prw_status step_done(prw_error *err) {
     int k = atomic_fetch_add(&g_steps, 1) + 1;
@@ -444,6 +460,7 @@ static prw_status run(const char *dir, const char *stage, journal *j, bool *comm
 
 prw_status prw__publish(const char *dir, const char *stage, const prw__publish_spec *spec,
                         prw_error *err) {
+    env_fault();
     const char *sname = base_name(stage);
     PRW_CHECK(strlen(sname) <= NAME_MAX_LEN && strncmp(sname, ".proberows-", 11) == 0, err,
               PRW_E_INVALID, -1, "%s: not a proberows staging folder", stage);
