@@ -365,10 +365,29 @@ prw_status prw__publish_recover(const char *dir, int *done, prw_error *err) {
 
 /* ---- publish ------------------------------------------------------------------------------- */
 
+/* Digits at *s (advancing it); false if none. */
+static bool digits(const char **s) {
+    const char *p = *s;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    bool any = p != *s;
+    *s = p;
+    return any;
+}
+
+/* `name` is one of spec->owned, or one of them followed by -K-of-N. */
 static bool owned_name(const prw__publish_spec *spec, const char *name) {
-    for (const char *const *p = spec->owned; p && *p; p++)
-        if (strncmp(name, *p, strlen(*p)) == 0)
+    for (const char *const *p = spec->owned; p && *p; p++) {
+        size_t n = strlen(*p);
+        if (strncmp(name, *p, n) != 0)
+            continue;
+        const char *s = name + n;
+        if (*s == 0)
             return true;
+        if (*s++ == '-' && digits(&s) && strncmp(s, "-of-", 4) == 0 && (s += 4, digits(&s)) &&
+            *s == 0)
+            return true;
+    }
     return false;
 }
 

@@ -78,7 +78,11 @@ prw_status prw__sweep_leftovers(const char *dir, bool unowned_too, prw__sweep_st
 /* ---- atomic publish of a set of files ---------------------------------------------------- */
 
 typedef struct prw__publish_spec {
-    /** NULL-terminated name prefixes that make a file in the directory part of the output set. */
+    /**
+     * NULL-terminated names of the output set's files: a file in the directory belongs to the
+     * set if its name is one of them, or one of them followed by -K-of-N (decimal shard
+     * numbers); anything else (a user's train.arrayrecord.bak) is never touched.
+     */
     const char *const *owned;
     /**
      * true: after the publish the set is exactly the staged files (other owned files, e.g. of
