@@ -375,6 +375,13 @@ static bool digits(const char **s) {
     return any;
 }
 
+static bool listed(const char *const *list, const char *name) {
+    for (; list && *list; list++)
+        if (strcmp(*list, name) == 0)
+            return true;
+    return false;
+}
+
 /* `name` is one of spec->owned, or one of them followed by -K-of-N. */
 static bool owned_name(const prw__publish_spec *spec, const char *name) {
     for (const char *const *p = spec->owned; p && *p; p++) {
@@ -433,7 +440,7 @@ static prw_status plan(const char *dir, const char *stage, const prw__publish_sp
     for (size_t i = 0; st == PRW_OK && i < here.n; i++) {
         const char *n = here.v[i];
         bool replaced = names_has(&j->add, n);
-        if (!replaced && !(spec->replace_all && owned_name(spec, n)))
+        if (!replaced && !(spec->replace_all && owned_name(spec, n) && !listed(spec->keep, n)))
             continue;
         st = check_file(dir, NULL, n, false, err);
         if (st == PRW_OK)

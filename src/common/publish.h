@@ -90,6 +90,12 @@ typedef struct prw__publish_spec {
      * are replaced (a scale-out task publishing its own shard).
      */
     bool replace_all;
+    /**
+     * NULL-terminated names already in the directory that belong to the new set (with
+     * replace_all: kept, not removed), e.g. the shards the reduce tasks published when finalize
+     * publishes the manifest. May be NULL.
+     */
+    const char *const *keep;
 } prw__publish_spec;
 
 /**

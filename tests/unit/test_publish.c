@@ -90,7 +90,7 @@ static bool setup(const char *dir, prw__owned_dir *stage) {
            put_set(stage->path, k_new, "new");
 }
 
-static const prw__publish_spec k_spec = {k_owned, true};
+static const prw__publish_spec k_spec = {k_owned, true, NULL};
 
 TEST(publish_replaces_the_whole_set) {
     const char *dir = th_fmt("%s/out", th_tmpdir());
@@ -109,7 +109,7 @@ TEST(publish_same_names_only_keeps_other_shards) {
     const char *dir = th_fmt("%s/out", th_tmpdir());
     prw__owned_dir stage;
     ASSERT_TRUE(setup(dir, &stage));
-    prw__publish_spec spec = {k_owned, false};
+    prw__publish_spec spec = {k_owned, false, NULL};
     prw_error err;
     ASSERT_OK(prw__publish(dir, stage.path, &spec, &err), &err);
     prw__owned_dir_remove(&stage, NULL);
@@ -435,7 +435,7 @@ TEST(publish_side_by_side_shards) {
         if (kids[k] == 0) {
             const char *own[] = {th_fmt("train.arrayrecord-%05d-of-00002", k),
                                  th_fmt("test.arrayrecord-%05d-of-00002", k), NULL};
-            prw__publish_spec spec = {k_owned, false};
+            prw__publish_spec spec = {k_owned, false, NULL};
             prw__dirlock l;
             if (prw__dirlock_acquire(&l, dir, true, &err) != PRW_OK)
                 _exit(2);
@@ -504,4 +504,23 @@ TEST(outdir_prepare_read_recovers_or_reports_the_writer) {
     ASSERT_TRUE(!st.undone && !st.finished && prw__publish_pending(busy));
     ASSERT_OK(prw_outdir_prepare_read(busy, &st, &err), &err); /* the writer is gone now */
     ASSERT_TRUE(st.undone && holds(busy, k_old, "old"));
+}
+
+/* finalize's case: the shards are in place, the manifest arrives, other shard counts go. */
+TEST(publish_keeps_listed_files) {
+    const char *dir = th_fmt("%s/out", th_tmpdir());
+    prw_error err;
+    ASSERT_OK(prw__mkdir_p(dir, &err), &err);
+    static const char *const shards[] = {"train.arrayrecord-00000-of-00001",
+                                         "test.arrayrecord-00000-of-00001", NULL};
+    ASSERT_TRUE(put_set(dir, shards, "new") && put_set(dir, k_old, "old") && put(dir, OTHER, "u"));
+    prw__owned_dir stage;
+    ASSERT_OK(prw__owned_dir_create(&stage, dir, "staging", &err), &err);
+    ASSERT_TRUE(put(stage.path, "manifest.json", "new"));
+    prw__publish_spec spec = {k_owned, true, shards};
+    ASSERT_OK(prw__publish(dir, stage.path, &spec, &err), &err);
+    prw__owned_dir_remove(&stage, NULL);
+    static const char *const want[] = {"train.arrayrecord-00000-of-00001",
+                                       "test.arrayrecord-00000-of-00001", "manifest.json", NULL};
+    ASSERT_TRUE(holds(dir, want, "new"));
 }
