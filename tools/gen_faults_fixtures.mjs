@@ -46,10 +46,10 @@ const files = {
       ELSE ${T0} + INTERVAL (i) SECOND END AS event_time,
     '192.0.2.1' AS src_addr, '198.51.100.1' AS dst_addr, 4::BIGINT AS ip_version, (i * 0.5)::DOUBLE AS rtt
     ${rows(12)}`,
-  // rtt NaN, +inf and -inf (kept, counted), ip_version 0, 5 and 300 (counted; --strict fails).
+  // rtt NaN, +inf and -inf (kept, counted), ip_version 0, 5 and 100 (counted; --strict fails).
   odd_values: `SELECT ${T0} + INTERVAL (i) SECOND AS event_time, ${src} AS src_addr,
     '198.51.100.1' AS dst_addr,
-    CASE WHEN i = 4 THEN 0 WHEN i = 5 THEN 5 WHEN i = 6 THEN 300 ELSE 4 END::BIGINT AS ip_version,
+    CASE WHEN i = 4 THEN 0 WHEN i = 5 THEN 5 WHEN i = 6 THEN 100 ELSE 4 END::BIGINT AS ip_version,
     CASE WHEN i = 1 THEN 'nan'::DOUBLE WHEN i = 2 THEN 'inf'::DOUBLE
       WHEN i = 3 THEN '-inf'::DOUBLE ELSE (i * 0.5)::DOUBLE END AS rtt ${rows(30)}`,
 };
