@@ -270,6 +270,47 @@ TEST(publish_recover_rejects_a_damaged_journal) {
 
 /* ---- the lock ------------------------------------------------------------------------------- */
 
+/* What a child process sets up and then holds until it is SIGKILLed. */
+enum { HOLD_LOCK, HOLD_STAGING };
+
+/* Forks a child that takes the lock of `dir` (or creates a staging folder with 1000 bytes in
+ * it) and waits to be killed; returns its pid once that is done, or -1. */
+static pid_t spawn_holder(const char *dir, int what) {
+    int go[2];
+    if (pipe(go) != 0)
+        return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prw__dirlock l;
+        prw__owned_dir d;
+        prw_error err;
+        bool ok = what == HOLD_LOCK
+                      ? prw__dirlock_acquire(&l, dir, false, &err) == PRW_OK
+                      : prw__owned_dir_create(&d, dir, "staging", &err) == PRW_OK &&
+                            th_write(th_fmt("%s/data", d.path), th_fmt("%1000s", ""), 1000);
+        char c = ok ? 'y' : 'n';
+        if (write(go[1], &c, 1) != 1)
+            _exit(2);
+        for (;;)
+            pause();
+    }
+    char c = 0;
+    bool ok = pid > 0 && read(go[0], &c, 1) == 1 && c == 'y';
+    close(go[0]);
+    close(go[1]);
+    if (!ok && pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    return ok ? pid : -1;
+}
+
+static void reap(pid_t pid) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 TEST(dirlock_second_writer_fails_naming_the_pid) {
     const char *dir = th_tmpdir();
     prw__dirlock a, b;
@@ -300,36 +341,17 @@ TEST(dirlock_second_writer_fails_naming_the_pid) {
 
 TEST(dirlock_two_processes_and_a_dead_holder) {
     const char *dir = th_tmpdir();
-    int go[2], hold[2];
-    ASSERT_TRUE(pipe(go) == 0 && pipe(hold) == 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        prw__dirlock l;
-        prw_error err;
-        char c = prw__dirlock_acquire(&l, dir, false, &err) == PRW_OK ? 'y' : 'n';
-        if (write(go[1], &c, 1) != 1)
-            _exit(2);
-        (void)read(hold[0], &c, 1); /* holds until killed */
-        _exit(0);
-    }
-    char c = 0;
-    ASSERT_TRUE(read(go[0], &c, 1) == 1 && c == 'y');
+    pid_t pid = spawn_holder(dir, HOLD_LOCK);
+    ASSERT_TRUE(pid > 0);
     prw__dirlock l;
     prw_error err;
     ASSERT_ERR(prw__dirlock_acquire(&l, dir, false, &err), PRW_E_IO);
     ASSERT_TRUE(strstr(err.msg, th_fmt("(pid %ld,", (long)pid)) != NULL);
     ASSERT_EQ_I64(prw__dirlock_holder(dir), pid);
-    kill(pid, SIGKILL);
-    int ws;
-    waitpid(pid, &ws, 0);
+    reap(pid);
     ASSERT_EQ_I64(prw__dirlock_holder(dir), 0); /* the stale pid in the file means nothing */
     ASSERT_OK(prw__dirlock_acquire(&l, dir, false, &err), &err);
     prw__dirlock_release(&l);
-    close(go[0]);
-    close(go[1]);
-    close(hold[0]);
-    close(hold[1]);
 }
 
 /* ---- the sweeper ---------------------------------------------------------------------------- */
@@ -343,31 +365,13 @@ TEST(sweep_removes_folders_of_dead_owners_only) {
     const char *dir = th_tmpdir();
     prw_error err;
     /* A staging folder whose owner is SIGKILLed. */
-    int go[2];
-    ASSERT_TRUE(pipe(go) == 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        prw__owned_dir d;
-        char c = prw__owned_dir_create(&d, dir, "staging", &err) == PRW_OK && fill(d.path, 1000)
-                     ? 'y'
-                     : 'n';
-        if (write(go[1], &c, 1) != 1)
-            _exit(2);
-        pause();
-        _exit(0);
-    }
-    char c = 0;
-    ASSERT_TRUE(read(go[0], &c, 1) == 1 && c == 'y');
-    close(go[0]);
-    close(go[1]);
+    pid_t pid = spawn_holder(dir, HOLD_STAGING);
+    ASSERT_TRUE(pid > 0);
     prw__sweep_stats sw;
     ASSERT_OK(prw__sweep_leftovers(dir, false, &sw, &err), &err);
     ASSERT_EQ_I64(sw.removed, 0); /* its owner lives */
     ASSERT_EQ_I64(sw.in_use, 1);
-    kill(pid, SIGKILL);
-    int ws;
-    waitpid(pid, &ws, 0);
+    reap(pid);
     /* Ours (alive), one named for a pid that cannot exist and one of the old naming. */
     prw__owned_dir mine;
     ASSERT_OK(prw__owned_dir_create(&mine, dir, "spill", &err), &err);
@@ -480,26 +484,10 @@ TEST(outdir_prepare_read_recovers_or_reports_the_writer) {
     /* A live writer: reported, its directory left alone. */
     const char *busy = th_fmt("%s/busy", th_tmpdir());
     ASSERT_TRUE(WIFSIGNALED(killed_child(busy, 3, 0, &rec)));
-    int go[2];
-    ASSERT_TRUE(pipe(go) == 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        prw__dirlock l;
-        char c = prw__dirlock_acquire(&l, busy, false, &err) == PRW_OK ? 'y' : 'n';
-        if (write(go[1], &c, 1) != 1)
-            _exit(2);
-        pause();
-        _exit(0);
-    }
-    char c = 0;
-    ASSERT_TRUE(read(go[0], &c, 1) == 1 && c == 'y');
+    pid_t pid = spawn_holder(busy, HOLD_LOCK);
+    ASSERT_TRUE(pid > 0);
     ASSERT_OK(prw_outdir_prepare_read(busy, &st, &err), &err);
-    kill(pid, SIGKILL);
-    int ws;
-    waitpid(pid, &ws, 0);
-    close(go[0]);
-    close(go[1]);
+    reap(pid);
     ASSERT_EQ_I64(st.writer_pid, pid);
     ASSERT_TRUE(!st.undone && !st.finished && prw__publish_pending(busy));
     ASSERT_OK(prw_outdir_prepare_read(busy, &st, &err), &err); /* the writer is gone now */
