@@ -1,9 +1,11 @@
 #!/bin/sh
 # Checks the dependency rule of docs/ARCHITECTURE.md by grepping #include lines:
-#   common <- {parquet, arrayrecord, arrow} <- pipeline <- cli
+#   common <- {parquet, arrayrecord, arrow} <- build <- {scaleout, verify} <- cli
+#   common <- {parquet, arrayrecord, arrow} <- report <- cli
 # common includes no other module; the three format folders never include each other or the
-# pipeline; the pipeline does not include the CLI; the CLI includes only public headers and
-# its own.
+# engine; build includes neither scaleout nor verify; scaleout and verify do not include each
+# other; report uses common and the formats, never the engine; nothing includes the CLI; the
+# CLI includes only public headers and its own.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 fail=0
@@ -16,12 +18,21 @@ check() { # folder, forbidden include prefixes...
         fi
     done
 }
-check common parquet arrayrecord arrow pipeline cli
-check parquet arrayrecord arrow pipeline cli
-check arrayrecord parquet arrow pipeline cli
-check arrow parquet arrayrecord pipeline cli
-check pipeline cli
-check cli common parquet arrayrecord arrow pipeline
+upper="build scaleout verify report cli"
+check common parquet arrayrecord arrow $upper
+check parquet arrayrecord arrow $upper
+check arrayrecord parquet arrow $upper
+check arrow parquet arrayrecord $upper
+check build scaleout verify report cli
+check scaleout verify report cli
+check verify scaleout report cli
+check report build scaleout verify cli
+check cli common parquet arrayrecord arrow build scaleout verify report
+for dir in src/*/; do
+    case $dir in src/common/|src/parquet/|src/arrayrecord/|src/arrow/|src/build/|src/scaleout/|src/verify/|src/report/|src/cli/) ;;
+    *) echo "layering: $dir is not in the dependency rule of docs/ARCHITECTURE.md"; fail=1 ;;
+    esac
+done
 hits=$(grep -rn '#include[[:space:]]*"\.\./' src include 2>/dev/null || true)
 if [ -n "$hits" ]; then echo "layering: relative includes are not allowed:"; echo "$hits"; fail=1; fi
 hits=$(grep -rnE '#include[[:space:]]+"' include | grep -v '"proberows/' || true)

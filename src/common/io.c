@@ -1,5 +1,5 @@
 /* pread/mmap reader and atomic temp-then-rename writer (see io.h). */
-#define _GNU_SOURCE /* O_DIRECT */
+#define _GNU_SOURCE /* O_DIRECT, syscall(), SYS_getdents64 */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>

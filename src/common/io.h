@@ -90,6 +90,9 @@ void prw__io_inject_write_fault(int64_t after_bytes, int sys_errno);
 /** Creates a directory and its parents (like mkdir -p). */
 prw_status prw__mkdir_p(const char *path, prw_error *err);
 
+/** Room for any path the library builds (inputs, outputs, run and temp files). */
+#define PRW_PATH_BUF 4096
+
 /**
  * Removes `path` and everything below it (symbolic links are removed, never followed). A
  * missing `path` is success. Errors: PRW_E_IO naming the entry that could not be removed.

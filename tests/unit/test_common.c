@@ -552,3 +552,24 @@ TEST(common_format_bytes_powers_of_1024) {
     ASSERT_EQ_STR(prw_format_bytes(2ull << 30, b, sizeof b), "2.0 GiB");
     ASSERT_EQ_STR(prw_format_bytes(UINT64_MAX, b, sizeof b), "16.0 EiB");
 }
+
+/* Listing while unlinking can skip entries on large directories (readdir's buffer is refilled
+ * from a moving offset): prw__remove_dir lists again until a pass finds nothing, so a
+ * directory of 1,500 files (several getdents64 buffers) is gone afterwards. */
+TEST(common_remove_dir_many_files) {
+    const char *dir = th_fmt("%s/many", th_tmpdir());
+    ASSERT_TRUE(mkdir(dir, 0700) == 0);
+    for (int i = 0; i < 1500; i++) {
+        char path[PRW_PATH_BUF];
+        snprintf(path, sizeof path, "%s/run-file-with-a-long-name-%05d.bin", dir, i);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_TRUE(write(fd, "x", 1) == 1);
+        close(fd);
+    }
+    struct stat st;
+    ASSERT_TRUE(stat(dir, &st) == 0);
+    ASSERT_OK(prw__remove_dir(dir, NULL), NULL);
+    ASSERT_TRUE(stat(dir, &st) != 0 && errno == ENOENT);
+    ASSERT_OK(prw__remove_dir(dir, NULL), NULL); /* a missing directory is no error */
+}
