@@ -236,6 +236,11 @@ int cmd_finalize(int argc, char **argv) {
     prw_status s = prw_finalize(plan, &st, &err);
     if (s < 0)
         return cli_error(NULL, &err);
+    if (s == PRW_DONE) { /* a requeued job after success: say so, not "0 probes" */
+        fprintf(stderr, "proberows finalize: already finalized (manifest.json and every part are "
+                        "there, the run files removed); nothing to do\n");
+        return CLI_OK;
+    }
     fprintf(stderr, "proberows finalize: train %lld probes, test %lld probes; manifest written\n",
             (long long)st.split[0].probes, (long long)st.split[1].probes);
     return CLI_OK;
