@@ -12,7 +12,7 @@
 #   make deps                install missing Debian packages (as root)
 #   make clean
 #
-# WERROR=1 turns warnings into errors (CI does this).
+# WERROR=1 turns warnings into errors (CI does this). V=1 prints full compiler command lines.
 
 SAN ?=
 VARIANT := $(if $(SAN),$(SAN),release)
@@ -21,6 +21,14 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 30
 
 CC ?= cc
+# Quiet rules: one "CC file.c" line per object unless V=1.
+ifeq ($(V),1)
+Q :=
+say = @:
+else
+Q := @
+say = @printf '  %-4s %s\n' $(1) $(2)
+endif
 PKG_CONFIG ?= pkg-config
 PKGS := libzstd snappy libbrotlienc libbrotlidec liblz4 libdeflate zlib libmd
 
@@ -75,7 +83,7 @@ TESTS := $(BUILD)/prw_tests
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/%,$(BENCH_SRC))
 GEN := $(BUILD)/gen
 
-.PHONY: all lib cli check run bench fuzz install clean deps format format-check lint \
+.PHONY: all lib cli check node-deps run bench fuzz install clean deps format format-check lint \
         check-layers check-symbols pic python
 .DEFAULT_GOAL := all
 
@@ -85,55 +93,82 @@ cli: $(CLI)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(CLI): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
 
 # The test and fuzz lists are generated from the sources, so adding a TEST() or a fuzz target
 # needs no edit of a shared file.
 $(GEN)/test_list.h: $(TEST_SRC)
 	@mkdir -p $(@D)
-	grep -h '^TEST(' $(filter tests/unit/%,$^) /dev/null | sed 's/^TEST(\([A-Za-z0-9_]*\)).*/X(\1)/' > $@.tmp
-	mv $@.tmp $@
+	$(call say,GEN,$@)
+	$(Q)grep -h '^TEST(' $(filter tests/unit/%,$^) /dev/null | sed 's/^TEST(\([A-Za-z0-9_]*\)).*/X(\1)/' > $@.tmp
+	$(Q)mv $@.tmp $@
 
 $(GEN)/fuzz_list.h: $(FUZZ_SRC) Makefile
 	@mkdir -p $(@D)
-	printf '%s\n' $(foreach n,$(FUZZ_NAMES),'X($(n))') | grep -v '^$$' > $@.tmp || true
-	mv $@.tmp $@
+	$(call say,GEN,$@)
+	$(Q)printf '%s\n' $(foreach n,$(FUZZ_NAMES),'X($(n))') | grep -v '^$$' > $@.tmp || true
+	$(Q)mv $@.tmp $@
 
 $(BUILD)/obj/tests/harness.o: tests/harness.c $(GEN)/test_list.h $(GEN)/fuzz_list.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) -I$(GEN) -Itests -DPRW_CLI_PATH='"$(CLI)"' $(CFLAGS_ALL) -D_GNU_SOURCE \
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -I$(GEN) -Itests -DPRW_CLI_PATH='"$(CLI)"' $(CFLAGS_ALL) -D_GNU_SOURCE \
 	    -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) -Itests $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/fuzz/%.o: fuzz/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) -Ifuzz $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Ifuzz $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(TESTS): $(TEST_OBJ) $(FUZZ_OBJ) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(FUZZ_OBJ) $(LIB) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(FUZZ_OBJ) $(LIB) $(LIBS)
 
 $(BUILD)/obj/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) -Ibench $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Ibench $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 # Each bench/bench_NAME.c is its own program (build/release/bench_NAME).
 $(BUILD)/bench_%: $(BUILD)/obj/bench/bench_%.o $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
 
-check: deps
+check: deps node-deps
 	@$(MAKE) --no-print-directory $(TESTS) $(CLI)
-	./$(TESTS) $(TEST_ARGS)
+	@echo "  RUN  $(TESTS) $(TEST_ARGS)"
+	@./$(TESTS) $(TEST_ARGS)
+
+# The interop tests read fixtures through tools/node_modules (apache-arrow, DuckDB): install it
+# from tools/package-lock.json when npm is there and it is missing; else say why they SKIP.
+node-deps:
+	@if [ ! -d tools/node_modules ]; then \
+	    if ! command -v npm >/dev/null 2>&1; then \
+	        echo "node-deps: npm not found: tests that need tools/node_modules will SKIP"; \
+	    else \
+	        echo "node-deps: tools/node_modules is missing: npm ci in tools/"; \
+	        (cd tools && npm ci --no-audit --no-fund --loglevel=error --fetch-retries=1 \
+	            --fetch-timeout=20000) >/dev/null 2>&1 || \
+	        { rm -rf tools/node_modules; \
+	          echo "node-deps: npm ci failed (offline? no registry?): those tests will SKIP"; }; \
+	    fi; \
+	fi
 
 run: deps
 	@$(MAKE) --no-print-directory $(CLI)

@@ -5,7 +5,10 @@
  * header and block CRCs are recomputed first, so mutations reach decompression and the block
  * decoder instead of stopping at a CRC. Never crashes, never allocates more than a block's
  * bounded size; the rows read have keys inside their part and dictionary ids that name
- * interned strings.
+ * interned strings. Speed (>= 1,000 execs/s): the key cut is computed once, and inputs with a
+ * block that announces more than FUZZ_MAX_RAW bytes (yet within the reader's own limit, so
+ * the limit checks stay reachable) are skipped: a few bytes of zstd expand into megabytes of
+ * rows or dictionary strings, and decoding those took most of the time for no new paths.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,21 @@
 #include "scaleout/so_run.h"
 
 #define FUZZ_KEYS 1000
+#define FUZZ_MAX_RAW (256u << 10) /* the seeds have blocks of up to 132 KiB */
+
+/* True if a block header the layout lets us find announces a big but acceptable raw size. */
+static bool too_big(const uint8_t *f, size_t n) {
+    size_t pos = PRW_SO_RUN_HEADER;
+    while (n >= pos && n - pos >= PRW_SO_RUN_BLOCK_HEADER + PRW_SO_RUN_TRAILER) {
+        uint32_t raw = prw__load_le32(f + pos + 8), clen = prw__load_le32(f + pos + 12);
+        if (raw > FUZZ_MAX_RAW && raw <= PRW_SO_RUN_BLOCK_MAX)
+            return true;
+        if (clen > n - pos - PRW_SO_RUN_BLOCK_HEADER)
+            return false;
+        pos += PRW_SO_RUN_BLOCK_HEADER + clen;
+    }
+    return false;
+}
 
 /* Rewrites the header CRC and every block CRC the layout lets us find. */
 static void fix_crcs(uint8_t *f, size_t n) {
@@ -38,9 +56,14 @@ FUZZ_TARGET(pl_run) {
     uint8_t *copy = NULL;
     static uint64_t rows[FUZZ_KEYS];
     static uint32_t part_key[FUZZ_KEYS + 2];
-    for (uint32_t r = 0; r < FUZZ_KEYS; r++)
-        rows[r] = 1 + r % 7;
-    size_t nparts = prw__run_parts(rows, FUZZ_KEYS, part_key);
+    static size_t nparts;
+    if (nparts == 0) {
+        for (uint32_t r = 0; r < FUZZ_KEYS; r++)
+            rows[r] = 1 + r % 7;
+        nparts = prw__run_parts(rows, FUZZ_KEYS, part_key);
+    }
+    if (too_big(data, size))
+        return 0;
     if (size > 0 && (data[0] & 1)) {
         copy = prw__malloc(size);
         if (!copy)

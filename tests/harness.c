@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef PRW_CLI_PATH
@@ -403,6 +404,38 @@ static void run_fuzz_replay(const fuzz_target *f, tally *t) {
     finish_test(t);
 }
 
+/* ---- progress: a count every PROGRESS_EVERY tests and a line per section ------------------ */
+
+#define PROGRESS_EVERY 25
+
+typedef struct {
+    const char *what;
+    int total, done;
+    double t0;
+} progress;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress_start(progress *p, const char *what, int total) {
+    p->what = what;
+    p->total = total;
+    p->done = 0;
+    p->t0 = now_s();
+}
+
+static void progress_step(progress *p) {
+    p->done++;
+    if (p->done == p->total)
+        printf("%s: %d run in %.1f s\n", p->what, p->total, now_s() - p->t0);
+    else if (p->done % PROGRESS_EVERY == 0)
+        printf("  %s: %d/%d (%.1f s)\n", p->what, p->done, p->total, now_s() - p->t0);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv) {
     tally t = {0};
     bool list = false;
@@ -438,20 +471,40 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cannot create a temporary directory: %s\n", strerror(errno));
         return 1;
     }
+    int n_unit = 0, n_cli = 0, n_fuzz = 0;
+    char name[512];
     for (const unit_test *u = g_tests; u->name; u++)
-        if (matches(u->name, nfilters, filters))
-            run_unit(u, &t);
+        n_unit += matches(u->name, nfilters, filters);
     for (size_t i = 0; i < ncli; i++) {
-        char name[512];
         snprintf(name, sizeof name, "cli/%s", cli[i]);
-        if (matches(name, nfilters, filters))
-            run_cli_case("tests/cli", cli[i], &t);
+        n_cli += matches(name, nfilters, filters);
     }
     for (const fuzz_target *f = g_fuzz; f->name; f++) {
-        char name[256];
         snprintf(name, sizeof name, "fuzz/%s", f->name);
-        if (matches(name, nfilters, filters))
+        n_fuzz += matches(name, nfilters, filters);
+    }
+    progress pg;
+    progress_start(&pg, "unit tests", n_unit);
+    for (const unit_test *u = g_tests; u->name; u++)
+        if (matches(u->name, nfilters, filters)) {
+            run_unit(u, &t);
+            progress_step(&pg);
+        }
+    progress_start(&pg, "CLI cases", n_cli);
+    for (size_t i = 0; i < ncli; i++) {
+        snprintf(name, sizeof name, "cli/%s", cli[i]);
+        if (matches(name, nfilters, filters)) {
+            run_cli_case("tests/cli", cli[i], &t);
+            progress_step(&pg);
+        }
+    }
+    progress_start(&pg, "fuzz corpus replays", n_fuzz);
+    for (const fuzz_target *f = g_fuzz; f->name; f++) {
+        snprintf(name, sizeof name, "fuzz/%s", f->name);
+        if (matches(name, nfilters, filters)) {
             run_fuzz_replay(f, &t);
+            progress_step(&pg);
+        }
     }
     free_list(cli, ncli);
     free(filters);

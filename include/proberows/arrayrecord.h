@@ -296,9 +296,10 @@ PRW_API prw_status prw_ar_read_batch(prw_ar_cursor *const *cursors, int n_cursor
 
 /** What prw_ar_verify walked. */
 typedef struct prw_ar_verify_stats {
-    uint64_t blocks;  /**< block headers checked */
-    uint64_t chunks;  /**< chunks of every type, signature to final padding */
-    uint64_t records; /**< user records decoded through the footer index */
+    uint64_t blocks;        /**< block headers checked */
+    uint64_t chunks;        /**< chunks of every type, signature to final padding */
+    uint64_t records;       /**< user records decoded through the footer index */
+    uint64_t record_chunks; /**< chunks holding records (the footer's index; `ar info`) */
     uint64_t file_size;
 } prw_ar_verify_stats;
 

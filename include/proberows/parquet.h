@@ -131,6 +131,15 @@ PRW_API int prw_pq_num_columns(const prw_pq_file *f);
 PRW_API const prw_pq_column_info *prw_pq_column(const prw_pq_file *f, int i);
 /** Index of the leaf column named `name` (dotted path), or -1. */
 PRW_API int prw_pq_find_column(const prw_pq_file *f, const char *name);
+/**
+ * The column a user means by `name`, as DuckDB and pyarrow users expect: the column of exactly
+ * that name, else the one column whose name equals it ignoring ASCII case. *col is its index.
+ * Errors, PRW_E_UNSUPPORTED with a message naming the column: not found; ambiguous (several
+ * columns match ignoring case, none exactly); or nested (the name is a LIST, MAP or STRUCT
+ * group, whose leaves this reader does not decode).
+ */
+PRW_API prw_status prw_pq_resolve_column(const prw_pq_file *f, const char *name, int *col,
+                                         prw_error *err);
 /** Number of row groups. */
 PRW_API int prw_pq_num_row_groups(const prw_pq_file *f);
 /** Rows in row group `rg`, or -1 when out of range. */
@@ -139,6 +148,12 @@ PRW_API int64_t prw_pq_row_group_rows(const prw_pq_file *f, int rg);
 PRW_API int64_t prw_pq_num_rows(const prw_pq_file *f);
 /** The writer's created_by string, or "" when absent. */
 PRW_API const char *prw_pq_created_by(const prw_pq_file *f);
+/**
+ * NULL, or one sentence on a known bug of the file's writer that the reader works around the way
+ * parquet-mr and Arrow do (today: parquet-mr < 1.2.9 undercounting column chunk sizes,
+ * PARQUET-816). Callers print it once per file as a warning.
+ */
+PRW_API const char *prw_pq_writer_warning(const prw_pq_file *f);
 /**
  * Footer facts of one column chunk. Errors: PRW_E_INVALID (rg/col out of range),
  * PRW_E_UNSUPPORTED (chunk stored in another file or without metadata).
@@ -226,7 +241,9 @@ PRW_API prw_status prw_pq_decode_column(prw_pq_decoder *d, const prw_pq_file *f,
 /**
  * Converts a decoded timestamp column (INT64 TIMESTAMP millis/micros/nanos, or INT96) to
  * microseconds since the epoch in `dst` (num_rows entries; nanoseconds are floored; NULL rows
- * give 0). Errors: PRW_E_INVALID when the column is not a timestamp.
+ * give 0). Milliseconds beyond the int64 microsecond range (year ~292,000) saturate to
+ * INT64_MIN / INT64_MAX instead of wrapping into a plausible value; INT96 is computed modulo
+ * 2^64 as Spark writes it. Errors: PRW_E_INVALID when the column is not a timestamp.
  */
 PRW_API prw_status prw_pq_timestamp_micros(const prw_pq_column_info *c,
                                            const prw_pq_column_data *cd, int64_t *dst,

@@ -75,7 +75,18 @@ typedef struct prw_build_options {
     /** Called every few hundred milliseconds and at each phase end; may be NULL. */
     void (*progress)(void *ctx, const prw_build_progress *p);
     void *progress_ctx;
+    /** Fail (PRW_E_CORRUPT, naming file, column, row group and row) on the first row that is
+     *  otherwise dropped or counted for an out-of-range value: event_time outside
+     *  [PRW_EVENT_TIME_MIN_US, PRW_EVENT_TIME_MAX_US), ip_version other than 4 and 6. */
+    bool strict;
 } prw_build_options;
+
+/** The valid event_time range, in microseconds since the epoch: 1970-01-01T00:00:00 up to (not
+ *  including) 2200-01-01T00:00:00 UTC. Rows outside it (DuckDB's +-infinity, INT64 extremes,
+ *  years before 1970 or after 2199) are dropped and counted, so every span and time difference
+ *  of kept rows fits easily in an int64. */
+#define PRW_EVENT_TIME_MIN_US INT64_C(0)
+#define PRW_EVENT_TIME_MAX_US INT64_C(7258118400000000)
 
 /** Sets the defaults: 8 MiB rows, ratio 0.9, ratio split, keep NULL rtt, one file per split. */
 PRW_API void prw_build_options_init(prw_build_options *o);
@@ -97,11 +108,15 @@ typedef struct prw_build_stats {
     int64_t input_bytes;
     int64_t dropped_null_src_addr;
     int64_t dropped_null_event_time;
-    int64_t dropped_null_rtt;       /**< --null-rtt drop */
-    int64_t null_rtt_kept;          /**< --null-rtt keep */
-    int64_t null_rtt_failed;        /**< --null-rtt failed (stored as -1.0) */
-    int64_t split_probes_cut;       /**< probes written in more than one piece */
-    prw_build_split_stats split[2]; /**< [0] train, [1] test */
+    int64_t dropped_null_rtt;         /**< --null-rtt drop */
+    int64_t dropped_event_time_range; /**< event_time outside the valid range (dropped) */
+    int64_t null_rtt_kept;            /**< --null-rtt keep */
+    int64_t null_rtt_failed;          /**< --null-rtt failed (stored as -1.0) */
+    int64_t rtt_nan;                  /**< rtt NaN (kept as is) */
+    int64_t rtt_inf;                  /**< rtt +-infinity (kept as is) */
+    int64_t ip_version_other;         /**< ip_version not 4 or 6 (kept; strict fails) */
+    int64_t split_probes_cut;         /**< probes written in more than one piece */
+    prw_build_split_stats split[2];   /**< [0] train, [1] test */
     double seconds_scan, seconds_decode, seconds_group, seconds_write, seconds_total;
     int64_t peak_rss_bytes;
     int workers;
@@ -112,6 +127,10 @@ typedef struct prw_build_stats {
     int64_t spill_partitions; /**< partitions read back from run files */
     int64_t merged_probes;    /**< probes too large for memory, merged from sorted runs */
     double seconds_keys;      /**< the key pass of the memory-bounded mode */
+    /** Before the build: temporary folders of stopped runs removed (output directory and
+     *  temp_dir), with the bytes they held; interrupted publishes finished or undone. */
+    int64_t leftovers_removed, leftover_bytes;
+    int publishes_finished, publishes_undone;
 } prw_build_stats;
 
 /**

@@ -62,6 +62,17 @@ PRW_API void prw_error_clear(prw_error *err);
 /** A static, never-NULL name for a status code, e.g. "corrupt input". */
 PRW_API const char *prw_strerror(prw_status code);
 
+/** Room for any prw_format_bytes result. */
+#define PRW_BYTES_STR_MAX 24
+
+/**
+ * Formats a byte count the one way every message and summary of proberows does: powers of 1024
+ * with one decimal ("512 B", "1.5 KiB", "150.0 MiB", "2.0 GiB", "1.2 TiB"), matching how sizes
+ * are parsed (--memory-limit 150M is 150 MiB). Writes into buf (cap bytes, at least
+ * PRW_BYTES_STR_MAX) and returns it.
+ */
+PRW_API const char *prw_format_bytes(uint64_t bytes, char *buf, size_t cap);
+
 /** A borrowed byte view; its lifetime is stated by the function that returns it. */
 typedef struct prw_bytes {
     const uint8_t *ptr;

@@ -79,10 +79,11 @@ PRW_API prw_status prw_reduce(const char *plan_path, int task, int workers, prw_
 /**
  * Finishes a run: checks that every reduce task's two output files and counts exist and that
  * each output file's ArrayRecord footer is intact with the record count its reduce task
- * reported, writes DIR/manifest.json (atomically), and removes DIR/.runs/. Run again after
- * it succeeded (no .runs/, manifest.json and every part present) it does nothing and returns
- * PRW_OK. `stats` (may be
- * NULL) receives the summed counts. Errors: PRW_E_IO (a part missing: named),
+ * reported, writes DIR/manifest.json (published in one step with the shards: files of another
+ * shard count and an old manifest go), and removes DIR/.runs/. Holds DIR's lock exclusively.
+ * Run again after it succeeded (no .runs/, manifest.json and every part present) it does
+ * nothing and returns PRW_DONE (stats stay zero). `stats` (may be NULL) receives the summed
+ * counts. Errors: PRW_E_IO (a part missing: named),
  * PRW_E_CORRUPT (a part incomplete or disagreeing with its counts), PRW_E_NOMEM.
  */
 PRW_API prw_status prw_finalize(const char *plan_path, prw_build_stats *stats, prw_error *err);

@@ -696,6 +696,7 @@ prw_status prw_ar_verify_mem(const void *data, size_t len, prw_ar_verify_stats *
     PRW_TRY(walk_chunks(&img, vs, err));
     prw_ar_reader *r;
     PRW_TRY(prw_ar_reader_open_mem(&r, data, len, err));
+    vs->record_chunks = r->num_chunks;
     prw_status st =
         prw_ar_reader_read_range(r, 0, r->num_records, 1, count_record, &vs->records, err);
     prw_ar_reader_close(r);

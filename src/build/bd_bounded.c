@@ -12,6 +12,7 @@
 
 #include "build/bd_engine.h"
 #include "common/io.h"
+#include "common/publish.h"
 
 #define MIB (1024.0 * 1024.0)
 /* Bytes per row of a partition being encoded: read back (24), sort buffer (24), probe
@@ -49,10 +50,12 @@ static uint64_t plan_usable(const bd_build *b) {
 /* `planned`: the bytes the plan needs; the limit must also hold the unplanned share. */
 static prw_status too_small(bd_build *b, uint64_t planned, const char *what, prw_error *err) {
     uint64_t need = planned / (100 - PLAN_SLACK_PCT) * 100;
+    char lim[PRW_BYTES_STR_MAX], nd[PRW_BYTES_STR_MAX]; /* printed as the summary prints them */
     return prw__error_set(err, PRW_E_LIMIT, -1,
-                          "memory limit of %.1f MiB is too small for this input: at least "
-                          "%.1f MiB is needed (%s)",
-                          (double)b->bm.limit / MIB, (double)need / MIB, what);
+                          "memory limit of %s is too small for this input: at least %s is "
+                          "needed (%s)",
+                          prw_format_bytes(b->bm.limit, lim, sizeof lim),
+                          prw_format_bytes(need, nd, sizeof nd), what);
 }
 
 /*
@@ -252,12 +255,12 @@ static prw_status spill_setup(bd_build *b, prw_error *err) {
     PRW_CHECK(strlen(base) <= PRW_BD_MAX_DIR, err, PRW_E_INVALID, -1,
               "--temp-dir path longer than %d bytes", PRW_BD_MAX_DIR);
     PRW_TRY(prw__mkdir_p(base, err));
-    prw__bd_path_fmt(b->bm.spill_dir, sizeof b->bm.spill_dir, "%s/.proberows-spill-XXXXXX", base);
-    if (!mkdtemp(b->bm.spill_dir)) {
-        prw_status st = prw__error_sys(err, errno, "cannot create a directory in %s", base);
-        b->bm.spill_dir[0] = 0;
-        return st;
-    }
+    /* Named for and locked by this process, so a later run sweeps it if this one is killed. */
+    prw__owned_dir od;
+    PRW_TRY(prw__owned_dir_create(&od, base, "spill", err));
+    b->bm.spill_owner_fd = od.fd;
+    prw__bd_path_fmt(b->bm.spill_dir, sizeof b->bm.spill_dir, "%s", od.path);
+    prw__free(od.path);
     b->bm.spill_slot = prw__pl_temp_register(b->bm.spill_dir);
     return prw__spill_create(&b->bm.spill, b->bm.spill_dir, W, b->nrg, b->pt.nparts,
                              b->bm.block_rows, err);
@@ -370,7 +373,8 @@ void prw__bd_bounded_cleanup(bd_bounded *bm) {
     prw__free(bm->part_n);
     prw__spill_destroy(bm->spill);
     if (bm->spill_dir[0]) {
-        rmdir(bm->spill_dir);
+        (void)prw__remove_dir(bm->spill_dir, NULL); /* its .owner too, then the lock goes */
+        close(bm->spill_owner_fd);
         prw__pl_temp_unregister(bm->spill_slot);
     }
     memset(bm, 0, sizeof *bm);

@@ -82,6 +82,14 @@ prw_status prw__pl_decode_cols(prw__pl_decoder *d, size_t rg, unsigned which, pr
     return prw__pl_intern_column(d, 1, &d->cd[PRW_COL_DST_ADDR], dst_tab, dst_ids, err);
 }
 
+/* --strict: the first out-of-range value fails the build, naming file, column, row group, row. */
+static prw_status out_of_range(const pl_file *f, const pl_rg *g, int col, size_t r,
+                               const char *what, int64_t v, const char *why, prw_error *err) {
+    return prw__error_set(
+        err, PRW_E_CORRUPT, -1, "%s: column '%s', row group %d, row %zu: %s %lld is %s (--strict)",
+        prw_pq_path(f->pq), f->info[col]->name, g->rg, r, what, (long long)v, why);
+}
+
 prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decoder *str, size_t rg,
                                  size_t r0, size_t r1, prw_null_rtt policy, prw__pl_decoded *out,
                                  prw_error *err) {
@@ -108,6 +116,13 @@ prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decod
             out->dropped_null_time++;
             continue;
         }
+        if (times[r] < PRW_EVENT_TIME_MIN_US || times[r] >= PRW_EVENT_TIME_MAX_US) {
+            if (num->src->strict)
+                return out_of_range(f, g, PRW_COL_EVENT_TIME, r, "event_time", times[r],
+                                    "outside 1970-01-01 .. 2199-12-31", err);
+            out->dropped_time_range++;
+            continue;
+        }
         prw__pl_row row = {0};
         row.t = times[r];
         row.key = src_ids[r];
@@ -121,11 +136,19 @@ prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decod
                                       prw_pq_path(f->pq), f->info[PRW_COL_IP_VERSION]->name, g->rg,
                                       r, (long long)v);
             row.ipv = (int8_t)v;
+            if (v != 4 && v != 6) {
+                if (num->src->strict)
+                    return out_of_range(f, g, PRW_COL_IP_VERSION, r, "ip_version", v,
+                                        "neither 4 nor 6", err);
+                out->ip_version_other++;
+            }
         } else {
             row.flags |= PRW_PL_IPV_NULL;
         }
         if (present(rv, r)) {
             row.rtt = rtt_value(rtt_info, rv, (int64_t)r);
+            out->rtt_nan += isnan(row.rtt) != 0;
+            out->rtt_inf += isinf(row.rtt) != 0;
         } else if (policy == PRW_NULL_RTT_DROP) {
             out->dropped_null_rtt++;
             continue;

@@ -187,7 +187,10 @@ prw_status prw__bd_encode_probe(const bd_build *b, bd_scratch *s, uint32_t rank,
         row.n_measurements = (int32_t)(j - i);
         row.first_timestamp = s->t[i];
         row.last_timestamp = s->t[j - 1];
-        row.time_span_seconds = (double)(s->t[j - 1] - s->t[i]) / 1e6;
+        /* Kept times lie in the valid range, so this cannot fail; checked all the same. */
+        PRW_CHECK(prw__span_seconds(s->t[i], s->t[j - 1], &row.time_span_seconds), err,
+                  PRW_E_CORRUPT, -1, "event_time %lld .. %lld gives no valid span",
+                  (long long)s->t[i], (long long)s->t[j - 1]);
         size_t total = 0;
         PRW_TRY(prw_ipc_encode_outer(&row, dst, (size_t)outer, &total, err));
         if (b->chunked) {

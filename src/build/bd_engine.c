@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build/bd_engine.h"
+#include "build/bd_outdir.h"
 #include "common/io.h"
 
 /* After the last row group is decoded: the decoders' column buffers and string caches (on M
@@ -221,14 +222,14 @@ static prw_status build_main(const prw_build_options *opts, prw_build_stats *sta
     prw__mutex_init(&b.oq.done_mu);
     prw__cond_init(&b.oq.done_cv);
 
-    char stage[PRW_PATH_BUF];
-    prw_status st = prw__mkdir_p(opts->output_dir, err);
+    /* Created if missing, locked (a reduce task shares the lock with its siblings), recovered,
+     * swept; the new files go to a staging folder inside it. */
+    prw__bd_outdir od;
+    prw_status st =
+        prw__bd_outdir_open(&od, opts->output_dir, opts->temp_dir, prep != NULL, true, stats, err);
     if (st == PRW_OK) {
-        prw__bd_path_fmt(stage, sizeof stage, "%s/.proberows-staging-XXXXXX", opts->output_dir);
-        if (!mkdtemp(stage))
-            st = prw__error_sys(err, errno, "cannot create a directory in %s", opts->output_dir);
-    }
-    if (st == PRW_OK) {
+        b.od = &od;
+        const char *stage = od.stage.path;
         b.stage_slot = prw__pl_temp_register(stage);
         prw__pool *pool = NULL;
         st = prw__pool_create(&pool, b.workers, (size_t)b.workers * 4 + 8, err);
@@ -239,8 +240,8 @@ static prw_status build_main(const prw_build_options *opts, prw_build_stats *sta
         if (prep)
             b.source = NULL; /* the caller's */
         build_cleanup(&b);
-        prw__remove_dir(stage);
         prw__pl_temp_unregister(b.stage_slot);
+        prw__bd_outdir_close(&od, st < 0);
     }
     prw__mutex_destroy(&b.slot_mu);
     prw__cond_destroy(&b.slot_cv);

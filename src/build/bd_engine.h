@@ -184,6 +184,7 @@ typedef struct bd_bounded {
     prw__spill *spill;
     prw__pl_keymap *keymap; /* src_addr -> rank, after the key pass */
     char spill_dir[PRW_PATH_BUF];
+    int spill_owner_fd; /* the locked .owner file inside spill_dir (prw__owned_dir) */
     int spill_slot;
     uint64_t *key_rows; /* by src intern id (key pass), then by rank */
     size_t key_rows_cap;
@@ -244,6 +245,7 @@ typedef struct bd_build {
     _Alignas(64) bd_outq oq;
     bd_bounded bm;
     bd_memsrc mem;
+    struct prw__bd_outdir *od; /* the output directory (bd_outdir.h) */
 } bd_build;
 
 /* ---- bd_options.c ---- */

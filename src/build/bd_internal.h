@@ -171,6 +171,7 @@ typedef struct prw__pl_decoded {
     size_t n;
     int64_t dropped_null_src, dropped_null_time, dropped_null_rtt;
     int64_t null_rtt_kept, null_rtt_failed;
+    int64_t dropped_time_range, rtt_nan, rtt_inf, ip_version_other;
 } prw__pl_decoded;
 
 /** Adds the counts of what decoding dropped or changed (not the rows) of x into d. */
@@ -180,6 +181,10 @@ static inline void prw__pl_decoded_add_counts(prw__pl_decoded *d, const prw__pl_
     d->dropped_null_rtt += x->dropped_null_rtt;
     d->null_rtt_kept += x->null_rtt_kept;
     d->null_rtt_failed += x->null_rtt_failed;
+    d->dropped_time_range += x->dropped_time_range;
+    d->rtt_nan += x->rtt_nan;
+    d->rtt_inf += x->rtt_inf;
+    d->ip_version_other += x->ip_version_other;
 }
 /** The same counts into the build's statistics. */
 static inline void prw__pl_stats_add_counts(prw_build_stats *st, const prw__pl_decoded *x) {
@@ -188,6 +193,10 @@ static inline void prw__pl_stats_add_counts(prw_build_stats *st, const prw__pl_d
     st->dropped_null_rtt += x->dropped_null_rtt;
     st->null_rtt_kept += x->null_rtt_kept;
     st->null_rtt_failed += x->null_rtt_failed;
+    st->dropped_event_time_range += x->dropped_time_range;
+    st->rtt_nan += x->rtt_nan;
+    st->rtt_inf += x->rtt_inf;
+    st->ip_version_other += x->ip_version_other;
 }
 
 /** Per-worker decoding state (buffers, codec contexts). */

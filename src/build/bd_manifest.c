@@ -95,7 +95,10 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
     PRW_TRY(prw__pl_bufprintf(
         b, err,
         "}\n  },\n  \"rows_read\": %lld,\n  \"rows_written\": %lld,\n  \"dropped\": {"
-        "\"null_src_addr\": %lld, \"null_event_time\": %lld, \"null_rtt\": %lld},\n"
+        "\"null_src_addr\": %lld, \"null_event_time\": %lld, \"null_rtt\": %lld, "
+        "\"event_time_out_of_range\": %lld},\n"
+        "  \"kept_odd_values\": {\"rtt_nan\": %lld, \"rtt_inf\": %lld, \"ip_version_other\": "
+        "%lld},\n"
         "  \"null_rtt_kept\": %lld,\n  \"null_rtt_stored_as_failed\": %lld,\n"
         "  \"probes_cut_into_pieces\": %lld,\n"
         "  \"memory\": {\"limit\": %llu, \"spilled\": %s, \"temp_bytes\": %lld, "
@@ -104,10 +107,11 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
         (long long)st->rows_read,
         (long long)(st->split[0].measurements + st->split[1].measurements),
         (long long)st->dropped_null_src_addr, (long long)st->dropped_null_event_time,
-        (long long)st->dropped_null_rtt, (long long)st->null_rtt_kept,
-        (long long)st->null_rtt_failed, (long long)st->split_probes_cut,
-        (unsigned long long)st->memory_limit, st->spilled ? "true" : "false",
-        (long long)st->temp_bytes, (long long)st->partitions,
+        (long long)st->dropped_null_rtt, (long long)st->dropped_event_time_range,
+        (long long)st->rtt_nan, (long long)st->rtt_inf, (long long)st->ip_version_other,
+        (long long)st->null_rtt_kept, (long long)st->null_rtt_failed,
+        (long long)st->split_probes_cut, (unsigned long long)st->memory_limit,
+        st->spilled ? "true" : "false", (long long)st->temp_bytes, (long long)st->partitions,
         (long long)(st->spilled ? st->spill_partitions : 0), (long long)st->merged_probes));
     static const char *const names[2] = {"train", "test"};
     for (int s = 0; s < 2; s++) {

@@ -86,5 +86,5 @@ void prw__pl_temp_unregister(int slot) {
 void prw_build_remove_temp_files(void) {
     for (int i = 0; i < TEMP_SLOTS; i++)
         if (atomic_load(&g_temp_state[i]) == 2)
-            prw__remove_dir(g_temp[i]);
+            (void)prw__remove_dir(g_temp[i], NULL); /* async-signal-safe with NULL */
 }

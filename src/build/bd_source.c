@@ -69,9 +69,17 @@ static prw_status open_file(pl_file *f, const char *path, const prw_build_option
     f->bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
     for (int c = 0; c < PRW_COL_COUNT; c++) {
         const char *name = o->columns[c] ? o->columns[c] : g_logical[c];
-        f->col[c] = prw_pq_find_column(f->pq, name);
-        PRW_CHECK(f->col[c] >= 0, err, PRW_E_UNSUPPORTED, -1, "%s: column '%s' not found%s", path,
-                  name, o->columns[c] ? "" : " (use --column to read it from another column)");
+        /* Exact, else the one column matching ignoring case; nested and ambiguous said so. */
+        if (prw_pq_resolve_column(f->pq, name, &f->col[c], err) < 0) {
+            bool missing = f->col[c] < 0 && strstr(err->msg, "not found");
+            prw__error_prefix(err, "%s: ", path);
+            if (missing && !o->columns[c]) {
+                size_t len = strlen(err->msg);
+                snprintf(err->msg + len, sizeof err->msg - len,
+                         " (use --column to read it from another column)");
+            }
+            return PRW_E_UNSUPPORTED;
+        }
         f->info[c] = prw_pq_column(f->pq, f->col[c]);
         PRW_TRY(check_column(path, c, name, f->info[c], err));
     }
@@ -91,6 +99,7 @@ prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t 
     }
     prw_status st = PRW_OK;
     size_t nrgs = 0;
+    s->strict = opts->strict;
     for (size_t i = 0; i < npaths && st == PRW_OK; i++) {
         st = open_file(&s->files[i], paths[i], opts, use_pread, err);
         s->nfiles = i + 1;

@@ -27,6 +27,7 @@ struct prw__pl_source {
     size_t nfiles;
     pl_rg *rgs;
     size_t nrgs;
+    bool strict; /* prw_build_options.strict: out-of-range values fail instead of counting */
 };
 
 /* A string's entry in an inline table (a worker's cache, the key map): one 64-byte slot, one

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "build/bd_engine.h"
+#include "build/bd_outdir.h"
 
 /* The ArrayRecord files of one split: shards are written one after another. */
 typedef struct bd_sink {
@@ -260,21 +261,10 @@ prw_status prw__bd_publish(bd_build *b, const char *stage, prw_error *err) {
     }
     if (b->kr.only_shard < 0)
         PRW_TRY(prw__pl_write_manifest(b->o, b->stats, b->src, stage, err));
-    for (int s = 0; s < 2; s++) {
-        for (int k = k0; k < k1; k++) {
-            char from[PRW_PATH_BUF], to[PRW_PATH_BUF];
-            prw__bd_shard_name(from, sizeof from, stage, names[s], k, shards);
-            prw__bd_shard_name(to, sizeof to, b->o->output_dir, names[s], k, shards);
-            if (rename(from, to) != 0)
-                return prw__error_sys(err, errno, "cannot move %s into place", to);
-        }
-    }
-    if (b->kr.only_shard >= 0)
-        return PRW_OK;
-    char from[PRW_PATH_BUF], to[PRW_PATH_BUF];
-    prw__bd_path_fmt(from, sizeof from, "%s/manifest.json", stage);
-    prw__bd_path_fmt(to, sizeof to, "%s/manifest.json", b->o->output_dir);
-    if (rename(from, to) != 0)
-        return prw__error_sys(err, errno, "cannot move %s into place", to);
+    /* All files in one step (docs/PUBLISH.md): a whole build replaces the whole set, files of
+     * other shard counts included; a reduce task only its own shard pair. */
+    prw__publish_spec spec = {prw__bd_output_names, b->kr.only_shard < 0, NULL};
+    PRW_TRY(prw__publish(b->o->output_dir, stage, &spec, err));
+    prw__bd_outdir_published(b->od);
     return PRW_OK;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proberows/outdir.h"
 #include "proberows/pipeline.h"
 #include "proberows/proberows.h"
 
@@ -33,6 +34,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * printed as `proberows: message (at byte N)`.
  */
 int cli_status(const char *cmd, prw_status st, const prw_error *err);
+
+/**
+ * Before reading output directory `dir` (verify, inspect): recovers a publish a killed writer
+ * left halfway and notes on stderr what it did, or that a build is writing `dir` now. Returns
+ * CLI_OK, or CLI_FAIL after printing the error.
+ */
+int cli_outdir_prepare(const char *dir);
 
 /** True if argv[i] is --help or -h. */
 bool cli_is_help(const char *arg);

@@ -124,3 +124,37 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name, bool 
     *i += 1;
     return argv[*i];
 }
+
+int cli_outdir_prepare(const char *dir) {
+    prw_outdir_state st;
+    prw_error err;
+    prw_error_clear(&err);
+    if (prw_outdir_prepare_read(dir, &st, &err) < 0)
+        return cli_error(dir, &err);
+    if (st.writer_pid > 0)
+        fprintf(stderr,
+                "proberows: note: %s is being written by proberows pid %ld; reading the "
+                "files as they are now\n",
+                dir, st.writer_pid);
+    else if (st.writer_pid < 0)
+        fprintf(stderr,
+                "proberows: note: %s is being written by another proberows; reading the "
+                "files as they are now\n",
+                dir);
+    if (st.finished)
+        fprintf(stderr,
+                "proberows: note: %s: finished a publish that a stopped writer left "
+                "halfway (the new output is in place)\n",
+                dir);
+    if (st.undone)
+        fprintf(stderr,
+                "proberows: note: %s: undid a publish that a stopped writer left "
+                "halfway (the previous output is back)\n",
+                dir);
+    if (st.pending)
+        fprintf(stderr,
+                "proberows: note: %s: a stopped writer left a publish halfway; the next "
+                "proberows command with write access to it completes it\n",
+                dir);
+    return CLI_OK;
+}

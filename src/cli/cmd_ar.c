@@ -15,24 +15,27 @@
 #include "proberows/arrayrecord.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "Usage: proberows ar info FILE\n"
-                 "       proberows ar cat FILE [--range I:J]\n"
-                 "       proberows ar pack [--options STRING] OUT\n"
-                 "       proberows ar verify FILE\n\n"
-                 "Inspects, dumps, builds and checks ArrayRecord (Riegeli) files.\n\n"
-                 "  info     print records, chunks, group size, compression, options string, size\n"
-                 "  cat      write records I..J-1 (default: all) to stdout, each framed as a\n"
-                 "           4-byte little-endian length followed by the bytes\n"
-                 "  pack     read records framed the same way from stdin into a new file OUT,\n"
-                 "           written under a temporary name and renamed when complete\n"
-                 "  verify   walk every block header and chunk, check every hash and record\n\n"
-                 "Options:\n"
-                 "  --range I:J        records from I to J-1 (I: = to the end)\n"
-                 "  --options STRING   ArrayRecord writer options, Google's syntax, e.g.\n"
-                 "                     'group_size:64,zstd:3' or 'uncompressed' (default: zstd:3,\n"
-                 "                     group_size:1)\n"
-                 "  -h, --help         show this help\n\n"
-                 "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n");
+    fprintf(out,
+            "Usage: proberows ar info FILE\n"
+            "       proberows ar cat FILE [--range I:J]\n"
+            "       proberows ar pack [--options STRING] OUT\n"
+            "       proberows ar verify FILE\n\n"
+            "Inspects, dumps, builds and checks ArrayRecord (Riegeli) files.\n\n"
+            "  info     print records, chunks holding records (from the footer), group size,\n"
+            "           compression, options string, size\n"
+            "  cat      write records I..J-1 (default: all) to stdout, each framed as a\n"
+            "           4-byte little-endian length followed by the bytes\n"
+            "  pack     read records framed the same way from stdin into a new file OUT,\n"
+            "           written under a temporary name and renamed when complete\n"
+            "  verify   walk every block header and chunk, check every hash and record; counts\n"
+            "           record chunks (as info) and all chunks\n\n"
+            "Options:\n"
+            "  --range I:J        records from I to J-1 (I: = to the end)\n"
+            "  --options STRING   ArrayRecord writer options, Google's syntax, e.g.\n"
+            "                     'group_size:64,zstd:3' or 'uncompressed' (default: zstd:3,\n"
+            "                     group_size:1)\n"
+            "  -h, --help         show this help\n\n"
+            "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n");
 }
 
 static int ar_info(const char *path) {
@@ -44,7 +47,9 @@ static int ar_info(const char *path) {
     printf("file: %s\n", path);
     printf("size: %" PRIu64 "\n", prw_ar_reader_file_size(r));
     printf("records: %" PRIu64 "\n", prw_ar_reader_num_records(r));
-    printf("chunks: %" PRIu64 "\n", prw_ar_reader_num_chunks(r));
+    printf("chunks: %" PRIu64 " (holding records; 'ar verify' also counts the signature, "
+           "metadata, index and padding chunks)\n",
+           prw_ar_reader_num_chunks(r));
     printf("group_size: %" PRIu64 "\n", prw_ar_reader_group_size(r));
     printf("compression: %s\n", prw_ar_compression_name(prw_ar_reader_compression(r)));
     printf("options: %s\n", prw_ar_reader_options(r));
@@ -188,9 +193,10 @@ static int ar_verify(const char *path) {
     prw_ar_verify_stats vs;
     if (prw_ar_verify(path, &vs, &err) < 0)
         return cli_error(path, &err);
-    printf("%s: ok: %" PRIu64 " records, %" PRIu64 " chunks, %" PRIu64 " blocks, %" PRIu64
+    printf("%s: ok: %" PRIu64 " records in %" PRIu64 " record chunks; %" PRIu64
+           " chunks in all (with signature, metadata, index, padding), %" PRIu64 " blocks, %" PRIu64
            " bytes\n",
-           path, vs.records, vs.chunks, vs.blocks, vs.file_size);
+           path, vs.records, vs.record_chunks, vs.chunks, vs.blocks, vs.file_size);
     return CLI_OK;
 }
 

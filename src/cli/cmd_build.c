@@ -16,7 +16,11 @@
 
 static void build_help(FILE *out) {
     fprintf(out,
-            "Usage: proberows build --input GLOB [--input GLOB...] --output DIR [OPTIONS]\n\n"
+            "Usage: proberows build --input GLOB [--input GLOB...] --output DIR [--workers N]\n"
+            "                       [--max-row-size-mb X] [--train-ratio R] [--split ratio|hash]\n"
+            "                       [--null-rtt keep|drop|failed] [--column NAME=SOURCE...]\n"
+            "                       [--ar-options STRING] [--shards N] [--plan DIR/plan.json]\n"
+            "                       [--temp-dir DIR] [--memory-limit SIZE] [--strict] [--quiet]\n\n"
             "Groups Parquet measurement shards by probe (src_addr), orders each probe's\n"
             "measurements by event_time, and writes one Arrow IPC row per probe (cut at the\n"
             "row size limit) to DIR/train.arrayrecord and DIR/test.arrayrecord, with\n"
@@ -46,6 +50,9 @@ static void build_help(FILE *out) {
             "                         the old spelling); default: half of the physical memory\n"
             "                         or of the cgroup limit. Rows that do not fit are spilled\n"
             "                         to compressed run files; the output is the same\n"
+            "  --strict               fail on a row with event_time outside 1970..2199 or an\n"
+            "                         ip_version other than 4 and 6 (default: drop such times\n"
+            "                         and keep such versions, counting both)\n"
             "  --quiet                no progress or summary\n"
             "  -h, --help             this help\n\n"
             "Flags of the Python tool map one to one: --input, --output, --workers,\n"
@@ -90,22 +97,48 @@ static void on_progress(void *ctx, const prw_build_progress *p) {
     ps->phase = p->phase;
 }
 
+/* What the run did to the directory before building: printed even with --quiet. */
+static void print_housekeeping(const prw_build_stats *s, const char *outdir) {
+    char b[PRW_BYTES_STR_MAX];
+    if (s->publishes_finished)
+        fprintf(stderr, "proberows: %s: finished a publish that a stopped run left halfway\n",
+                outdir);
+    if (s->publishes_undone)
+        fprintf(stderr,
+                "proberows: %s: undid a publish that a stopped run left halfway (the "
+                "previous output was back before this build)\n",
+                outdir);
+    if (s->leftovers_removed)
+        fprintf(stderr, "proberows: removed %lld leftover folder%s of stopped runs, %s freed\n",
+                (long long)s->leftovers_removed, s->leftovers_removed == 1 ? "" : "s",
+                prw_format_bytes((uint64_t)s->leftover_bytes, b, sizeof b));
+}
+
 static void print_summary(const prw_build_stats *s, const char *outdir) {
     const char *names[2] = {"train", "test"};
     fprintf(stderr, "\nproberows build: %lld rows from %lld files (%lld row groups) -> %s\n",
             (long long)s->rows_read, (long long)s->files, (long long)s->row_groups, outdir);
+    char b1[PRW_BYTES_STR_MAX], b2[PRW_BYTES_STR_MAX];
     for (int i = 0; i < 2; i++) {
         const prw_build_split_stats *x = &s->split[i];
         fprintf(stderr,
                 "  %-5s  probes %lld, rows written %lld, measurements %lld, "
-                "avg %.1f measurements/row, %.1f MB in %lld file%s\n",
+                "avg %.1f measurements/row, %s in %lld file%s\n",
                 names[i], (long long)x->probes, (long long)x->records, (long long)x->measurements,
                 x->records ? (double)x->measurements / (double)x->records : 0.0,
-                (double)x->bytes / 1e6, (long long)x->files, x->files == 1 ? "" : "s");
+                prw_format_bytes((uint64_t)x->bytes, b1, sizeof b1), (long long)x->files,
+                x->files == 1 ? "" : "s");
     }
-    fprintf(stderr, "  dropped: %lld NULL src_addr, %lld NULL event_time, %lld NULL rtt (drop)\n",
+    fprintf(stderr,
+            "  dropped: %lld NULL src_addr, %lld NULL event_time, %lld NULL rtt (drop), %lld "
+            "event_time outside 1970..2199\n",
             (long long)s->dropped_null_src_addr, (long long)s->dropped_null_event_time,
-            (long long)s->dropped_null_rtt);
+            (long long)s->dropped_null_rtt, (long long)s->dropped_event_time_range);
+    if (s->rtt_nan || s->rtt_inf || s->ip_version_other)
+        fprintf(stderr,
+                "  kept as read: %lld rtt NaN, %lld rtt +-infinity, %lld ip_version "
+                "other than 4 and 6\n",
+                (long long)s->rtt_nan, (long long)s->rtt_inf, (long long)s->ip_version_other);
     if (s->null_rtt_kept || s->null_rtt_failed)
         fprintf(stderr, "  NULL rtt: %lld kept as null, %lld stored as -1.0\n",
                 (long long)s->null_rtt_kept, (long long)s->null_rtt_failed);
@@ -115,18 +148,19 @@ static void print_summary(const prw_build_stats *s, const char *outdir) {
             "with %d workers\n",
             s->seconds_scan, s->seconds_decode, s->seconds_group, s->seconds_write,
             s->seconds_total, s->workers);
+    prw_format_bytes((uint64_t)s->memory_limit, b1, sizeof b1);
     if (s->spilled)
         fprintf(stderr,
-                "  memory: limit %.1f MB, spilled %lld partitions (%lld probes merged from "
-                "runs), temp %.1f MB, key pass %.3fs\n",
-                (double)s->memory_limit / 1e6, (long long)s->spill_partitions,
-                (long long)s->merged_probes, (double)s->temp_bytes / 1e6, s->seconds_keys);
+                "  memory: limit %s, spilled %lld partitions (%lld probes merged from "
+                "runs), temp %s, key pass %.3fs\n",
+                b1, (long long)s->spill_partitions, (long long)s->merged_probes,
+                prw_format_bytes((uint64_t)s->temp_bytes, b2, sizeof b2), s->seconds_keys);
     else
-        fprintf(stderr, "  memory: limit %.1f MB, in memory (no spill)\n",
-                (double)s->memory_limit / 1e6);
+        fprintf(stderr, "  memory: limit %s, in memory (no spill)\n", b1);
     double meas = (double)(s->split[0].measurements + s->split[1].measurements);
-    fprintf(stderr, "  throughput: %.0f measurements/s; peak RSS %.1f MB\n",
-            s->seconds_total > 0 ? meas / s->seconds_total : 0.0, (double)s->peak_rss_bytes / 1e6);
+    fprintf(stderr, "  throughput: %.0f measurements/s; peak RSS %s\n",
+            s->seconds_total > 0 ? meas / s->seconds_total : 0.0,
+            prw_format_bytes((uint64_t)s->peak_rss_bytes, b2, sizeof b2));
 }
 
 /* SIGINT/SIGTERM: remove the run files and staged output, then die of the same signal. */
@@ -195,6 +229,8 @@ int cli_build_parse(const char *cmd, int argc, char **argv, prw_build_options *o
             return CLI_OK;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             *quiet = true;
+        } else if (strcmp(a, "--strict") == 0) {
+            o.strict = true;
         } else if ((v = cli_opt_value(argc, argv, &i, "--input", &missing))) {
             inputs[(*ninputs)++] = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--output", &missing))) {
@@ -309,6 +345,7 @@ int cmd_build(int argc, char **argv) {
     sigaction(SIGTERM, &old_term, NULL);
     free(cmdline);
     free(inputs);
+    print_housekeeping(&stats, o.output_dir);
     if (st < 0)
         return cli_status("build ", st, &err);
     if (!quiet)

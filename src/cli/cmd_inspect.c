@@ -18,7 +18,8 @@
 
 static void inspect_help(FILE *out) {
     fprintf(out,
-            "Usage: proberows inspect PATH [--row I [--all]] [--probe SRC_ADDR] [--json]\n\n"
+            "Usage: proberows inspect PATH [--row I [--all]] [--probe SRC_ADDR] [--json]\n"
+            "                         [--workers N]\n\n"
             "PATH is an .arrayrecord file or an output directory (every *.arrayrecord* file\n"
             "in it). Without --row or --probe, prints per file: records, probes, measurements,\n"
             "measurements per record (min/median/max), record and inner-stream sizes\n"
@@ -432,7 +433,9 @@ int cmd_inspect(int argc, char **argv) {
     size_t n = 0;
     int rc = CLI_OK;
     if (dir) {
-        rc = list_dir(path, &files, &n);
+        rc = cli_outdir_prepare(path);
+        if (rc == CLI_OK)
+            rc = list_dir(path, &files, &n);
         if (rc == CLI_OK && n == 0)
             rc = cli_fail("%s: no .arrayrecord files in this directory", path);
     }

@@ -16,7 +16,9 @@
 static void plan_help(FILE *out) {
     fprintf(out,
             "Usage: proberows plan --input GLOB... --output DIR --map-tasks M --reduce-tasks N\n"
-            "                      [build options]\n\n"
+            "                      [--train-ratio R] [--split ratio|hash] [--null-rtt POLICY]\n"
+            "                      [--column NAME=SOURCE] [--max-row-size-mb X]\n"
+            "                      [--ar-options STRING] [--workers N] [--quiet]\n\n"
             "Plans a scale-out run (Slurm job arrays or any scheduler over a shared\n"
             "filesystem): reads the src_addr column of every input once and writes\n"
             "DIR/plan.json (the inputs with sizes, M map tasks as contiguous runs of files\n"
@@ -25,20 +27,32 @@ static void plan_help(FILE *out) {
             "Then run 'proberows map' for tasks 0..M-1, 'proberows reduce' for 0..N-1 and\n"
             "'proberows finalize'. The outputs equal 'proberows build --plan DIR/plan.json'.\n\n"
             "Options:\n"
+            "  --input GLOB           Parquet files (repeatable), as for 'proberows build'\n"
+            "  --output DIR           where plan.json, plan.probes and later the outputs go\n"
             "  --map-tasks M          map tasks (1..99999)\n"
             "  --reduce-tasks N       reduce tasks = key ranges = shards per split (1..99999)\n"
-            "  --input, --output, --train-ratio, --split, --null-rtt, --column,\n"
-            "  --max-row-size-mb, --ar-options: as for 'proberows build'\n"
+            "  --train-ratio R        as for 'proberows build' (recorded in the plan)\n"
+            "  --split ratio|hash     as for 'proberows build' (recorded in the plan)\n"
+            "  --null-rtt POLICY      keep|drop|failed, as for 'proberows build'\n"
+            "  --column NAME=SOURCE   as for 'proberows build' (recorded in the plan)\n"
+            "  --max-row-size-mb X    as for 'proberows build' (recorded in the plan)\n"
+            "  --ar-options STRING    as for 'proberows build' (recorded in the plan)\n"
+            "  --workers N            threads for reading src_addr (default: the CPUs)\n"
+            "  --quiet                no progress or summary\n"
             "  -h, --help             this help\n\n"
             "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n");
 }
 
 static void task_help(FILE *out, const char *name) {
     if (strcmp(name, "finalize") == 0) {
-        fprintf(out, "Usage: proberows finalize --plan DIR/plan.json\n\n"
-                     "Checks that every reduce task's files exist, are complete and hold the\n"
-                     "records the task reported, writes DIR/manifest.json and removes DIR/.runs/.\n"
-                     "Exit status: 0 success, 1 a part missing or damaged, 2 usage error.\n");
+        fprintf(out,
+                "Usage: proberows finalize --plan DIR/plan.json\n\n"
+                "Checks that every reduce task's files exist, are complete and hold the\n"
+                "records the task reported, writes DIR/manifest.json and removes DIR/.runs/.\n\n"
+                "Options:\n"
+                "  --plan FILE    the plan.json written by 'proberows plan'\n"
+                "  -h, --help     this help\n\n"
+                "Exit status: 0 success, 1 a part missing or damaged, 2 usage error.\n");
         return;
     }
     bool map = strcmp(name, "map") == 0;
@@ -46,7 +60,7 @@ static void task_help(FILE *out, const char *name) {
             "Usage: proberows %s --plan DIR/plan.json [--task %s]%s\n\n%s\n"
             "Options:\n"
             "  --plan FILE    the plan.json written by 'proberows plan'\n"
-            "  --task %s      0-based task number; default $SLURM_ARRAY_TASK_ID\n"
+            "  --task %s       0-based task number; default $SLURM_ARRAY_TASK_ID\n"
             "%s"
             "  -h, --help     this help\n\n"
             "Safe to rerun: files appear only complete (temporary + rename).\n"
@@ -120,12 +134,14 @@ int cmd_plan(int argc, char **argv) {
     free(inputs);
     if (s < 0)
         return cli_status("plan ", s, &err);
+    char sz[PRW_BYTES_STR_MAX];
     if (!quiet)
         fprintf(stderr,
-                "proberows plan: %lld files (%.1f MB), %lld rows, %lld probes -> %s/plan.json "
+                "proberows plan: %lld files (%s), %lld rows, %lld probes -> %s/plan.json "
                 "(%lld map tasks, %lld reduce tasks) in %.2fs\n",
-                (long long)st.files, (double)st.input_bytes / 1e6, (long long)st.rows,
-                (long long)st.probes, o.output_dir, (long long)M, (long long)N, st.seconds);
+                (long long)st.files, prw_format_bytes((uint64_t)st.input_bytes, sz, sizeof sz),
+                (long long)st.rows, (long long)st.probes, o.output_dir, (long long)M, (long long)N,
+                st.seconds);
     return CLI_OK;
 }
 
@@ -220,6 +236,11 @@ int cmd_finalize(int argc, char **argv) {
     prw_status s = prw_finalize(plan, &st, &err);
     if (s < 0)
         return cli_error(NULL, &err);
+    if (s == PRW_DONE) { /* a requeued job after success: say so, not "0 probes" */
+        fprintf(stderr, "proberows finalize: already finalized (manifest.json and every part are "
+                        "there, the run files removed); nothing to do\n");
+        return CLI_OK;
+    }
     fprintf(stderr, "proberows finalize: train %lld probes, test %lld probes; manifest written\n",
             (long long)st.split[0].probes, (long long)st.split[1].probes);
     return CLI_OK;

@@ -12,7 +12,8 @@
 
 static void verify_help(FILE *out) {
     fprintf(out,
-            "Usage: proberows verify OUTDIR [--input GLOB...] [--sample N] [--workers N]\n\n"
+            "Usage: proberows verify OUTDIR [--input GLOB...] [--sample N] [--workers N]\n"
+            "                        [--max-failures N]\n\n"
             "Checks an output directory of 'proberows build' against its manifest.json:\n"
             "every ArrayRecord hash, both Arrow schemas, and per record n_measurements, one\n"
             "src_addr, src_id (md5 rule), event_time order (also across the pieces of a\n"
@@ -107,6 +108,8 @@ int cmd_verify(int argc, char **argv) {
         rc = cli_usage_error("verify ", "no output directory given");
     if (rc == CLI_OK && o.sample && n_inputs)
         rc = cli_usage_error("verify ", "--sample cannot be combined with --input");
+    if (rc == CLI_OK)
+        rc = cli_outdir_prepare(o.dir);
     if (rc != CLI_OK) {
         free(inputs);
         return rc;

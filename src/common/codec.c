@@ -254,8 +254,9 @@ static prw_status zstd_decompress(prw__codec_ctx *ctx, const void *src, size_t n
     if (!ctx)
         ZSTD_freeDCtx(zd);
     if (ZSTD_isError(r))
-        return prw__error_set(err, PRW_E_CODEC, -1, "zstd: %s (expected %zu bytes)",
-                              ZSTD_getErrorName(r), expected);
+        return prw__error_set(err, PRW_E_CODEC, -1,
+                              "malformed zstd data: %s (%zu compressed bytes, expected %zu)",
+                              ZSTD_getErrorName(r), n, expected);
     if (r != expected)
         return prw__error_set(err, PRW_E_CODEC, -1, "zstd data gives %zu bytes, expected %zu", r,
                               expected);
@@ -274,12 +275,13 @@ prw_status prw__codec_decompress(prw__codec_ctx *ctx, prw__codec c, const void *
     case PRW_CODEC_SNAPPY: {
         size_t len = 0;
         PRW_CHECK(snappy_uncompressed_length(src, n, &len) == SNAPPY_OK, err, PRW_E_CODEC, -1,
-                  "malformed snappy header");
+                  "malformed snappy header (%zu compressed bytes)", n);
         PRW_CHECK(len == expected, err, PRW_E_CODEC, -1,
                   "snappy data announces %zu bytes, expected %zu", len, expected);
         len = expected;
         PRW_CHECK(snappy_uncompress(src, n, dst, &len) == SNAPPY_OK && len == expected, err,
-                  PRW_E_CODEC, -1, "malformed snappy data");
+                  PRW_E_CODEC, -1, "malformed snappy data (%zu compressed bytes, expected %zu)", n,
+                  expected);
         return PRW_OK;
     }
     case PRW_CODEC_GZIP:
@@ -290,7 +292,8 @@ prw_status prw__codec_decompress(prw__codec_ctx *ctx, prw__codec c, const void *
         PRW_CHECK(n <= INT32_MAX && expected <= INT32_MAX, err, PRW_E_LIMIT, -1,
                   "lz4 block too large");
         int r = LZ4_decompress_safe(src, dst, (int)n, (int)expected);
-        PRW_CHECK(r >= 0, err, PRW_E_CODEC, -1, "malformed lz4 block");
+        PRW_CHECK(r >= 0, err, PRW_E_CODEC, -1,
+                  "malformed lz4 block (%zu compressed bytes, expected %zu)", n, expected);
         PRW_CHECK((size_t)r == expected, err, PRW_E_CODEC, -1,
                   "lz4 block gives %d bytes, expected %zu", r, expected);
         return PRW_OK;

@@ -99,6 +99,18 @@ static inline bool prw__add_overflow(size_t a, size_t b, size_t *out) {
     return __builtin_add_overflow(a, b, out);
 }
 
+/**
+ * A span (last - first microseconds) in seconds, without signed overflow: false when the
+ * difference does not fit an int64 or is negative (last before first).
+ */
+static inline bool prw__span_seconds(int64_t first_us, int64_t last_us, double *out) {
+    int64_t d;
+    if (__builtin_sub_overflow(last_us, first_us, &d) || d < 0)
+        return false;
+    *out = (double)d / 1e6;
+    return true;
+}
+
 /* ---- little-endian / big-endian loads and stores (memcpy: no alignment, no aliasing) ----- */
 
 static inline uint16_t prw__load_le16(const void *p) {

@@ -103,3 +103,20 @@ prw_status prw__error_nomem(prw_error *err, const char *what, size_t size) {
     return prw__error_set(err, PRW_E_NOMEM, -1, "out of memory allocating %zu bytes for %s", size,
                           what);
 }
+
+const char *prw_format_bytes(uint64_t bytes, char *buf, size_t cap) {
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (bytes < 1024) {
+        snprintf(buf, cap, "%llu B", (unsigned long long)bytes);
+        return buf;
+    }
+    double v = (double)bytes / 1024.0;
+    size_t u = 0;
+    /* Switch units where one decimal would round up to 1024.0. */
+    while (v >= 1023.95 && u + 1 < sizeof units / sizeof *units) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, cap, "%.1f %s", v, units[u]);
+    return buf;
+}

@@ -511,6 +511,8 @@ prw_status prw__mkdir_p(const char *path, prw_error *err) {
     return PRW_OK;
 }
 
+/* ---- directory trees --------------------------------------------------------------------- */
+
 /* The kernel's struct linux_dirent64 (getdents64 is async-signal-safe; readdir is not). */
 struct io_dirent64 {
     uint64_t d_ino;
@@ -520,30 +522,79 @@ struct io_dirent64 {
     char d_name[];
 };
 
-void prw__remove_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        /* Unlinking while listing may skip entries; list again until a pass finds none. */
-        for (int pass = 0; pass < 64; pass++) {
-            int removed = 0;
-            lseek(fd, 0, SEEK_SET);
-            for (;;) {
-                _Alignas(8) char buf[4096];
-                long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
-                if (got <= 0)
-                    break;
-                for (long pos = 0; pos < got;) {
-                    struct io_dirent64 *e = (struct io_dirent64 *)(buf + pos);
-                    pos += e->d_reclen;
-                    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-                        unlinkat(fd, e->d_name, 0) == 0)
-                        removed++;
+#define TREE_MAX_DEPTH 64
+
+/*
+ * Walks the tree below the open directory `fd` (which it closes), adding the sizes of regular
+ * files to *bytes and, with `remove`, unlinking every entry (listing again until a pass finds
+ * nothing, since unlinking while listing may skip entries). Only async-signal-safe calls
+ * (getdents64, fstatat, openat, unlinkat), no allocation. Returns 0 or the first errno, with
+ * the failing entry's name in `bad`.
+ */
+static int tree_walk(int fd, bool remove, int64_t *bytes, int depth, char *bad, size_t badlen) {
+    int first = depth > TREE_MAX_DEPTH ? ELOOP : 0;
+    for (int pass = 0; pass < 64 && !first; pass++) {
+        int removed = 0;
+        lseek(fd, 0, SEEK_SET);
+        _Alignas(8) char buf[4096];
+        long got;
+        while ((got = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+            for (long pos = 0; pos < got;) {
+                struct io_dirent64 *e = (struct io_dirent64 *)(void *)(buf + pos);
+                pos += e->d_reclen;
+                const char *n = e->d_name;
+                struct stat st;
+                if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+                    fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                    continue; /* gone meanwhile */
+                int rc = 0;
+                if (S_ISDIR(st.st_mode)) {
+                    int sub = openat(fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                    rc = sub < 0 ? errno : tree_walk(sub, remove, bytes, depth + 1, bad, badlen);
+                    if (rc == 0 && remove && unlinkat(fd, n, AT_REMOVEDIR) != 0)
+                        rc = errno;
+                } else {
+                    if (S_ISREG(st.st_mode))
+                        *bytes += (int64_t)st.st_size;
+                    if (remove && unlinkat(fd, n, 0) != 0 && errno != ENOENT)
+                        rc = errno;
+                }
+                removed += remove && rc == 0;
+                if (rc && !first) {
+                    first = rc;
+                    if (!bad[0])
+                        strncpy(bad, n, badlen - 1);
                 }
             }
-            if (removed == 0)
-                break;
         }
-        close(fd);
+        if (!remove || removed == 0)
+            break;
     }
-    rmdir(dir);
+    close(fd);
+    return first;
+}
+
+prw_status prw__remove_dir(const char *path, prw_error *err) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? PRW_OK
+                               : prw__error_sys(err, errno, "cannot open directory %s", path);
+    char bad[256] = "";
+    int64_t bytes = 0;
+    int rc = tree_walk(fd, true, &bytes, 0, bad, sizeof bad);
+    if (rc)
+        return prw__error_sys(err, rc, "cannot remove %s/%s", path, bad);
+    if (rmdir(path) != 0 && errno != ENOENT)
+        return prw__error_sys(err, errno, "cannot remove directory %s", path);
+    return PRW_OK;
+}
+
+int64_t prw__dir_bytes(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char bad[256] = "";
+    int64_t bytes = 0;
+    (void)tree_walk(fd, false, &bytes, 0, bad, sizeof bad);
+    return bytes;
 }

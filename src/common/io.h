@@ -94,11 +94,14 @@ prw_status prw__mkdir_p(const char *path, prw_error *err);
 #define PRW_PATH_BUF 4096
 
 /**
- * Removes the files of a directory, then the directory (one level: the library's staging,
- * spill and run directories hold files only). Unlinking while listing can skip entries, so it
- * lists again until a pass finds none. Async-signal-safe (getdents64, unlinkat), so signal
- * handlers use it too. Errors are ignored: what is left stays.
+ * Removes `path` and everything below it (symbolic links are removed, never followed). A
+ * missing `path` is success. Errors: PRW_E_IO naming the entry that could not be removed.
+ * Async-signal-safe when `err` is NULL (getdents64, openat, unlinkat; no allocation), so
+ * signal handlers may use it.
  */
-void prw__remove_dir(const char *dir);
+prw_status prw__remove_dir(const char *path, prw_error *err);
+
+/** Bytes of the regular files below `path` (0 if it is missing; unreadable parts count 0). */
+int64_t prw__dir_bytes(const char *path);
 
 #endif

@@ -276,8 +276,14 @@ static prw_status page_body(col_state *cs, const pq_page_header *h, const uint8_
     PRW_TRY(prw__buf_resize(&cs->d->page, ulen + 8, cs->err));
     uint8_t *dst = cs->d->page.data;
     memcpy(dst, src, skip);
-    if (ulen - skip > 0 || clen - skip > 0)
-        PRW_TRY(decompress(cs, src + skip, clen - skip, dst + skip, ulen - skip));
+    if (ulen - skip > 0 || clen - skip > 0) {
+        prw_status st = decompress(cs, src + skip, clen - skip, dst + skip, ulen - skip);
+        /* A codec knows offsets only within its input (or none): make it the file's. */
+        if (st == PRW_E_CODEC && cs->err)
+            cs->err->offset =
+                cs->page_off + (int64_t)skip + (cs->err->offset > 0 ? cs->err->offset : 0);
+        PRW_TRY(st);
+    }
     *out = dst;
     *out_len = ulen;
     return PRW_OK;
@@ -895,6 +901,7 @@ static prw_status decode_column(prw_pq_decoder *d, const prw_pq_file *f, int rg,
                               "column chunk at %lld of %lld bytes lies outside the file "
                               "(%lld bytes)",
                               (long long)start, (long long)len, (long long)f->size);
+    len += f->size - start - len < f->chunk_pad ? f->size - start - len : f->chunk_pad;
     if (f->mem) {
         PRW_TRY(decode_chunk(&cs, f->mem + start, (size_t)len, start));
     } else {

@@ -119,7 +119,13 @@ struct prw_pq_file {
     pq_row_group *rgs;
     int64_t num_rows;
     const char *created_by;
+    /* A known writer bug this reader works around (prw_pq_writer_warning), or NULL. */
+    const char *writer_warning;
+    int64_t chunk_pad; /* bytes read past each column chunk's recorded end (PARQUET-816) */
 };
+
+/** Bytes past a column chunk that files of parquet-mr < 1.2.9 need (PARQUET-816; as Arrow). */
+#define PQ_816_PAD 100
 
 /** Parses the FileMetaData at footer[0..len) (file offset `base`) into f. */
 prw_status prw__pq_parse_footer(prw_pq_file *f, const uint8_t *footer, size_t len, int64_t base,

@@ -42,6 +42,26 @@ static prw_status read_at(const prw_pq_file *f, void *dst, size_t n, int64_t off
     return prw__rfile_pread(&f->rf, dst, n, off, err);
 }
 
+/*
+ * Writers with a known bug whose files parquet-mr and Arrow still read, read the same way:
+ * parquet-mr before 1.2.9 left the dictionary page header out of a column chunk's
+ * total_compressed_size (PARQUET-816), so up to PQ_816_PAD bytes past the recorded end are
+ * read (never past the file). Other files whose pages overrun their chunk are rejected.
+ */
+static void known_writer_bugs(prw_pq_file *f) {
+    static const char prefix[] = "parquet-mr version ";
+    int major = 0, minor = 0, patch = 0;
+    if (!f->created_by || strncmp(f->created_by, prefix, sizeof prefix - 1) != 0 ||
+        sscanf(f->created_by + sizeof prefix - 1, "%d.%d.%d", &major, &minor, &patch) != 3)
+        return;
+    if (major > 1 || (major == 1 && (minor > 2 || (minor == 2 && patch >= 9))))
+        return;
+    f->chunk_pad = PQ_816_PAD;
+    f->writer_warning = "written by parquet-mr before 1.2.9, whose column chunk sizes leave out "
+                        "the dictionary page header (PARQUET-816): reading up to 100 bytes past "
+                        "each chunk, as parquet-mr and Arrow do";
+}
+
 static prw_status parse_file(prw_pq_file *f, prw_error *err) {
     if (f->size < 12)
         return prw__error_set(err, PRW_E_TRUNCATED, 0,
@@ -63,8 +83,11 @@ static prw_status parse_file(prw_pq_file *f, prw_error *err) {
                               "footer length %u exceeds the file (%lld bytes)", flen,
                               (long long)f->size);
     int64_t base = f->size - 8 - (int64_t)flen;
-    if (f->mem)
-        return prw__pq_parse_footer(f, f->mem + base, flen, base, err);
+    if (f->mem) {
+        PRW_TRY(prw__pq_parse_footer(f, f->mem + base, flen, base, err));
+        known_writer_bugs(f);
+        return PRW_OK;
+    }
     uint8_t *buf = prw__malloc(flen ? flen : 1);
     if (!buf)
         return prw__error_nomem(err, "the footer", flen);
@@ -72,6 +95,8 @@ static prw_status parse_file(prw_pq_file *f, prw_error *err) {
     if (st >= 0)
         st = prw__pq_parse_footer(f, buf, flen, base, err);
     prw__free(buf);
+    if (st >= 0)
+        known_writer_bugs(f);
     return st;
 }
 
@@ -139,6 +164,62 @@ int prw_pq_find_column(const prw_pq_file *f, const char *name) {
             return i;
     return -1;
 }
+/* ASCII case-insensitive equality of a and the first n bytes of b, b[n] being '\0' or '.'. */
+static bool same_ci(const char *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y || !x)
+            return false;
+    }
+    return a[n] == '\0';
+}
+
+/* What a group's leaf path says the group is, by the spec's naming conventions. */
+static const char *group_kind(const char *leaf, size_t n) {
+    const char *rest = leaf + n;
+    if (strncmp(rest, ".list.", 6) == 0 || strncmp(rest, ".bag.", 5) == 0 ||
+        strcmp(rest, ".element") == 0 || strcmp(rest, ".array") == 0)
+        return "LIST";
+    if (strncmp(rest, ".key_value.", 11) == 0 || strncmp(rest, ".map.", 5) == 0)
+        return "MAP";
+    return "STRUCT";
+}
+
+prw_status prw_pq_resolve_column(const prw_pq_file *f, const char *name, int *col, prw_error *err) {
+    *col = -1;
+    int exact = prw_pq_find_column(f, name), ci = -1, nci = 0, group = -1;
+    size_t n = strlen(name);
+    for (int i = 0; i < f->ncols && exact < 0; i++) {
+        const char *c = f->cols[i].name;
+        size_t cl = strlen(c);
+        if (cl == n && same_ci(name, c, n)) {
+            if (nci++ == 0)
+                ci = i;
+            else
+                return prw__error_set(err, PRW_E_UNSUPPORTED, -1,
+                                      "column '%s' is ambiguous: '%s' and '%s' match it ignoring "
+                                      "case; name one exactly",
+                                      name, f->cols[ci].name, c);
+        } else if (cl > n && c[n] == '.' && group < 0 && same_ci(name, c, n)) {
+            group = i;
+        }
+    }
+    int k = exact >= 0 ? exact : ci;
+    if (k < 0 && group >= 0)
+        return prw__error_set(err, PRW_E_UNSUPPORTED, -1,
+                              "column '%s' is a nested %s column (leaf '%s'); only flat columns "
+                              "are read",
+                              name, group_kind(f->cols[group].name, n), f->cols[group].name);
+    if (k < 0)
+        return prw__error_set(err, PRW_E_UNSUPPORTED, -1, "column '%s' not found", name);
+    *col = k;
+    return PRW_OK;
+}
+
 int prw_pq_num_row_groups(const prw_pq_file *f) {
     return f->nrg;
 }
@@ -150,6 +231,9 @@ int64_t prw_pq_num_rows(const prw_pq_file *f) {
 }
 const char *prw_pq_created_by(const prw_pq_file *f) {
     return f->created_by ? f->created_by : "";
+}
+const char *prw_pq_writer_warning(const prw_pq_file *f) {
+    return f->writer_warning;
 }
 
 prw_status prw_pq_chunk(const prw_pq_file *f, int rg, int col, prw_pq_chunk_info *out,
@@ -333,12 +417,20 @@ static size_t fmt_decimal_bytes(char *buf, size_t cap, const uint8_t *p, size_t 
     return place_point(buf, cap, neg && !is_zero, d, nd, scale);
 }
 
+/* a * b + c exactly (128 bits), saturated to INT64_MIN / INT64_MAX. */
+static int64_t sat_mul_add(int64_t a, int64_t b, int64_t c) {
+    __int128 r = (__int128)a * b + c;
+    return r > INT64_MAX ? INT64_MAX : r < INT64_MIN ? INT64_MIN : (int64_t)r;
+}
+
 static int64_t int96_micros(const uint8_t *p) {
     int64_t nanos = (int64_t)prw__load_le64(p);
     int32_t jd = (int32_t)prw__load_le32(p + 8);
     int64_t us = nanos / 1000;
     if (nanos % 1000 < 0)
         us--;
+    /* Modulo 2^64 on purpose: Spark computes INT96 from int64 microseconds with wrapping
+     * arithmetic, so its far dates (parquet-testing's int96_from_spark) come back only so. */
     return (int64_t)((uint64_t)((int64_t)jd - 2440588) * 86400000000ull + (uint64_t)us);
 }
 
@@ -439,7 +531,7 @@ prw_status prw_pq_timestamp_micros(const prw_pq_column_info *c, const prw_pq_col
     switch (c->time_unit) {
     case PRW_PQ_MILLIS:
         for (int64_t r = 0; r < n; r++)
-            dst[r] = (int64_t)((uint64_t)v[r] * 1000u);
+            dst[r] = sat_mul_add(v[r], 1000, 0);
         break;
     case PRW_PQ_MICROS:
         memcpy(dst, v, (size_t)n * sizeof *dst);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build/bd_outdir.h"
 #include "common/codec.h"
 #include "common/hash.h"
 #include "common/io.h"
@@ -143,6 +144,14 @@ static prw_status check_map(const prw__plan *p, uint32_t i, prw_build_stats *st,
         s = count(&j, root, "null_rtt_kept", path, &st->null_rtt_kept, err);
     if (s == PRW_OK)
         s = count(&j, root, "null_rtt_failed", path, &st->null_rtt_failed, err);
+    if (s == PRW_OK)
+        s = count(&j, root, "dropped_event_time_range", path, &st->dropped_event_time_range, err);
+    if (s == PRW_OK)
+        s = count(&j, root, "rtt_nan", path, &st->rtt_nan, err);
+    if (s == PRW_OK)
+        s = count(&j, root, "rtt_inf", path, &st->rtt_inf, err);
+    if (s == PRW_OK)
+        s = count(&j, root, "ip_version_other", path, &st->ip_version_other, err);
     st->files += files;
     st->row_groups += rgs;
     prw__json_cleanup(&j);
@@ -152,7 +161,7 @@ static prw_status check_map(const prw__plan *p, uint32_t i, prw_build_stats *st,
 static void remove_runs(const prw__plan *p) {
     char dir[PRW_PATH_BUF];
     prw__plan_path(p, dir, sizeof dir, ".runs");
-    prw__remove_dir(dir);
+    (void)prw__remove_dir(dir, NULL);
 }
 
 /* A finalize that already ran: the runs are gone, manifest.json and every part are there. */
@@ -175,22 +184,54 @@ static bool already_final(const prw__plan *p) {
     return true;
 }
 
+/* The manifest into the staging folder, then published beside the reduce tasks' shards, which
+ * stay; files of another shard count and an old manifest go in the same step. */
+static prw_status publish_manifest(const prw__plan *p, prw_build_stats *st, const char *stage,
+                                   prw_error *err) {
+    prw__pl_source *src = NULL;
+    prw_build_options o = p->opts;
+    o.output_dir = p->dir;
+    o.command_line = "proberows plan/map/reduce/finalize";
+    PRW_TRY(prw__pl_source_open(&src, p->paths, p->nfiles, &o, true, err));
+    prw_status s = prw__pl_write_manifest(&o, st, src, stage, err);
+    prw__pl_source_close(src);
+    PRW_TRY(s);
+    size_t n = 2 * (size_t)p->reduce_tasks;
+    char **keep = prw__calloc(n + 1, sizeof *keep);
+    if (!keep)
+        return prw__error_nomem(err, "the shard list", (n + 1) * sizeof *keep);
+    for (uint32_t k = 0; s == PRW_OK && k < p->reduce_tasks; k++) {
+        char path[PRW_PATH_BUF];
+        for (int i = 0; i < 2 && s == PRW_OK; i++) {
+            shard_path(p, path, sizeof path, i ? "test" : "train", k);
+            const char *base = strrchr(path, '/');
+            keep[2 * k + (uint32_t)i] = prw__strdup(base ? base + 1 : path);
+            if (!keep[2 * k + (uint32_t)i])
+                s = prw__error_nomem(err, "the shard list", strlen(path));
+        }
+    }
+    prw__publish_spec spec = {prw__bd_output_names, true, (const char *const *)keep};
+    if (s == PRW_OK)
+        s = prw__publish(p->dir, stage, &spec, err);
+    for (size_t i = 0; i < n; i++)
+        prw__free(keep[i]);
+    prw__free(keep);
+    return s;
+}
+
 static prw_status finalize_run(const prw__plan *p, prw_build_stats *st, prw_error *err) {
     if (already_final(p))
-        return PRW_OK; /* rerun after success (e.g. a requeued job): nothing to do */
+        return PRW_DONE; /* rerun after success (e.g. a requeued job): nothing to do */
     for (uint32_t i = 0; i < p->map_tasks; i++)
         PRW_TRY(check_map(p, i, st, err));
     for (uint32_t k = 0; k < p->reduce_tasks; k++)
         PRW_TRY(check_part(p, k, st, err));
     st->workers = 1;
     st->partitions = p->reduce_tasks;
-    prw__pl_source *src = NULL;
-    prw_build_options o = p->opts;
-    o.output_dir = p->dir;
-    o.command_line = "proberows plan/map/reduce/finalize";
-    PRW_TRY(prw__pl_source_open(&src, p->paths, p->nfiles, &o, true, err));
-    prw_status s = prw__pl_write_manifest(&o, st, src, p->dir, err);
-    prw__pl_source_close(src);
+    prw__bd_outdir od;
+    PRW_TRY(prw__bd_outdir_open(&od, p->dir, NULL, false, true, st, err));
+    prw_status s = publish_manifest(p, st, od.stage.path, err);
+    prw__bd_outdir_close(&od, false);
     PRW_TRY(s);
     remove_runs(p);
     return PRW_OK;

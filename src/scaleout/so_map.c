@@ -20,6 +20,7 @@
 #include "common/codec.h"
 #include "common/hash.h"
 #include "common/io.h"
+#include "common/publish.h"
 #include "scaleout/so_plan.h"
 #include "scaleout/so_run.h"
 #include "proberows/scaleout.h"
@@ -216,11 +217,14 @@ static prw_status write_stats(map_state *m, uint32_t task, const prw_build_stats
         "{\"plan_id\": \"%016llx\", \"task\": %u, \"files\": %lld, \"row_groups\": %lld, "
         "\"rows_read\": %lld, \"input_bytes\": %lld, \"dropped_null_src_addr\": %lld, "
         "\"dropped_null_event_time\": %lld, \"dropped_null_rtt\": %lld, \"null_rtt_kept\": "
-        "%lld, \"null_rtt_failed\": %lld}\n",
+        "%lld, \"null_rtt_failed\": %lld, \"dropped_event_time_range\": %lld, \"rtt_nan\": %lld, "
+        "\"rtt_inf\": %lld, \"ip_version_other\": %lld}\n",
         (unsigned long long)m->plan->id, task, (long long)st->files, (long long)st->row_groups,
         (long long)st->rows_read, (long long)st->input_bytes, (long long)st->dropped_null_src_addr,
         (long long)st->dropped_null_event_time, (long long)st->dropped_null_rtt,
-        (long long)st->null_rtt_kept, (long long)st->null_rtt_failed);
+        (long long)st->null_rtt_kept, (long long)st->null_rtt_failed,
+        (long long)st->dropped_event_time_range, (long long)st->rtt_nan, (long long)st->rtt_inf,
+        (long long)st->ip_version_other);
     prw__wfile f = {0};
     f.fd = -1;
     if (s == PRW_OK)
@@ -368,8 +372,13 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_error *err)
     if (task < 0 || (uint32_t)task >= m.plan->map_tasks)
         st = prw__error_set(err, PRW_E_INVALID, -1, "map task %d is outside 0..%u", task,
                             m.plan->map_tasks - 1);
+    /* The lock is shared with the other map and reduce tasks, never with a build or finalize. */
+    prw__dirlock lock = {-1};
+    if (st == PRW_OK)
+        st = prw__dirlock_acquire(&lock, m.plan->dir, true, err);
     if (st == PRW_OK)
         st = map_run(&m, (uint32_t)task, err);
+    prw__dirlock_release(&lock);
     for (uint32_t k = 0; m.files && k < m.plan->reduce_tasks; k++)
         prw__wfile_abort(&m.files[k]);
     prw__free(m.files);

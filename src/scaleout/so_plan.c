@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "common/io.h"
+#include "common/publish.h"
 #include "scaleout/so_plan.h"
 #include "common/json.h"
 #include "proberows/arrayrecord.h"
@@ -306,18 +307,24 @@ static prw_status plan_run(plan_state *s, const prw_build_options *o, int M, int
     PRW_TRY(st);
     uint64_t hash = 0;
     PRW_TRY(prw__mkdir_p(o->output_dir, err));
-    PRW_TRY(write_probes(s, o->output_dir, &hash, err));
-    PRW_TRY(write_json(s, o, M, N, hash, ps, err));
+    /* A new plan under a running map, reduce or finalize would mix two runs. */
+    prw__dirlock lock;
+    PRW_TRY(prw__dirlock_acquire(&lock, o->output_dir, false, err));
+    st = write_probes(s, o->output_dir, &hash, err);
+    if (st == PRW_OK)
+        st = write_json(s, o, M, N, hash, ps, err);
     char path[PRW_PATH_BUF];
     snprintf(path, sizeof path, "%s/plan.json", o->output_dir);
     prw__wfile f = {0};
     f.fd = -1;
-    st = prw__wfile_open(&f, path, err);
+    if (st == PRW_OK)
+        st = prw__wfile_open(&f, path, err);
     if (st == PRW_OK)
         st = prw__wfile_write(&f, s->out.data, s->out.len, err);
     if (st == PRW_OK)
         st = prw__wfile_commit(&f, err);
     prw__wfile_abort(&f);
+    prw__dirlock_release(&lock);
     return st;
 }
 

@@ -302,9 +302,9 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
     PRW_TRY(st);
     v->rep->input_checked = true;
     int64_t written = t->meas[0] + t->meas[1];
-    const int64_t in_dropped[3] = {in->counts.dropped_null_src, in->counts.dropped_null_time,
-                                   in->counts.dropped_null_rtt};
-    int64_t dropped = in_dropped[0] + in_dropped[1] + in_dropped[2];
+    const int64_t in_dropped[4] = {in->counts.dropped_null_src, in->counts.dropped_null_time,
+                                   in->counts.dropped_null_rtt, in->counts.dropped_time_range};
+    int64_t dropped = in_dropped[0] + in_dropped[1] + in_dropped[2] + in_dropped[3];
     if (rows != in->rows_kept + dropped)
         IFAIL("%lld rows read, %lld kept + %lld dropped", (long long)rows, (long long)in->rows_kept,
               (long long)dropped);
@@ -315,8 +315,9 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
         if (rows != m->rows_read)
             IFAIL("the input has %lld rows, the manifest's rows_read is %lld", (long long)rows,
                   (long long)m->rows_read);
-        static const char *const why[3] = {"NULL src_addr", "NULL event_time", "NULL rtt"};
-        for (int k = 0; k < 3; k++)
+        static const char *const why[4] = {"NULL src_addr", "NULL event_time", "NULL rtt",
+                                           "event_time out of range"};
+        for (int k = 0; k < 4; k++)
             if (in_dropped[k] != m->dropped[k])
                 IFAIL("the input has %lld rows dropped for %s, the manifest says %lld",
                       (long long)in_dropped[k], why[k], (long long)m->dropped[k]);

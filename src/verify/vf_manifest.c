@@ -111,6 +111,10 @@ static bool parse_counts(vctx *v, const prw__json_node *root) {
     ok = ok && man_i64(v, dr, "null_src_addr", "dropped.", &m->dropped[0]) &&
          man_i64(v, dr, "null_event_time", "dropped.", &m->dropped[1]) &&
          man_i64(v, dr, "null_rtt", "dropped.", &m->dropped[2]);
+    /* Manifests before issue #20 have no out-of-range count: none were dropped then. */
+    m->dropped[3] = 0;
+    if (ok && prw__json_get(j, dr, "event_time_out_of_range"))
+        ok = man_i64(v, dr, "event_time_out_of_range", "dropped.", &m->dropped[3]);
     const prw__json_node *sp = prw__json_get(j, root, "splits");
     static const char *const names[2] = {"train", "test"};
     for (int s = 0; s < 2 && ok; s++) {

@@ -143,6 +143,13 @@ static bool inner_rows(vctx *v, size_t fi, vfile *f, uint64_t index, vinner *in)
     int64_t prev = INT64_MIN;
     for (int64_t r = 0; r < in->n; r++) {
         int64_t t = ld_i64(tv, r);
+        if (t < PRW_EVENT_TIME_MIN_US || t >= PRW_EVENT_TIME_MAX_US) {
+            RFAIL("event_time",
+                  "event_time %lld at row %lld is outside the valid range "
+                  "1970-01-01 .. 2199-12-31",
+                  (long long)t, (long long)r);
+            return false;
+        }
         if (t < prev) {
             RFAIL("order", "event_time decreases at row %lld (%lld after %lld)", (long long)r,
                   (long long)t, (long long)prev);
@@ -186,7 +193,16 @@ static bool inner_sizes(vctx *v, size_t fi, vfile *f, uint64_t index, const prw_
         return false;
     }
     double span = prw_ipc_array_float(&ob->columns[PRW_OUTER_TIME_SPAN_SECONDS], 0);
-    double want = (double)(in->last - in->first) / 1e6;
+    double want = 0;
+    if (!(span >= 0)) {
+        RFAIL("span", "time_span_seconds %.17g is negative or not a number", span);
+        return false;
+    }
+    if (!prw__span_seconds(in->first, in->last, &want)) { /* recomputed without overflow */
+        RFAIL("span", "the measurements run %lld..%lld: no valid span", (long long)in->first,
+              (long long)in->last);
+        return false;
+    }
     if (!(fabs(span - want) <= 0.01) || span != want) {
         RFAIL("span", "time_span_seconds %.17g, (last - first) / 1e6 is %.17g", span, want);
         return false;

@@ -387,16 +387,17 @@ static void check_totals(vctx *v, vprobes *ps, const vtotals *t) {
                   (long long)bytes, (long long)m->bytes[s]);
     }
     int64_t written = t->meas[0] + t->meas[1];
-    int64_t dropped = m->dropped[0] + m->dropped[1] + m->dropped[2];
+    int64_t dropped = m->dropped[0] + m->dropped[1] + m->dropped[2] + m->dropped[3];
     if (m->rows_written != written)
         TFAIL("totals", "the output holds %lld measurements, manifest rows_written is %lld",
               (long long)written, (long long)m->rows_written);
     if (m->rows_read != m->rows_written + dropped)
         TFAIL("totals",
               "manifest rows_read %lld != rows_written %lld + dropped %lld (NULL src_addr "
-              "%lld, NULL event_time %lld, NULL rtt %lld)",
+              "%lld, NULL event_time %lld, NULL rtt %lld, event_time out of range %lld)",
               (long long)m->rows_read, (long long)m->rows_written, (long long)dropped,
-              (long long)m->dropped[0], (long long)m->dropped[1], (long long)m->dropped[2]);
+              (long long)m->dropped[0], (long long)m->dropped[1], (long long)m->dropped[2],
+              (long long)m->dropped[3]);
     int64_t in_rows = 0;
     for (size_t i = 0; i < m->n_inputs; i++)
         in_rows += m->input_rows[i];

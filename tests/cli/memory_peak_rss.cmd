@@ -10,9 +10,9 @@ for w in 1 2 8; do
         --max-row-size-mb 0.0625 --memory-limit 16M --workers "$w" 2> "$TMP/err$w" ||
         { cat "$TMP/err$w" >&2; exit 1; }
     grep -q 'spilled' "$TMP/err$w" || { echo "w$w: did not spill" >&2; exit 1; }
-    peak=$(sed -n 's/.*peak RSS \([0-9.]*\) MB.*/\1/p' "$TMP/err$w")
-    awk -v p="$peak" 'BEGIN { exit !(p > 0 && p <= 16 * 1.048576 * 1.1) }' ||
-        { echo "w$w: peak RSS ${peak} MB over 16 MiB + 10%" >&2; exit 1; }
+    peak=$(sed -n 's/.*peak RSS \([0-9.]*\) MiB.*/\1/p' "$TMP/err$w")
+    awk -v p="$peak" 'BEGIN { exit !(p > 0 && p <= 16 * 1.1) }' ||
+        { echo "w$w: peak RSS ${peak} MiB over 16 MiB + 10%" >&2; exit 1; }
     cmp "$TMP/ref/train.arrayrecord" "$TMP/w$w/train.arrayrecord" || exit 1
     cmp "$TMP/ref/test.arrayrecord" "$TMP/w$w/test.arrayrecord" || exit 1
 done

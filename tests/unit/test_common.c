@@ -542,6 +542,17 @@ TEST(common_hash_vectors) {
     ASSERT_EQ_U64(prw__fnv1a64(PRW_FNV1A64_INIT, "a", 1), 0xaf63dc4c8601ec8cull);
 }
 
+TEST(common_format_bytes_powers_of_1024) {
+    char b[PRW_BYTES_STR_MAX];
+    ASSERT_EQ_STR(prw_format_bytes(0, b, sizeof b), "0 B");
+    ASSERT_EQ_STR(prw_format_bytes(1023, b, sizeof b), "1023 B");
+    ASSERT_EQ_STR(prw_format_bytes(1536, b, sizeof b), "1.5 KiB");
+    ASSERT_EQ_STR(prw_format_bytes(150ull << 20, b, sizeof b), "150.0 MiB");
+    ASSERT_EQ_STR(prw_format_bytes((1ull << 20) - 1, b, sizeof b), "1.0 MiB"); /* not 1024.0 KiB */
+    ASSERT_EQ_STR(prw_format_bytes(2ull << 30, b, sizeof b), "2.0 GiB");
+    ASSERT_EQ_STR(prw_format_bytes(UINT64_MAX, b, sizeof b), "16.0 EiB");
+}
+
 /* Listing while unlinking can skip entries on large directories (readdir's buffer is refilled
  * from a moving offset): prw__remove_dir lists again until a pass finds nothing, so a
  * directory of 1,500 files (several getdents64 buffers) is gone afterwards. */
@@ -558,7 +569,7 @@ TEST(common_remove_dir_many_files) {
     }
     struct stat st;
     ASSERT_TRUE(stat(dir, &st) == 0);
-    prw__remove_dir(dir);
+    ASSERT_OK(prw__remove_dir(dir, NULL), NULL);
     ASSERT_TRUE(stat(dir, &st) != 0 && errno == ENOENT);
-    prw__remove_dir(dir); /* a missing directory is no error */
+    ASSERT_OK(prw__remove_dir(dir, NULL), NULL); /* a missing directory is no error */
 }
