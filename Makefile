@@ -84,7 +84,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/%,$(BENCH_SRC))
 GEN := $(BUILD)/gen
 
 .PHONY: all lib cli check node-deps run bench fuzz install clean deps format format-check lint \
-        check-layers check-symbols pic python
+        check-layers check-sizes check-symbols pic python
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(CLI)
@@ -232,6 +232,10 @@ install: $(LIB) $(CLI)
 # Layering (docs/ARCHITECTURE.md): common <- formats <- build <- {scaleout, verify} <- cli.
 check-layers:
 	@sh tools/check_layers.sh
+
+# Sizes (docs/ARCHITECTURE.md): no file under src/ over 800 lines, no function over 100.
+check-sizes:
+	@sh tools/check_sizes.sh
 
 # Every exported symbol of the library starts with prw_.
 check-symbols: $(LIB)
