@@ -1,0 +1,449 @@
+/*
+ * Tests of the RIPE Atlas dump reader (src/atlas/): RIPE's real results
+ * (../shared/testdata/atlas/, 3,061 results of 28 firmware versions, their raw fields in
+ * expected.tsv) compressed on the fly with libbz2, zlib and libzstd; the generated fixtures of
+ * every firmware generation with values computed by Python's json module
+ * (tools/gen_atlas_fixtures.py); bad lines by reason; concatenated, truncated and corrupt
+ * streams; over-long lines and piece boundaries; the JSON grammar.
+ */
+#include <bzlib.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "atlas/at_internal.h"
+#include "harness.h"
+
+#define FIX "tests/fixtures/atlas"
+
+static void bprintf(prw__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bprintf(prw__buf *b, const char *fmt, ...) {
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        prw__buf_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1, NULL);
+}
+
+static void put_str(prw__buf *b, const int64_t *off, const uint8_t *bytes, const uint8_t *valid,
+                    int64_t r) {
+    if (valid && !valid[r])
+        bprintf(b, "\\N");
+    else
+        prw__buf_append(b, bytes + off[r], (size_t)(off[r + 1] - off[r]), NULL);
+}
+
+/* Reads a dump into TSV text in the format of `atlas cat` (line numbers too with details). */
+static prw_status read_all(const char *path, const prw_atlas_options *opt, prw__buf *out,
+                           prw_atlas_stats *st, prw_error *err) {
+    prw_atlas_reader *r = NULL;
+    PRW_TRY(prw_atlas_reader_open(path, opt, &r, err));
+    const prw_atlas_batch *b;
+    prw_status s;
+    while ((s = prw_atlas_reader_next(r, &b, err)) == PRW_OK) {
+        for (int64_t i = 0; i < b->num_rows; i++) {
+            if (b->line)
+                bprintf(out, "%lld\t", (long long)b->line[i]);
+            bprintf(out, "%lld\t", (long long)b->event_time[i]);
+            put_str(out, b->src_offsets, b->src_bytes, NULL, i);
+            bprintf(out, "\t");
+            put_str(out, b->dst_offsets, b->dst_bytes, b->dst_valid, i);
+            if (b->ip_valid[i])
+                bprintf(out, "\t%d", b->ip_version[i]);
+            else
+                bprintf(out, "\t\\N");
+            if (b->rtt_valid[i])
+                bprintf(out, "\t%.17g\n", b->rtt[i]);
+            else
+                bprintf(out, "\t\\N\n");
+        }
+    }
+    if (st)
+        *st = *prw_atlas_reader_stats(r);
+    prw_atlas_reader_close(r);
+    return s < 0 ? s : PRW_OK;
+}
+
+/* ---- compressing on the fly ------------------------------------------------------------- */
+
+static bool write_bz2(const char *path, const uint8_t *d, size_t n, int streams) {
+    prw__buf all;
+    prw__buf_init(&all);
+    size_t at = 0;
+    bool ok = true;
+    for (int s = 0; s < streams && ok; s++) {
+        size_t part = s == streams - 1 ? n - at : n / (size_t)streams;
+        unsigned cap = (unsigned)(part + part / 100 + 600);
+        ok = prw__buf_reserve(&all, cap, NULL) == PRW_OK &&
+             BZ2_bzBuffToBuffCompress((char *)all.data + all.len, &cap, (char *)(uintptr_t)(d + at),
+                                      (unsigned)part, 9, 0, 0) == BZ_OK;
+        all.len += cap;
+        at += part;
+    }
+    ok = ok && th_write(path, all.data, all.len);
+    prw__buf_cleanup(&all);
+    return ok;
+}
+
+static bool write_gz(const char *path, const uint8_t *d, size_t n, int members) {
+    prw__buf all;
+    prw__buf_init(&all);
+    size_t at = 0;
+    bool ok = true;
+    for (int m = 0; m < members && ok; m++) {
+        size_t part = m == members - 1 ? n - at : n / (size_t)members;
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        ok = deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+        size_t cap = deflateBound(&z, (uLong)part) + 64;
+        ok = ok && prw__buf_reserve(&all, cap, NULL) == PRW_OK;
+        z.next_in = (Bytef *)(uintptr_t)(d + at);
+        z.avail_in = (uInt)part;
+        z.next_out = all.data + all.len;
+        z.avail_out = (uInt)cap;
+        ok = ok && deflate(&z, Z_FINISH) == Z_STREAM_END;
+        all.len += cap - z.avail_out;
+        deflateEnd(&z);
+        at += part;
+    }
+    ok = ok && th_write(path, all.data, all.len);
+    prw__buf_cleanup(&all);
+    return ok;
+}
+
+static bool write_zst(const char *path, const uint8_t *d, size_t n, int frames) {
+    prw__buf all;
+    prw__buf_init(&all);
+    size_t at = 0;
+    bool ok = true;
+    for (int f = 0; f < frames && ok; f++) {
+        size_t part = f == frames - 1 ? n - at : n / (size_t)frames;
+        size_t cap = ZSTD_compressBound(part);
+        ok = prw__buf_reserve(&all, cap, NULL) == PRW_OK;
+        size_t k = ok ? ZSTD_compress(all.data + all.len, cap, d + at, part, 3) : 0;
+        ok = ok && !ZSTD_isError(k);
+        all.len += ok ? k : 0;
+        at += part;
+    }
+    ok = ok && th_write(path, all.data, all.len);
+    prw__buf_cleanup(&all);
+    return ok;
+}
+
+/* `src` written as plain, bzip2, gzip and zstd files (parts: streams/members/frames). */
+static bool write_all_formats(const char *dir, const char *base, const uint8_t *d, size_t n,
+                              int parts, const char *paths[4]) {
+    paths[0] = th_fmt("%s/%s.jsonl", dir, base);
+    paths[1] = th_fmt("%s/%s.bz2", dir, base);
+    paths[2] = th_fmt("%s/%s.gz", dir, base);
+    paths[3] = th_fmt("%s/%s.zst", dir, base);
+    return th_write(paths[0], d, n) && write_bz2(paths[1], d, n, parts) &&
+           write_gz(paths[2], d, n, parts) && write_zst(paths[3], d, n, parts);
+}
+
+/* ---- RIPE's real results ---------------------------------------------------------------- */
+
+/* A text file as a NUL-terminated string owned by the harness, or NULL. */
+static char *read_text(const char *path, size_t *len) {
+    uint8_t *d = th_read(path, len);
+    char *s = d ? malloc(*len + 1) : NULL, *r = NULL;
+    if (s) {
+        memcpy(s, d, *len);
+        s[*len] = 0;
+        r = th_fmt("%s", s);
+        free(s);
+    }
+    return r;
+}
+
+/* Splits a TSV line into fields (in place); returns the count. */
+static int split_tabs(char *line, char **f, int cap) {
+    int n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n < cap; p++)
+        if (*p == '\t') {
+            *p = 0;
+            f[n++] = p + 1;
+        }
+    return n;
+}
+
+enum { E_IDX, E_TS, E_SRC, E_DST, E_AF, E_AVG, E_MIN, E_MAX, E_SENT, E_RCVD, E_RTTS, E_NDUP };
+enum { E_NERR = 13, E_FW = 14, E_PRB = 15, E_MSM = 16, E_ORIGIN = 19, E_NFIELDS = 33 };
+
+/* The rows expected.tsv says proberows must give (with line numbers), and the keyless count. */
+static bool expected_rows(const char *shared, int which, prw__buf *out, int64_t *keyless) {
+    size_t n;
+    char *t = read_text(th_fmt("%s/testdata/atlas/expected.tsv", shared), &n);
+    if (!t)
+        return false;
+    char *save = NULL, *line = strtok_r(t, "\n", &save); /* the header */
+    *keyless = 0;
+    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+        char *f[40];
+        if (split_tabs(line, f, 40) < E_NFIELDS) {
+            return false;
+        }
+        const char *src = which == 3 ? f[E_ORIGIN] : f[E_SRC];
+        if (!*src) {
+            ++*keyless;
+            continue;
+        }
+        const char *rtt = which == 1 ? f[E_MIN] : which == 2 ? f[E_MAX] : f[E_AVG];
+        bprintf(out, "%lld\t%lld000000\t%s\t%s\t%s\t", atoll(f[E_IDX]) + 1, atoll(f[E_TS]), src,
+                *f[E_DST] ? f[E_DST] : "\\N", *f[E_AF] ? f[E_AF] : "\\N");
+        if (*rtt)
+            bprintf(out, "%.17g\n", strtod(rtt, NULL));
+        else
+            bprintf(out, "\\N\n");
+    }
+    return true;
+}
+
+TEST(atlas_real_results_every_format_and_option) {
+    REQUIRE_SHARED(shared);
+    size_t n;
+    uint8_t *jsonl = th_read(th_fmt("%s/testdata/atlas/results.jsonl", shared), &n);
+    ASSERT_TRUE(jsonl != NULL);
+    const char *paths[4];
+    ASSERT_TRUE(write_all_formats(th_tmpdir(), "real", jsonl, n, 1, paths));
+    static const prw_atlas_options opts[4] = {
+        {.details = true, .threads = 3},
+        {.details = true, .rtt = PRW_ATLAS_RTT_MIN, .threads = 1},
+        {.details = true, .rtt = PRW_ATLAS_RTT_MAX, .threads = 2},
+        {.details = true, .src = PRW_ATLAS_SRC_FROM, .threads = 4}};
+    for (int o = 0; o < 4; o++) {
+        prw__buf want;
+        prw__buf_init(&want);
+        int64_t keyless;
+        ASSERT_TRUE(expected_rows(shared, o, &want, &keyless));
+        for (int f = 0; f < 4; f++) {
+            prw__buf got;
+            prw__buf_init(&got);
+            prw_atlas_stats st;
+            prw_error err;
+            prw_error_clear(&err);
+            ASSERT_OK(read_all(paths[f], &opts[o], &got, &st, &err), &err);
+            if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0) {
+                th_write(th_fmt("%s.got", paths[f]), got.data, got.len);
+                th_write(th_fmt("%s.want", paths[f]), want.data, want.len);
+                th_note("option set %d: rows differ from expected.tsv, see %s.got/.want", o,
+                        paths[f]);
+            }
+            ASSERT_EQ_I64(got.len, want.len);
+            ASSERT_MEM_EQ(got.data, want.data, got.len);
+            ASSERT_EQ_I64(st.lines, 3061);
+            ASSERT_EQ_I64(st.dropped_no_src, keyless);
+            ASSERT_EQ_I64(st.results + keyless, 3061);
+            ASSERT_EQ_I64(st.bad_total, 0);
+            prw__buf_cleanup(&got);
+        }
+        prw__buf_cleanup(&want);
+    }
+    th_note("3,061 real results x 4 formats x 4 option sets; keyless with src_addr: 8");
+}
+
+/* The packets of one parsed result as expected.tsv writes them: rtts, '*' timeout, 'e' error. */
+static bool packets_match(const prw__at_ping *p, const char *want) {
+    const char *w = want;
+    for (int64_t k = 0; k < p->npkts; k++) {
+        if (k && *w++ != ',')
+            return false;
+        const prw__at_pkt *x = &p->pkts[k];
+        if (x->kind != PRW_AT_PKT_RTT) {
+            if (*w++ != (x->kind == PRW_AT_PKT_TIMEOUT ? '*' : 'e'))
+                return false;
+            continue;
+        }
+        char *end;
+        if (strtod(w, &end) != x->rtt || end == w)
+            return false;
+        w = end;
+    }
+    return *w == 0;
+}
+
+static bool num_is(bool has, const prw__at_num *v, const char *want) {
+    return *want ? has && v->d == strtod(want, NULL) : !has;
+}
+
+TEST(atlas_real_results_every_field) {
+    REQUIRE_SHARED(shared);
+    size_t n, tn;
+    uint8_t *jsonl = th_read(th_fmt("%s/testdata/atlas/results.jsonl", shared), &n);
+    char *t = read_text(th_fmt("%s/testdata/atlas/expected.tsv", shared), &tn);
+    uint8_t *scratch = malloc(n);
+    bool ok = jsonl && t && scratch;
+    prw__at_ping ping;
+    memset(&ping, 0, sizeof ping);
+    ping.want_pkts = true;
+    prw_atlas_options opt = {0};
+    char *save = NULL, *row = ok ? strtok_r(t, "\n", &save) : NULL;
+    const uint8_t *p = jsonl, *end = jsonl + n;
+    int64_t checked = 0, pkts = 0;
+    while (ok && (row = strtok_r(NULL, "\n", &save)) != NULL && p < end) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        char *f[40];
+        ok = split_tabs(row, f, 40) >= E_NFIELDS;
+        prw__at_row r;
+        prw__at_json j;
+        prw__at_outcome oc = prw__at_parse_line(p, len, scratch, &opt, &ping, &r, &j);
+        ok = ok && oc == (*f[E_SRC] ? PRW_AT_ROW : PRW_AT_NO_SRC);
+        ok = ok && num_is(ping.has_sent, &ping.sent, f[E_SENT]) &&
+             num_is(ping.has_rcvd, &ping.rcvd, f[E_RCVD]) &&
+             num_is(ping.has_min, &ping.min, f[E_MIN]) &&
+             num_is(ping.has_max, &ping.max, f[E_MAX]) && num_is(ping.has_fw, &ping.fw, f[E_FW]) &&
+             num_is(ping.has_prb_id, &ping.prb_id, f[E_PRB]) &&
+             num_is(ping.has_msm_id, &ping.msm_id, f[E_MSM]);
+        ok = ok && packets_match(&ping, f[E_RTTS]) && ping.ndup == atoll(f[E_NDUP]) &&
+             ping.nerr == atoll(f[E_NERR]);
+        if (!ok)
+            th_note("expected.tsv index %s differs", f[E_IDX]);
+        pkts += ping.npkts;
+        checked++;
+        p = nl ? nl + 1 : end;
+    }
+    prw__at_ping_cleanup(&ping);
+    free(scratch);
+    ASSERT_TRUE(ok);
+    ASSERT_EQ_I64(checked, 3061);
+    th_note("3,061 results, %lld packets: sent, rcvd, min, max, fw, prb_id, msm_id, rtts",
+            (long long)pkts);
+}
+
+/* ---- generated fixtures (tools/gen_atlas_fixtures.py) ----------------------------------- */
+
+static void strip_lines(prw__buf *b) { /* drops the leading line-number column */
+    size_t w = 0;
+    for (size_t r = 0; r < b->len;) {
+        uint8_t *tab = memchr(b->data + r, '\t', b->len - r);
+        uint8_t *nl = memchr(b->data + r, '\n', b->len - r);
+        size_t from = (size_t)(tab - b->data) + 1, to = (size_t)(nl - b->data) + 1;
+        memmove(b->data + w, b->data + from, to - from);
+        w += to - from;
+        r = to;
+    }
+    b->len = w;
+}
+
+TEST(atlas_fixtures_every_firmware_match_python) {
+    size_t n;
+    uint8_t *jsonl = th_read(FIX "/firmware.jsonl", &n);
+    ASSERT_TRUE(jsonl != NULL);
+    const char *paths[4];
+    ASSERT_TRUE(write_all_formats(th_tmpdir(), "fw", jsonl, n, 3, paths));
+    static const char *const golden[] = {FIX "/firmware.tsv", FIX "/firmware.max.tsv",
+                                         FIX "/firmware.from.tsv"};
+    static const prw_atlas_options opts[] = {{.threads = 2, .details = true},
+                                             {.threads = 1, .rtt = PRW_ATLAS_RTT_MAX},
+                                             {.threads = 3, .src = PRW_ATLAS_SRC_FROM}};
+    for (int g = 0; g < 3; g++) {
+        size_t wn;
+        uint8_t *want = th_read(golden[g], &wn);
+        ASSERT_TRUE(want != NULL);
+        for (int f = 0; f < 4; f++) {
+            prw__buf got;
+            prw__buf_init(&got);
+            prw_error err;
+            prw_error_clear(&err);
+            prw_atlas_stats st;
+            ASSERT_OK(read_all(paths[f], &opts[g], &got, &st, &err), &err);
+            if (opts[g].details)
+                strip_lines(&got);
+            ASSERT_EQ_I64(got.len, wn);
+            ASSERT_MEM_EQ(got.data, want, wn);
+            ASSERT_EQ_I64(st.bad_total, 0);
+            ASSERT_EQ_I64(st.bytes_out, (int64_t)n);
+            prw__buf_cleanup(&got);
+        }
+    }
+}
+
+/* Every line of bad.jsonl parsed alone: bad ones by the reason bad.expect gives. */
+TEST(atlas_fixtures_bad_lines_by_reason) {
+    size_t n, en;
+    uint8_t *d = th_read(FIX "/bad.jsonl", &n);
+    char *expect = read_text(FIX "/bad.expect", &en);
+    ASSERT_TRUE(d && expect);
+    uint8_t *scratch = malloc(n);
+    ASSERT_TRUE(scratch != NULL);
+    prw__at_ping ping;
+    memset(&ping, 0, sizeof ping);
+    prw_atlas_options opt = {0};
+    const uint8_t *p = d, *end = d + n;
+    int64_t line = 0, nbad = 0, off;
+    long long eline = 0, eoff = 0;
+    char ereason[32] = "";
+    const char *e = expect;
+    int consumed = 0;
+    bool have = sscanf(e, "%lld %lld %31s%n", &eline, &eoff, ereason, &consumed) == 3;
+    bool ok = true;
+    while (p < end && ok) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        off = p - d;
+        line++;
+        prw__at_row r;
+        prw__at_json j;
+        prw__at_outcome oc = prw__at_parse_line(p, (size_t)(nl - p), scratch, &opt, &ping, &r, &j);
+        if (have && line == eline) {
+            ok = oc == PRW_AT_BAD && off == eoff && strcmp(prw_atlas_bad_name(j.bad), ereason) == 0;
+            if (!ok)
+                th_note("line %lld: got %d %s, want %s", (long long)line, oc,
+                        oc == PRW_AT_BAD ? prw_atlas_bad_name(j.bad) : "-", ereason);
+            nbad++;
+            e += consumed;
+            have = sscanf(e, "%lld %lld %31s%n", &eline, &eoff, ereason, &consumed) == 3;
+        } else {
+            ok = oc == PRW_AT_ROW || oc == PRW_AT_NO_SRC;
+            if (!ok)
+                th_note("line %lld: a good line was read as bad: %s", (long long)line, j.what);
+        }
+        p = nl + 1;
+    }
+    prw__at_ping_cleanup(&ping);
+    free(scratch);
+    ASSERT_TRUE(ok);
+    ASSERT_TRUE(!have);
+    ASSERT_EQ_I64(nbad, 26);
+
+    /* through the reader: good rows as Python reads them, counts, the first five with where */
+    prw__buf got;
+    prw__buf_init(&got);
+    prw_atlas_stats st;
+    prw_error err;
+    prw_error_clear(&err);
+    prw_atlas_options o = {.threads = 2};
+    ASSERT_OK(read_all(FIX "/bad.jsonl", &o, &got, &st, &err), &err);
+    size_t wn;
+    uint8_t *want = th_read(FIX "/bad.tsv", &wn);
+    ASSERT_TRUE(want != NULL);
+    ASSERT_EQ_I64(got.len, wn);
+    ASSERT_MEM_EQ(got.data, want, wn);
+    ASSERT_EQ_I64(st.bad_total, 26);
+    ASSERT_EQ_I64(st.lines, line);
+    ASSERT_EQ_I64(st.results + st.dropped_no_src + st.bad_total + st.blank_lines, st.lines);
+    ASSERT_EQ_I64(st.nfirst_bad, PRW_ATLAS_FIRST_BAD);
+    e = expect;
+    for (int k = 0; k < PRW_ATLAS_FIRST_BAD; k++) {
+        ASSERT_TRUE(sscanf(e, "%lld %lld %31s%n", &eline, &eoff, ereason, &consumed) == 3);
+        e += consumed;
+        ASSERT_EQ_I64(st.first_bad[k].line, eline);
+        ASSERT_EQ_I64(st.first_bad[k].offset, eoff);
+        ASSERT_EQ_STR(prw_atlas_bad_name(st.first_bad[k].reason), ereason);
+        ASSERT_TRUE(st.first_bad[k].what[0] != 0);
+    }
+    prw__buf_cleanup(&got);
+
+    /* strict: the first bad line is an error naming the file and the line */
+    o.strict = true;
+    prw__buf_init(&got);
+    ASSERT_ERR(read_all(FIX "/bad.jsonl", &o, &got, &st, &err), PRW_E_CORRUPT);
+    ASSERT_TRUE(strstr(err.msg, "bad.jsonl: line 6: malformed_json") != NULL);
+    ASSERT_TRUE(err.offset > 2266 && err.offset < 2400);
+    prw__buf_cleanup(&got);
+}
