@@ -124,7 +124,11 @@ static bool write_zst(const char *path, const uint8_t *d, size_t n, int frames) 
         size_t part = f == frames - 1 ? n - at : n / (size_t)frames;
         size_t cap = ZSTD_compressBound(part);
         ok = prw__buf_reserve(&all, cap, NULL) == PRW_OK;
-        size_t k = ok ? ZSTD_compress(all.data + all.len, cap, d + at, part, 3) : 0;
+        /* with the content checksum, as the zstd command line writes it by default */
+        ZSTD_CCtx *cx = ZSTD_createCCtx();
+        ok = ok && cx && !ZSTD_isError(ZSTD_CCtx_setParameter(cx, ZSTD_c_checksumFlag, 1));
+        size_t k = ok ? ZSTD_compress2(cx, all.data + all.len, cap, d + at, part) : 0;
+        ZSTD_freeCCtx(cx);
         ok = ok && !ZSTD_isError(k);
         all.len += ok ? k : 0;
         at += part;
@@ -446,4 +450,388 @@ TEST(atlas_fixtures_bad_lines_by_reason) {
     ASSERT_TRUE(strstr(err.msg, "bad.jsonl: line 6: malformed_json") != NULL);
     ASSERT_TRUE(err.offset > 2266 && err.offset < 2400);
     prw__buf_cleanup(&got);
+}
+
+/* ---- streams: truncated, corrupt, trailing bytes, Parquet ------------------------------- */
+
+TEST(atlas_streams_truncated_or_corrupt_are_errors) {
+    size_t n;
+    uint8_t *jsonl = th_read(FIX "/firmware.jsonl", &n);
+    ASSERT_TRUE(jsonl != NULL);
+    const char *dir = th_tmpdir(), *paths[4];
+    ASSERT_TRUE(write_all_formats(dir, "s", jsonl, n, 2, paths));
+    static const char *const fmt[4] = {"json", "bzip2", "gzip", "zstd"};
+    for (int f = 1; f < 4; f++) {
+        size_t cn;
+        uint8_t *c = th_read(paths[f], &cn);
+        ASSERT_TRUE(c != NULL);
+        const char *cut = th_fmt("%s/cut.%s", dir, fmt[f]);
+        const char *flip = th_fmt("%s/flip.%s", dir, fmt[f]);
+        const char *tail = th_fmt("%s/tail.%s", dir, fmt[f]);
+        ASSERT_TRUE(th_write(cut, c, cn - 7));
+        uint8_t *x = malloc(cn + 8);
+        ASSERT_TRUE(x != NULL);
+        memcpy(x, c, cn);
+        x[cn / 3] ^= 0x5a;
+        ASSERT_TRUE(th_write(flip, x, cn));
+        memcpy(x, c, cn);
+        memcpy(x + cn, "garbage!", 8);
+        ASSERT_TRUE(th_write(tail, x, cn + 8));
+        free(x);
+        const char *cases[3] = {cut, flip, tail};
+        for (int k = 0; k < 3; k++) {
+            prw__buf got;
+            prw__buf_init(&got);
+            prw_error err;
+            prw_error_clear(&err);
+            prw_atlas_options o = {.threads = 2};
+            prw_status st = read_all(cases[k], &o, &got, NULL, &err);
+            prw__buf_cleanup(&got);
+            if (st >= 0)
+                th_note("%s was read without an error", cases[k]);
+            ASSERT_TRUE(st < 0);
+            ASSERT_TRUE(strstr(err.msg, cases[k]) != NULL);
+            ASSERT_TRUE(strstr(err.msg, fmt[f]) != NULL);
+            ASSERT_TRUE(err.offset >= 0 && err.offset <= (int64_t)cn + 8);
+            if (k == 0)
+                ASSERT_TRUE(st == PRW_E_TRUNCATED || st == PRW_E_CORRUPT);
+        }
+    }
+    /* a Parquet file is not a dump */
+    prw_atlas_reader *r = NULL;
+    prw_error err;
+    prw_error_clear(&err);
+    ASSERT_ERR(prw_atlas_reader_open("tests/fixtures/nulls.parquet", NULL, &r, &err),
+               PRW_E_INVALID);
+    ASSERT_TRUE(strstr(err.msg, "Parquet") != NULL);
+    ASSERT_ERR(prw_atlas_reader_open(th_fmt("%s/missing", dir), NULL, &r, &err), PRW_E_IO);
+}
+
+TEST(atlas_detect_by_content) {
+    static const struct {
+        const char *bytes;
+        size_t n;
+        prw_atlas_format want;
+    } cases[] = {
+        {"BZh91AY&SY", 10, PRW_ATLAS_FMT_BZIP2},
+        {"BZh1\x17\x72\x45\x38\x50\x90", 10, PRW_ATLAS_FMT_BZIP2}, /* an empty stream */
+        {"BZh0\x31\x41\x59\x26\x53\x59", 10, PRW_ATLAS_FMT_JSON},  /* no such level */
+        {"BZh9 not a block", 16, PRW_ATLAS_FMT_JSON},
+        {"\x1f\x8b\x08\x00", 4, PRW_ATLAS_FMT_GZIP},
+        {"\x28\xb5\x2f\xfd\x00", 5, PRW_ATLAS_FMT_ZSTD},
+        {"PAR1\x15\x04", 6, PRW_ATLAS_FMT_PARQUET},
+        {"{\"af\":4}", 8, PRW_ATLAS_FMT_JSON},
+        {"", 0, PRW_ATLAS_FMT_JSON},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        ASSERT_EQ_I64(prw_atlas_detect((const uint8_t *)cases[i].bytes, cases[i].n), cases[i].want);
+    ASSERT_EQ_STR(prw_atlas_format_name(PRW_ATLAS_FMT_ZSTD), "zstd");
+    prw_atlas_format f;
+    prw_error err;
+    prw_error_clear(&err);
+    ASSERT_OK(prw_atlas_detect_file("examples/ping-2024-03-01T0000.bz2", &f, &err), &err);
+    ASSERT_EQ_I64(f, PRW_ATLAS_FMT_BZIP2);
+    ASSERT_OK(prw_atlas_detect_file("examples/pings-000.parquet", &f, &err), &err);
+    ASSERT_EQ_I64(f, PRW_ATLAS_FMT_PARQUET);
+    /* an empty file is an empty dump */
+    const char *empty = th_fmt("%s/empty", th_tmpdir());
+    ASSERT_TRUE(th_write(empty, "", 0));
+    prw__buf got;
+    prw__buf_init(&got);
+    prw_atlas_stats st;
+    ASSERT_OK(read_all(empty, NULL, &got, &st, &err), &err);
+    ASSERT_EQ_I64(got.len, 0);
+    ASSERT_EQ_I64(st.lines, 0);
+}
+
+/* ---- piece boundaries, over-long lines, threads ----------------------------------------- */
+
+/* A line of exactly `len` bytes: a valid result padded with an unknown string value. */
+static void padded_line(prw__buf *b, int64_t i, size_t len, bool crlf) {
+    char head[160];
+    int n = snprintf(head, sizeof head,
+                     "{\"timestamp\":%lld,\"src_addr\":\"10.%d.%d.1\",\"avg\":%lld.25,\"pad\":\"",
+                     (long long)(1700000000 + i % 977), (int)(i % 7), (int)(i % 11), (long long)i);
+    size_t fixed = (size_t)n + 2 + (crlf ? 1 : 0);
+    prw__buf_append(b, head, (size_t)n, NULL);
+    for (size_t k = fixed; k < len; k++)
+        prw__buf_append_u8(b, 'a' + (uint8_t)(k % 26), NULL);
+    prw__buf_append(b, crlf ? "\"}\r" : "\"}", crlf ? 3 : 2, NULL);
+}
+
+TEST(atlas_pieces_long_lines_and_threads) {
+    prw__buf in, want;
+    prw__buf_init(&in);
+    prw__buf_init(&want);
+    int64_t line = 0, nlong = 0, first_long_line = 0, first_long_off = -1;
+    uint64_t rng = 18;
+    while (in.len < (9u << 20)) {
+        line++;
+        uint64_t r = th_rand(&rng) % 1000;
+        size_t len = r < 3   ? PRW_ATLAS_MAX_LINE + 1 + (size_t)(th_rand(&rng) % (3u << 20))
+                     : r < 6 ? PRW_ATLAS_MAX_LINE
+                             : 60 + (size_t)(th_rand(&rng) % 3000);
+        bool crlf = r % 5 == 0;
+        int64_t off = (int64_t)in.len;
+        padded_line(&in, line, len, crlf);
+        prw__buf_append_u8(&in, '\n', NULL);
+        if (len > PRW_ATLAS_MAX_LINE) {
+            if (nlong++ == 0) {
+                first_long_line = line;
+                first_long_off = off;
+            }
+            continue;
+        }
+        bprintf(&want, "%lld\t%lld000000\t10.%d.%d.1\t\\N\t\\N\t%.17g\n", (long long)line,
+                (long long)(1700000000 + line % 977), (int)(line % 7), (int)(line % 11),
+                (double)line + 0.25);
+    }
+    padded_line(&in, ++line, PRW_ATLAS_MAX_LINE + 10, false); /* the file ends in a long line */
+    nlong++;
+    const char *paths[4];
+    ASSERT_TRUE(write_all_formats(th_tmpdir(), "big", in.data, in.len, 2, paths));
+    int threads[] = {1, 4};
+    for (int f = 0; f < 4; f += 1) {
+        for (int t = 0; t < 2; t++) {
+            prw__buf got;
+            prw__buf_init(&got);
+            prw_atlas_stats st;
+            prw_error err;
+            prw_error_clear(&err);
+            prw_atlas_options o = {.threads = threads[t], .details = true};
+            ASSERT_OK(read_all(paths[f], &o, &got, &st, &err), &err);
+            ASSERT_EQ_I64(got.len, want.len);
+            ASSERT_MEM_EQ(got.data, want.data, want.len);
+            ASSERT_EQ_I64(st.lines, line);
+            ASSERT_EQ_I64(st.bad[PRW_ATLAS_BAD_LONG], nlong);
+            ASSERT_EQ_I64(st.bad_total, nlong);
+            ASSERT_EQ_I64(st.first_bad[0].line, first_long_line);
+            ASSERT_EQ_I64(st.first_bad[0].offset, first_long_off);
+            ASSERT_EQ_I64(st.bytes_out, (int64_t)in.len);
+            prw__buf_cleanup(&got);
+        }
+    }
+    th_note("%lld lines, %lld over 1 MiB, %zu bytes", (long long)line, (long long)nlong, in.len);
+    prw__buf_cleanup(&in);
+    prw__buf_cleanup(&want);
+}
+
+/* ---- the JSON grammar, line by line ------------------------------------------------------ */
+
+typedef struct one {
+    prw__at_outcome oc;
+    prw__at_row row;
+    prw__at_json j;
+    prw__at_ping ping;
+    uint8_t scratch[4096];
+} one;
+
+static prw__at_outcome parse1(one *o, const char *line, const prw_atlas_options *opt) {
+    static const prw_atlas_options dflt = {0};
+    memset(&o->ping, 0, sizeof o->ping);
+    o->oc = prw__at_parse_line((const uint8_t *)line, strlen(line), o->scratch, opt ? opt : &dflt,
+                               &o->ping, &o->row, &o->j);
+    return o->oc;
+}
+
+static bool str_is(prw__at_str s, const char *want) {
+    return s.n == strlen(want) && memcmp(s.p, want, s.n) == 0;
+}
+
+TEST(atlas_json_strings_escapes_and_utf8) {
+    one o;
+    ASSERT_EQ_I64(
+        parse1(&o, "{\"timestamp\":1,\"src_addr\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\tZ\"}", NULL),
+        PRW_AT_ROW);
+    ASSERT_TRUE(str_is(o.row.src, "a\"b\\c/d\b\f\n\r\tZ"));
+    ASSERT_EQ_I64(
+        parse1(&o, "{\"timestamp\":1,\"src_addr\":\"\\u0031\\u00e9\\u20AC\\ud83d\\ude00\"}", NULL),
+        PRW_AT_ROW);
+    ASSERT_TRUE(str_is(o.row.src, "1\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
+    ASSERT_EQ_I64(
+        parse1(&o, "{\"timestamp\":1,\"src_addr\":\"raw \xc3\xa9 \xf0\x9f\x98\x80\"}", NULL),
+        PRW_AT_ROW);
+    ASSERT_TRUE(str_is(o.row.src, "raw \xc3\xa9 \xf0\x9f\x98\x80"));
+    /* keys decoded before they are matched; a key with a leading space is another key */
+    ASSERT_EQ_I64(parse1(&o, "{\"\\u0074imestamp\":5,\"src\\u005faddr\":\"x\",\" af\":6}", NULL),
+                  PRW_AT_ROW);
+    ASSERT_EQ_I64(o.row.event_time, 5000000);
+    ASSERT_EQ_I64(o.row.ip_version, 0);
+    static const char *const bad[] = {
+        "{\"timestamp\":1,\"src_addr\":\"\\ud83d\"}",        /* lone high surrogate */
+        "{\"timestamp\":1,\"src_addr\":\"\\ude00\"}",        /* lone low surrogate */
+        "{\"timestamp\":1,\"src_addr\":\"\\ud83d\\u0041\"}", /* high + non-low */
+        "{\"timestamp\":1,\"src_addr\":\"\\u12\"}",          /* short \u */
+        "{\"timestamp\":1,\"src_addr\":\"\\a\"}",            /* no such escape */
+        "{\"timestamp\":1,\"src_addr\":\"open}",             /* unterminated */
+        "{'timestamp':1}",                                   /* single quotes */
+        "{timestamp:1}",                                     /* bare key */
+        "{\"timestamp\":1,}",
+        "{\"timestamp\" 1}",
+        "{\"timestamp\":1",
+        "{}}",
+        "",
+        "nul",
+        "{\"timestamp\":tru}",
+        "{\"a\":[1,]}",
+        "{\"a\":[1 2]}",
+        "{\"a\":{\"b\":1,}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        prw__at_outcome oc = parse1(&o, bad[i], NULL);
+        if (i == 12) {
+            ASSERT_EQ_I64(oc, PRW_AT_BLANK);
+            continue;
+        }
+        if (oc != PRW_AT_BAD || o.j.bad != PRW_ATLAS_BAD_JSON)
+            th_note("case %zu: '%s'", i, bad[i]);
+        ASSERT_EQ_I64(oc, PRW_AT_BAD);
+        ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_JSON);
+        ASSERT_TRUE(o.j.what != NULL);
+    }
+    static const char *const binary[] = {
+        "{\"timestamp\":1,\"src_addr\":\"\xc0\x80\"}",         /* overlong NUL */
+        "{\"timestamp\":1,\"src_addr\":\"\xed\xa0\x80\"}",     /* encoded surrogate */
+        "{\"timestamp\":1,\"src_addr\":\"\xf4\x90\x80\x80\"}", /* beyond U+10FFFF */
+        "{\"timestamp\":1,\"src_addr\":\"\xe2\x82\"}",         /* cut sequence */
+        "\x01\x02garbage",
+    };
+    for (size_t i = 0; i < sizeof binary / sizeof *binary; i++) {
+        ASSERT_EQ_I64(parse1(&o, binary[i], NULL), PRW_AT_BAD);
+        ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_BINARY);
+    }
+}
+
+TEST(atlas_json_numbers_are_correctly_rounded) {
+    static const char *const nums[] = {
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "0.1",
+        "12.345",
+        "107.4862066667",
+        "1e2",
+        "1E+2",
+        "1.5e-7",
+        "-2.5E-3",
+        "123456789012345678",
+        "12345678901234567890123",
+        "0.1000000000000000055511151231257827",
+        "9007199254740993",
+        "1.7976931348623157e308",
+        "4.9e-324",
+        "2.2250738585072011e-308",
+        "1e400",
+        "-1e-400",
+        "0.000000000000000000000000000001",
+        "3.14159265358979323846264338327950288",
+    };
+    one o;
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+        char line[200];
+        snprintf(line, sizeof line, "{\"timestamp\":1,\"src_addr\":\"s\",\"avg\":%s}", nums[i]);
+        ASSERT_EQ_I64(parse1(&o, line, NULL), PRW_AT_ROW);
+        double want = strtod(nums[i], NULL);
+        if (memcmp(&o.row.rtt, &want, sizeof want) != 0)
+            th_note("%s: got %.17g, want %.17g", nums[i], o.row.rtt, want);
+        ASSERT_TRUE(memcmp(&o.row.rtt, &want, sizeof want) == 0);
+        /* the same number written as a string (firmware 0) */
+        snprintf(line, sizeof line, "{\"timestamp\":1,\"src_addr\":\"s\",\"avg\":\"%s\"}", nums[i]);
+        ASSERT_EQ_I64(parse1(&o, line, NULL), PRW_AT_ROW);
+        ASSERT_TRUE(memcmp(&o.row.rtt, &want, sizeof want) == 0);
+    }
+    static const char *const bad[] = {"01",   "1.",   ".5",  "+1",  "1e",       "1e+",  "-",
+                                      "0x10", "1.e3", "--1", "NaN", "Infinity", "1_000"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char line[200];
+        snprintf(line, sizeof line, "{\"timestamp\":1,\"src_addr\":\"s\",\"avg\":%s}", bad[i]);
+        ASSERT_EQ_I64(parse1(&o, line, NULL), PRW_AT_BAD);
+        ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_JSON);
+        snprintf(line, sizeof line, "{\"timestamp\":1,\"src_addr\":\"s\",\"avg\":\"%s\"}", bad[i]);
+        ASSERT_EQ_I64(parse1(&o, line, NULL), PRW_AT_BAD);
+        ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_TYPE);
+    }
+}
+
+TEST(atlas_ping_mapping_rules) {
+    one o;
+    /* af beats pf beats mode beats the destination; dst_addr beats addr; src_addr beats srcaddr */
+    ASSERT_EQ_I64(parse1(&o,
+                         "{\"timestamp\":7,\"srcaddr\":\"s2\",\"src_addr\":\"s1\",\"addr\":"
+                         "\"1.2.3.4\",\"dst_addr\":\"::1\",\"mode\":\"ICMP4\",\"af\":6}",
+                         NULL),
+                  PRW_AT_ROW);
+    ASSERT_TRUE(str_is(o.row.src, "s1") && str_is(o.row.dst, "::1"));
+    ASSERT_EQ_I64(o.row.ip_version, 6);
+    ASSERT_EQ_I64(parse1(&o,
+                         "{\"timestamp\":7,\"srcaddr\":\"s2\",\"addr\":\"1.2.3.4\","
+                         "\"mode\":\"ICMP6\"}",
+                         NULL),
+                  PRW_AT_ROW);
+    ASSERT_TRUE(str_is(o.row.src, "s2") && str_is(o.row.dst, "1.2.3.4"));
+    ASSERT_EQ_I64(o.row.ip_version, 6);
+    ASSERT_EQ_I64(
+        parse1(&o, "{\"timestamp\":7,\"src_addr\":\"s\",\"dst_addr\":\"2001:db8::1\"}", NULL),
+        PRW_AT_ROW);
+    ASSERT_EQ_I64(o.row.ip_version, 6); /* inferred */
+    ASSERT_TRUE(!o.row.has_rtt);
+    ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":7,\"src_addr\":\"s\"}", NULL), PRW_AT_ROW);
+    ASSERT_EQ_I64(o.row.ip_version, 0); /* no destination: unknown */
+    ASSERT_TRUE(o.row.dst.n == 0);
+    /* -1 stays -1; min / max chosen; `from` as the key; empty strings are absent */
+    prw_atlas_options mx = {.rtt = PRW_ATLAS_RTT_MAX}, fr = {.src = PRW_ATLAS_SRC_FROM};
+    const char *l = "{\"timestamp\":7,\"src_addr\":\"\",\"from\":\"f\",\"avg\":-1,\"min\":-1,"
+                    "\"max\":-1,\"step\":null,\"x\":[{\"y\":[true,false,null]}]}";
+    ASSERT_EQ_I64(parse1(&o, l, NULL), PRW_AT_NO_SRC);
+    ASSERT_EQ_I64(parse1(&o, l, &fr), PRW_AT_ROW);
+    ASSERT_TRUE(str_is(o.row.src, "f") && o.row.has_rtt && o.row.rtt == -1);
+    ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":7,\"src_addr\":\"s\",\"avg\":2,\"max\":3}", &mx),
+                  PRW_AT_ROW);
+    ASSERT_TRUE(o.row.rtt == 3);
+    /* timestamps: whole numbers (also as strings or 1.7e9), nothing else */
+    ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":1.7e9,\"src_addr\":\"s\"}", NULL), PRW_AT_ROW);
+    ASSERT_EQ_I64(o.row.event_time, 1700000000000000);
+    ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":\"1328019792\",\"src_addr\":\"s\"}", NULL),
+                  PRW_AT_ROW);
+    ASSERT_EQ_I64(o.row.event_time, 1328019792000000);
+    ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":-5,\"src_addr\":\"s\"}", NULL), PRW_AT_ROW);
+    ASSERT_EQ_I64(o.row.event_time, -5000000);
+    ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":1e300,\"src_addr\":\"s\"}", NULL), PRW_AT_BAD);
+    ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_TYPE);
+    ASSERT_EQ_I64(parse1(&o, "{\"src_addr\":\"s\",\"timestamp\":{}}", NULL), PRW_AT_BAD);
+    ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_TYPE);
+    /* a wrong type is reported only if the line is valid JSON */
+    ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":\"x\",\"src_addr\":\"s\",}", NULL), PRW_AT_BAD);
+    ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_JSON);
+    /* packets: rtt, dup, timeouts, errors, entries without any of them */
+    o.ping.want_pkts = true;
+    memset(&o.ping, 0, sizeof o.ping);
+    o.ping.want_pkts = true;
+    const char *pk = "{\"timestamp\":7,\"src_addr\":\"s\",\"result\":[{\"rtt\":1.5},{\"dup\":1,"
+                     "\"rtt\":1.75},{\"x\":\"*\"},{\"error\":\"e\"},{\"late\":2},{}],\"err\":null}";
+    ASSERT_EQ_I64(
+        prw__at_parse_line((const uint8_t *)pk, strlen(pk), o.scratch, &mx, &o.ping, &o.row, &o.j),
+        PRW_AT_ROW);
+    ASSERT_EQ_I64(o.ping.npkts, 4);
+    ASSERT_EQ_I64(o.ping.ndup, 1);
+    ASSERT_EQ_I64(o.ping.ntimeout, 1);
+    ASSERT_EQ_I64(o.ping.nerr, 1);
+    ASSERT_TRUE(!o.ping.not_run);
+    ASSERT_TRUE(o.ping.pkts[1].dup && o.ping.pkts[1].rtt == 1.75);
+    prw__at_ping_cleanup(&o.ping);
+    ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":7,\"src_addr\":\"s\",\"dnserr\":\"nx\"}", NULL),
+                  PRW_AT_ROW);
+    ASSERT_TRUE(o.ping.not_run);
+    /* nesting beyond the limit */
+    char deep[400];
+    size_t k = (size_t)snprintf(deep, sizeof deep, "{\"timestamp\":7,\"src_addr\":\"s\",\"x\":");
+    for (int d = 0; d < 70; d++)
+        deep[k++] = '[';
+    for (int d = 0; d < 70; d++)
+        deep[k++] = ']';
+    deep[k++] = '}';
+    deep[k] = 0;
+    ASSERT_EQ_I64(parse1(&o, deep, NULL), PRW_AT_BAD);
+    ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_JSON);
 }
