@@ -254,8 +254,10 @@ static bool field(pctx *c, int id) {
         if (!get_num(c, &ts, &has, "timestamp is not a number"))
             return false;
         p->has_timestamp = has;
-        if (has && !ts.is_int) {
-            if (ts.d == (double)(int64_t)ts.d && ts.d > -9e15 && ts.d < 9e15)
+        if (has && !ts.is_int) { /* range first: converting a larger double is undefined */
+            if (!(ts.d > -9e15 && ts.d < 9e15))
+                ts.i = INT64_MAX; /* out of range: map_row says so */
+            else if (ts.d == (double)(int64_t)ts.d)
                 ts.i = (int64_t)ts.d;
             else
                 wrong_type(c, "timestamp is not a whole number of seconds");

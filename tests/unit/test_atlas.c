@@ -798,7 +798,7 @@ TEST(atlas_ping_mapping_rules) {
     ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":-5,\"src_addr\":\"s\"}", NULL), PRW_AT_ROW);
     ASSERT_EQ_I64(o.row.event_time, -5000000);
     ASSERT_EQ_I64(parse1(&o, "{\"timestamp\":1e300,\"src_addr\":\"s\"}", NULL), PRW_AT_BAD);
-    ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_TYPE);
+    ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_TIMESTAMP);
     ASSERT_EQ_I64(parse1(&o, "{\"src_addr\":\"s\",\"timestamp\":{}}", NULL), PRW_AT_BAD);
     ASSERT_EQ_I64(o.j.bad, PRW_ATLAS_BAD_TYPE);
     /* a wrong type is reported only if the line is valid JSON */
