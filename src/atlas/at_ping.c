@@ -46,33 +46,37 @@ enum {
 };
 
 static int key_id(prw__at_str k) {
+#define KEY(name, id)                                                                              \
+    { name, sizeof name - 1, id }
     static const struct {
         const char *name;
+        size_t len;
         int id;
-    } keys[] = {{"timestamp", K_TIMESTAMP},
-                {"src_addr", K_SRC_ADDR},
-                {"srcaddr", K_SRCADDR},
-                {"from", K_FROM},
-                {"dst_addr", K_DST_ADDR},
-                {"addr", K_ADDR},
-                {"af", K_AF},
-                {"pf", K_PF},
-                {"mode", K_MODE},
-                {"avg", K_AVG},
-                {"min", K_MIN},
-                {"max", K_MAX},
-                {"sent", K_SENT},
-                {"rcvd", K_RCVD},
-                {"fw", K_FW},
-                {"prb_id", K_PRB_ID},
-                {"msm_id", K_MSM_ID},
-                {"result", K_RESULT},
-                {"err", K_ERR},
-                {"dnserr", K_DNSERR}};
+    } keys[] = {KEY("timestamp", K_TIMESTAMP),
+                KEY("src_addr", K_SRC_ADDR),
+                KEY("srcaddr", K_SRCADDR),
+                KEY("from", K_FROM),
+                KEY("dst_addr", K_DST_ADDR),
+                KEY("addr", K_ADDR),
+                KEY("af", K_AF),
+                KEY("pf", K_PF),
+                KEY("mode", K_MODE),
+                KEY("avg", K_AVG),
+                KEY("min", K_MIN),
+                KEY("max", K_MAX),
+                KEY("sent", K_SENT),
+                KEY("rcvd", K_RCVD),
+                KEY("fw", K_FW),
+                KEY("prb_id", K_PRB_ID),
+                KEY("msm_id", K_MSM_ID),
+                KEY("result", K_RESULT),
+                KEY("err", K_ERR),
+                KEY("dnserr", K_DNSERR)};
+#undef KEY
     if (k.n < 2 || k.n > 9)
         return K_OTHER;
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        if (strlen(keys[i].name) == k.n && memcmp(keys[i].name, k.p, k.n) == 0)
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) /* length and first byte first */
+        if (keys[i].len == k.n && keys[i].name[0] == k.p[0] && memcmp(keys[i].name, k.p, k.n) == 0)
             return keys[i].id;
     return K_OTHER;
 }
