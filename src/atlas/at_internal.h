@@ -22,6 +22,9 @@ typedef struct prw__at_stream prw__at_stream;
  */
 prw_status prw__at_stream_open(const char *path, int threads, size_t max_buffered,
                                prw__at_stream **out, prw_error *err);
+/** The same over data[0, size) in memory (valid until close); `name` is copied. */
+prw_status prw__at_stream_open_mem(const uint8_t *data, size_t size, const char *name, int threads,
+                                   size_t max_buffered, prw__at_stream **out, prw_error *err);
 /** The next decompressed piece (valid until the next call); *len 0 = the end. */
 prw_status prw__at_stream_next(prw__at_stream *s, const uint8_t **data, size_t *len,
                                prw_error *err);
@@ -138,5 +141,12 @@ prw__at_outcome prw__at_parse_line(const uint8_t *line, size_t n, uint8_t *scrat
                                    const prw_atlas_options *opt, prw__at_ping *ping,
                                    prw__at_row *row, prw__at_json *j);
 void prw__at_ping_cleanup(prw__at_ping *ping);
+
+/* ---- the reader over memory (at_reader.c) ---------------------------------------------- */
+
+/** prw_atlas_reader_open over data[0, size) (valid until close), for tests and fuzzing. */
+prw_status prw__at_reader_open_mem(const uint8_t *data, size_t size, const char *name,
+                                   const prw_atlas_options *opt, prw_atlas_reader **out,
+                                   prw_error *err);
 
 #endif

@@ -147,8 +147,10 @@ static prw_status fill(prw_atlas_reader *r, prw__at_chunk *c, prw_error *err) {
     return PRW_OK;
 }
 
-prw_status prw_atlas_reader_open(const char *path, const prw_atlas_options *opt,
-                                 prw_atlas_reader **out, prw_error *err) {
+/* A reader over the stream opened by path (data NULL) or over data[0, size). */
+static prw_status reader_open(const char *path, const uint8_t *data, size_t size,
+                              const prw_atlas_options *opt, prw_atlas_reader **out,
+                              prw_error *err) {
     *out = NULL;
     prw_atlas_options o = opt ? *opt : (prw_atlas_options){0};
     PRW_CHECK(o.threads >= 0 && o.threads <= 1024 && (unsigned)o.rtt <= PRW_ATLAS_RTT_MAX &&
@@ -167,7 +169,9 @@ prw_status prw_atlas_reader_open(const char *path, const prw_atlas_options *opt,
     prw__cond_init(&r->cv);
     size_t n = o.max_memory / 2 / CHUNK_CAP, most = 2 * (size_t)o.threads + 2;
     r->nslots = (int)(n < 2 ? 2 : n > most ? most : n);
-    prw_status st = prw__at_stream_open(path, o.threads, o.max_memory / 2, &r->s, err);
+    prw_status st =
+        data ? prw__at_stream_open_mem(data, size, path, o.threads, o.max_memory / 2, &r->s, err)
+             : prw__at_stream_open(path, o.threads, o.max_memory / 2, &r->s, err);
     if (st < 0)
         goto fail;
     st = PRW_E_NOMEM;
@@ -188,6 +192,18 @@ prw_status prw_atlas_reader_open(const char *path, const prw_atlas_options *opt,
 fail:
     prw_atlas_reader_close(r);
     return st;
+}
+
+prw_status prw_atlas_reader_open(const char *path, const prw_atlas_options *opt,
+                                 prw_atlas_reader **out, prw_error *err) {
+    return reader_open(path, NULL, 0, opt, out, err);
+}
+
+prw_status prw__at_reader_open_mem(const uint8_t *data, size_t size, const char *name,
+                                   const prw_atlas_options *opt, prw_atlas_reader **out,
+                                   prw_error *err) {
+    static const uint8_t empty[1];
+    return reader_open(name, data ? data : empty, data ? size : 0, opt, out, err);
 }
 
 /* Adds a parsed piece's counts to the reader's, with line numbers made absolute. */

@@ -27,6 +27,7 @@ struct prw__at_stream {
     const uint8_t *data;
     size_t size, pos;
     const char *name;
+    char *own_name; /* for a stream over memory */
     uint8_t *out;
     z_stream z;
     bool z_active;
@@ -97,6 +98,12 @@ static prw_status open_decoder(prw__at_stream *s, int threads, size_t max_buffer
     return PRW_OK;
 }
 
+/* The stream over s->data[0, size): sniffs the format, starts the decoder. */
+static prw_status start(prw__at_stream *s, int threads, size_t max_buffered, prw_error *err) {
+    s->fmt = prw_atlas_detect(s->data, s->size);
+    return open_decoder(s, threads, max_buffered, err);
+}
+
 prw_status prw__at_stream_open(const char *path, int threads, size_t max_buffered,
                                prw__at_stream **out, prw_error *err) {
     *out = NULL;
@@ -109,8 +116,7 @@ prw_status prw__at_stream_open(const char *path, int threads, size_t max_buffere
     s->name = s->file.path;
     s->data = s->file.map;
     s->size = (size_t)s->file.size;
-    s->fmt = prw_atlas_detect(s->data, s->size);
-    st = open_decoder(s, threads, max_buffered, err);
+    st = start(s, threads, max_buffered, err);
     if (st < 0)
         goto fail;
     *out = s;
@@ -118,6 +124,26 @@ prw_status prw__at_stream_open(const char *path, int threads, size_t max_buffere
 fail:
     prw__at_stream_close(s);
     return st;
+}
+
+prw_status prw__at_stream_open_mem(const uint8_t *data, size_t size, const char *name, int threads,
+                                   size_t max_buffered, prw__at_stream **out, prw_error *err) {
+    *out = NULL;
+    prw__at_stream *s = prw__calloc(1, sizeof *s);
+    if (!s || !(s->own_name = prw__strdup(name ? name : "input"))) {
+        prw__free(s);
+        return prw__error_nomem(err, "dump stream", sizeof *s);
+    }
+    s->name = s->own_name;
+    s->data = data;
+    s->size = size;
+    prw_status st = start(s, threads, max_buffered, err);
+    if (st < 0) {
+        prw__at_stream_close(s);
+        return st;
+    }
+    *out = s;
+    return PRW_OK;
 }
 
 prw_atlas_format prw__at_stream_format(const prw__at_stream *s) {
@@ -219,5 +245,6 @@ void prw__at_stream_close(prw__at_stream *s) {
     ZSTD_freeDStream(s->zs);
     prw__free(s->out);
     prw__rfile_close(&s->file);
+    prw__free(s->own_name);
     prw__free(s);
 }
