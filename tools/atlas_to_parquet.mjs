@@ -28,7 +28,8 @@ if (pos.length !== 2 || !['avg', 'min', 'max'].includes(rtt) || !['src_addr', 'f
 const q = (s) => "'" + s.replaceAll("'", "''") + "'";
 const db = await DuckDBInstance.create(':memory:');
 const con = await db.connect();
-await con.run('SET threads=1');
+// insertion order is kept with any thread count; the bench uses both cores (DUCKDB_THREADS=2)
+await con.run(`SET threads=${Number(process.env.DUCKDB_THREADS) || 1}`);
 await con.run('SET preserve_insertion_order=true');
 const cols = `{timestamp: 'BIGINT', src_addr: 'VARCHAR', srcaddr: 'VARCHAR', "from": 'VARCHAR',
   dst_addr: 'VARCHAR', addr: 'VARCHAR', af: 'BIGINT', pf: 'BIGINT', mode: 'VARCHAR',

@@ -76,6 +76,8 @@ bool prw__at_json_string(prw__at_json *j, prw__at_str *out);
 bool prw__at_json_number(prw__at_json *j, prw__at_num *out);
 /** The literal true / false / null at the cursor; *which = 1, 0, -1. */
 bool prw__at_json_literal(prw__at_json *j, int *which);
+/** After a member or element: ',' (*end false) or `close` (*end true); else fails. */
+bool prw__at_json_sep(prw__at_json *j, int close, bool *end);
 /** Skips any value at the cursor. */
 bool prw__at_json_skip(prw__at_json *j, int depth);
 /** Fails with reason `bad` and text `what` at the cursor; returns false. */

@@ -307,6 +307,16 @@ bool prw__at_json_literal(prw__at_json *j, int *which) {
     return prw__at_json_fail(j, PRW_ATLAS_BAD_JSON, "expected a value");
 }
 
+bool prw__at_json_sep(prw__at_json *j, int close, bool *end) {
+    int c = prw__at_json_peek(j);
+    j->p += c >= 0;
+    *end = c == close;
+    if (c == close || c == ',')
+        return true;
+    return prw__at_json_fail(j, PRW_ATLAS_BAD_JSON,
+                             close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+}
+
 static bool skip_container(prw__at_json *j, int depth, int close) {
     j->p++;
     if (depth >= PRW_AT_JSON_DEPTH)
@@ -321,15 +331,11 @@ static bool skip_container(prw__at_json *j, int depth, int close) {
             if (!prw__at_json_string(j, &key) || !prw__at_json_expect(j, ':', "expected ':'"))
                 return false;
         }
-        if (!prw__at_json_skip(j, depth + 1))
+        bool end;
+        if (!prw__at_json_skip(j, depth + 1) || !prw__at_json_sep(j, close, &end))
             return false;
-        int c = prw__at_json_peek(j);
-        j->p += c >= 0;
-        if (c == close)
+        if (end)
             return true;
-        if (c != ',')
-            return prw__at_json_fail(j, PRW_ATLAS_BAD_JSON,
-                                     close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
     }
 }
 

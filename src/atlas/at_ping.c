@@ -19,6 +19,8 @@
  * rtt = avg / min / max as written (-1 when every packet was lost). Empty strings count as
  * absent addresses.
  */
+#include <stddef.h>
+
 #include "atlas/at_internal.h"
 
 enum {
@@ -188,12 +190,11 @@ static bool packet(pctx *c) {
         } else if (!prw__at_json_skip(j, 3)) {
             return false;
         }
-        int ch = prw__at_json_peek(j);
-        j->p += ch >= 0;
-        if (ch == '}')
+        bool end;
+        if (!prw__at_json_sep(j, '}', &end))
+            return false;
+        if (end)
             break;
-        if (ch != ',')
-            return prw__at_json_fail(j, PRW_ATLAS_BAD_JSON, "expected ',' or '}'");
     }
     prw__at_ping *p = c->ping;
     if (!has_rtt && !timeout && !error)
@@ -223,14 +224,11 @@ static bool result_array(pctx *c) {
         return true;
     }
     for (;;) {
-        if (!packet(c))
+        bool end;
+        if (!packet(c) || !prw__at_json_sep(j, ']', &end))
             return false;
-        ch = prw__at_json_peek(j);
-        j->p += ch >= 0;
-        if (ch == ']')
+        if (end)
             return true;
-        if (ch != ',')
-            return prw__at_json_fail(j, PRW_ATLAS_BAD_JSON, "expected ',' or ']'");
     }
 }
 
@@ -248,36 +246,59 @@ static bool get_family(pctx *c, int *out, const char *what) {
     return true;
 }
 
-static bool field(pctx *c, int id) {
+/* The fields read as numbers and as strings: where they go in prw__at_ping. */
+#define NUM(key, f)                                                                                \
+    { key, offsetof(prw__at_ping, f), offsetof(prw__at_ping, has_##f), #f " is not a number" }
+static const struct {
+    int id;
+    size_t value, has;
+    const char *what;
+} g_nums[] = {NUM(K_AVG, avg),   NUM(K_MIN, min), NUM(K_MAX, max),       NUM(K_SENT, sent),
+              NUM(K_RCVD, rcvd), NUM(K_FW, fw),   NUM(K_PRB_ID, prb_id), NUM(K_MSM_ID, msm_id)};
+#undef NUM
+#define STR(key, f)                                                                                \
+    { key, offsetof(prw__at_ping, f), #f " is not a string" }
+static const struct {
+    int id;
+    size_t value;
+    const char *what;
+} g_strs[] = {STR(K_SRC_ADDR, src_addr), STR(K_SRCADDR, srcaddr), STR(K_FROM, from),
+              STR(K_DST_ADDR, dst_addr), STR(K_ADDR, addr)};
+#undef STR
+
+static bool timestamp(pctx *c) {
     prw__at_ping *p = c->ping;
     prw__at_num ts;
-    prw__at_str mode;
     bool has;
+    if (!get_num(c, &ts, &has, "timestamp is not a number"))
+        return false;
+    p->has_timestamp = has;
+    if (has && !ts.is_int) { /* range first: converting a larger double is undefined */
+        if (!(ts.d > -9e15 && ts.d < 9e15))
+            ts.i = INT64_MAX; /* out of range: map_row says so */
+        else if (ts.d == (double)(int64_t)ts.d)
+            ts.i = (int64_t)ts.d;
+        else
+            wrong_type(c, "timestamp is not a whole number of seconds");
+    }
+    p->timestamp = ts.i;
+    return true;
+}
+
+static bool field(pctx *c, int id) {
+    prw__at_ping *p = c->ping;
+    char *base = (char *)p;
+    for (size_t i = 0; i < sizeof g_nums / sizeof *g_nums; i++)
+        if (g_nums[i].id == id)
+            return get_num(c, (prw__at_num *)(base + g_nums[i].value),
+                           (bool *)(base + g_nums[i].has), g_nums[i].what);
+    for (size_t i = 0; i < sizeof g_strs / sizeof *g_strs; i++)
+        if (g_strs[i].id == id)
+            return get_str(c, (prw__at_str *)(base + g_strs[i].value), g_strs[i].what);
+    prw__at_str mode;
     switch (id) {
     case K_TIMESTAMP:
-        if (!get_num(c, &ts, &has, "timestamp is not a number"))
-            return false;
-        p->has_timestamp = has;
-        if (has && !ts.is_int) { /* range first: converting a larger double is undefined */
-            if (!(ts.d > -9e15 && ts.d < 9e15))
-                ts.i = INT64_MAX; /* out of range: map_row says so */
-            else if (ts.d == (double)(int64_t)ts.d)
-                ts.i = (int64_t)ts.d;
-            else
-                wrong_type(c, "timestamp is not a whole number of seconds");
-        }
-        p->timestamp = ts.i;
-        return true;
-    case K_SRC_ADDR:
-        return get_str(c, &p->src_addr, "src_addr is not a string");
-    case K_SRCADDR:
-        return get_str(c, &p->srcaddr, "srcaddr is not a string");
-    case K_FROM:
-        return get_str(c, &p->from, "from is not a string");
-    case K_DST_ADDR:
-        return get_str(c, &p->dst_addr, "dst_addr is not a string");
-    case K_ADDR:
-        return get_str(c, &p->addr, "addr is not a string");
+        return timestamp(c);
     case K_AF:
         return get_family(c, &p->af, "af is not 4 or 6");
     case K_PF:
@@ -288,22 +309,6 @@ static bool field(pctx *c, int id) {
         if (mode.n == 5 && memcmp(mode.p, "ICMP", 4) == 0 && (mode.p[4] == '4' || mode.p[4] == '6'))
             p->mode_af = mode.p[4] - '0';
         return true;
-    case K_AVG:
-        return get_num(c, &p->avg, &p->has_avg, "avg is not a number");
-    case K_MIN:
-        return get_num(c, &p->min, &p->has_min, "min is not a number");
-    case K_MAX:
-        return get_num(c, &p->max, &p->has_max, "max is not a number");
-    case K_SENT:
-        return get_num(c, &p->sent, &p->has_sent, "sent is not a number");
-    case K_RCVD:
-        return get_num(c, &p->rcvd, &p->has_rcvd, "rcvd is not a number");
-    case K_FW:
-        return get_num(c, &p->fw, &p->has_fw, "fw is not a number");
-    case K_PRB_ID:
-        return get_num(c, &p->prb_id, &p->has_prb_id, "prb_id is not a number");
-    case K_MSM_ID:
-        return get_num(c, &p->msm_id, &p->has_msm_id, "msm_id is not a number");
     case K_RESULT:
         return result_array(c);
     case K_ERR:
@@ -327,14 +332,11 @@ static bool object(pctx *c) {
             prw__at_str k;
             if (!prw__at_json_string(j, &k) || !prw__at_json_expect(j, ':', "expected ':'"))
                 return false;
-            if (!field(c, key_id(k)))
+            bool end;
+            if (!field(c, key_id(k)) || !prw__at_json_sep(j, '}', &end))
                 return false;
-            int ch = prw__at_json_peek(j);
-            j->p += ch >= 0;
-            if (ch == '}')
+            if (end)
                 break;
-            if (ch != ',')
-                return prw__at_json_fail(j, PRW_ATLAS_BAD_JSON, "expected ',' or '}'");
         }
     }
     if (prw__at_json_peek(j) != -1)

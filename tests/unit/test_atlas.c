@@ -70,67 +70,58 @@ static prw_status read_all(const char *path, const prw_atlas_options *opt, prw__
 
 /* ---- compressing on the fly ------------------------------------------------------------- */
 
-static bool write_bz2(const char *path, const uint8_t *d, size_t n, int streams) {
-    prw__buf all;
-    prw__buf_init(&all);
-    size_t at = 0;
-    bool ok = true;
-    for (int s = 0; s < streams && ok; s++) {
-        size_t part = s == streams - 1 ? n - at : n / (size_t)streams;
-        unsigned cap = (unsigned)(part + part / 100 + 600);
-        ok = prw__buf_reserve(&all, cap, NULL) == PRW_OK &&
-             BZ2_bzBuffToBuffCompress((char *)all.data + all.len, &cap, (char *)(uintptr_t)(d + at),
-                                      (unsigned)part, 9, 0, 0) == BZ_OK;
-        all.len += cap;
-        at += part;
-    }
-    ok = ok && th_write(path, all.data, all.len);
-    prw__buf_cleanup(&all);
+/* Appends data[0, n) compressed as one bzip2 stream / gzip member / zstd frame. */
+typedef bool (*compress_fn)(prw__buf *out, const uint8_t *d, size_t n);
+
+static bool bz2_part(prw__buf *out, const uint8_t *d, size_t n) {
+    unsigned cap = (unsigned)(n + n / 100 + 600);
+    if (prw__buf_reserve(out, cap, NULL) < 0 ||
+        BZ2_bzBuffToBuffCompress((char *)out->data + out->len, &cap, (char *)(uintptr_t)d,
+                                 (unsigned)n, 9, 0, 0) != BZ_OK)
+        return false;
+    out->len += cap;
+    return true;
+}
+
+static bool gz_part(prw__buf *out, const uint8_t *d, size_t n) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return false;
+    size_t cap = deflateBound(&z, (uLong)n) + 64;
+    bool ok = prw__buf_reserve(out, cap, NULL) == PRW_OK;
+    z.next_in = (Bytef *)(uintptr_t)d;
+    z.avail_in = (uInt)n;
+    z.next_out = out->data + out->len;
+    z.avail_out = (uInt)cap;
+    ok = ok && deflate(&z, Z_FINISH) == Z_STREAM_END;
+    out->len += ok ? cap - z.avail_out : 0;
+    deflateEnd(&z);
     return ok;
 }
 
-static bool write_gz(const char *path, const uint8_t *d, size_t n, int members) {
-    prw__buf all;
-    prw__buf_init(&all);
-    size_t at = 0;
-    bool ok = true;
-    for (int m = 0; m < members && ok; m++) {
-        size_t part = m == members - 1 ? n - at : n / (size_t)members;
-        z_stream z;
-        memset(&z, 0, sizeof z);
-        ok = deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK;
-        size_t cap = deflateBound(&z, (uLong)part) + 64;
-        ok = ok && prw__buf_reserve(&all, cap, NULL) == PRW_OK;
-        z.next_in = (Bytef *)(uintptr_t)(d + at);
-        z.avail_in = (uInt)part;
-        z.next_out = all.data + all.len;
-        z.avail_out = (uInt)cap;
-        ok = ok && deflate(&z, Z_FINISH) == Z_STREAM_END;
-        all.len += cap - z.avail_out;
-        deflateEnd(&z);
-        at += part;
-    }
-    ok = ok && th_write(path, all.data, all.len);
-    prw__buf_cleanup(&all);
+static bool zst_part(prw__buf *out, const uint8_t *d, size_t n) {
+    size_t cap = ZSTD_compressBound(n);
+    /* with the content checksum, as the zstd command line writes it by default */
+    ZSTD_CCtx *cx = ZSTD_createCCtx();
+    bool ok = cx && prw__buf_reserve(out, cap, NULL) == PRW_OK &&
+              !ZSTD_isError(ZSTD_CCtx_setParameter(cx, ZSTD_c_checksumFlag, 1));
+    size_t k = ok ? ZSTD_compress2(cx, out->data + out->len, cap, d, n) : 0;
+    ZSTD_freeCCtx(cx);
+    ok = ok && !ZSTD_isError(k);
+    out->len += ok ? k : 0;
     return ok;
 }
 
-static bool write_zst(const char *path, const uint8_t *d, size_t n, int frames) {
+/* d[0, n) cut into `parts` pieces, each compressed on its own, concatenated into `path`. */
+static bool write_parts(const char *path, const uint8_t *d, size_t n, int parts, compress_fn fn) {
     prw__buf all;
     prw__buf_init(&all);
     size_t at = 0;
     bool ok = true;
-    for (int f = 0; f < frames && ok; f++) {
-        size_t part = f == frames - 1 ? n - at : n / (size_t)frames;
-        size_t cap = ZSTD_compressBound(part);
-        ok = prw__buf_reserve(&all, cap, NULL) == PRW_OK;
-        /* with the content checksum, as the zstd command line writes it by default */
-        ZSTD_CCtx *cx = ZSTD_createCCtx();
-        ok = ok && cx && !ZSTD_isError(ZSTD_CCtx_setParameter(cx, ZSTD_c_checksumFlag, 1));
-        size_t k = ok ? ZSTD_compress2(cx, all.data + all.len, cap, d + at, part) : 0;
-        ZSTD_freeCCtx(cx);
-        ok = ok && !ZSTD_isError(k);
-        all.len += ok ? k : 0;
+    for (int k = 0; k < parts && ok; k++) {
+        size_t part = k == parts - 1 ? n - at : n / (size_t)parts;
+        ok = fn(&all, d + at, part);
         at += part;
     }
     ok = ok && th_write(path, all.data, all.len);
@@ -145,8 +136,9 @@ static bool write_all_formats(const char *dir, const char *base, const uint8_t *
     paths[1] = th_fmt("%s/%s.bz2", dir, base);
     paths[2] = th_fmt("%s/%s.gz", dir, base);
     paths[3] = th_fmt("%s/%s.zst", dir, base);
-    return th_write(paths[0], d, n) && write_bz2(paths[1], d, n, parts) &&
-           write_gz(paths[2], d, n, parts) && write_zst(paths[3], d, n, parts);
+    return th_write(paths[0], d, n) && write_parts(paths[1], d, n, parts, bz2_part) &&
+           write_parts(paths[2], d, n, parts, gz_part) &&
+           write_parts(paths[3], d, n, parts, zst_part);
 }
 
 /* ---- RIPE's real results ---------------------------------------------------------------- */
