@@ -7,7 +7,9 @@
 #
 #   sh bench/bench_atlas.sh [DUMP]          (default: $BENCH_DIR/ping-5M.bz2, generated if absent)
 #   env: BENCH_DIR (default /tmp/prw-bench-atlas), RESULTS (5000000), ROUNDS (3),
-#        SLOW_ROUNDS (1: bzip2 -d and the old path), PRW (build/release/proberows)
+#        SLOW_ROUNDS (1: bzip2 -d and the old path), PRW (build/release/proberows),
+#        PRW_ALT (a second proberows binary to time beside it, e.g. one built with another
+#        bzip2 decoder; optional)
 # Prints one line per run and a median table: wall s, results/s, MB/s of compressed input,
 # peak RSS.
 set -eu
@@ -28,13 +30,12 @@ for tool in lbzip2 bzip2 node; do
     command -v $tool >/dev/null || { echo "bench_atlas: $tool is not installed" >&2; exit 77; }
 done
 MB=$(stat -c %s "$DUMP" | awk '{printf "%.1f", $1 / 1e6}')
-N=$("$PRW" atlas stats "$DUMP" | awk '$1=="lines"{print $2}')
-echo "dump $DUMP: $MB MB compressed, $N results"
+echo "dump $DUMP: $MB MB compressed"
 LOG=$BENCH_DIR/runs.tsv
 : > "$LOG"
 timed() { # name, command...
     name=$1; shift
-    /usr/bin/time -f "%e %M" -o "$BENCH_DIR/time" sh -c "$*" > /dev/null 2> "$BENCH_DIR/err" ||
+    /usr/bin/time -f "%e %M" -o "$BENCH_DIR/time" sh -c "$*" > "$BENCH_DIR/out.txt" 2> "$BENCH_DIR/err" ||
         { echo "$name failed:"; cat "$BENCH_DIR/err"; exit 1; }
     read -r wall rss < "$BENCH_DIR/time"
     printf '%s\t%s\t%s\n' "$name" "$wall" "$rss" >> "$LOG"
@@ -45,14 +46,20 @@ builds_dumps=no
 r=0
 while [ $r -lt "$ROUNDS" ]; do
     r=$((r + 1))
-    timed lbzip2_d_n2 "lbzip2 -d -n 2 < '$DUMP'"
+    timed lbzip2_d_n2 "lbzip2 -d -n 2 < '$DUMP' > /dev/null"
     timed prw_atlas_stats "'$PRW' atlas stats '$DUMP'"
+    N=$(awk '$1=="lines"{print $2}' "$BENCH_DIR/out.txt")
+    if [ -n "${PRW_ALT:-}" ]; then
+        cp "$BENCH_DIR/out.txt" "$BENCH_DIR/stats_main.txt"
+        timed prw_alt_atlas_stats "'$PRW_ALT' atlas stats '$DUMP'"
+        cmp -s "$BENCH_DIR/out.txt" "$BENCH_DIR/stats_main.txt" || { echo "PRW_ALT counts differ"; exit 1; }
+    fi
     if [ $builds_dumps = yes ]; then
         rm -rf "$BENCH_DIR/out"
         timed prw_build_dump "'$PRW' build --quiet --input '$DUMP' --output '$BENCH_DIR/out'"
     fi
     if [ $r -le "$SLOW_ROUNDS" ]; then
-        timed bzip2_d "bzip2 -d < '$DUMP'"
+        timed bzip2_d "bzip2 -d < '$DUMP' > /dev/null"
         timed old_1_bunzip2 "bzip2 -d < '$DUMP' > '$BENCH_DIR/dump.jsonl'"
         timed old_2_duckdb "cd tools && DUCKDB_THREADS=2 node atlas_to_parquet.mjs '$BENCH_DIR/dump.jsonl' '$BENCH_DIR/dump.parquet'"
         rm -f "$BENCH_DIR/dump.jsonl"
@@ -66,6 +73,7 @@ while [ $r -lt "$ROUNDS" ]; do
     fi
 done
 echo
+echo "$N results in $MB MB compressed"
 echo "median of runs | wall s | results/s | MB/s compressed | peak RSS MB"
 awk -F'\t' -v n="$N" -v mb="$MB" '
     { w[$1] = w[$1] " " $2; m[$1] = m[$1] " " $3; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }

@@ -7,10 +7,17 @@
  * decoder (every frame, skippable ones too), bzip2 through the prw__bz_reader. At most one
  * piece of decompressed data is held here.
  *
+ * Mapped pages of the file below what has been consumed are given back (MADV_DONTNEED on a
+ * read-only file mapping only drops them from the resident set), so reading a 2 GB plain,
+ * gzip or zstd dump does not hold 2 GB resident. The bzip2 reader reads its mapping itself.
+ *
  * A stream that ends early, trailing bytes that are not another member, and any decoder
  * error are errors naming the file, the format and the compressed byte offset.
  */
+#define _DEFAULT_SOURCE /* madvise, MADV_DONTNEED */
 #include <limits.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -35,6 +42,7 @@ struct prw__at_stream {
     size_t zs_ret; /* last ZSTD_decompressStream result: 0 at a frame end */
     prw__bz_reader *bz;
     bool done;
+    size_t released; /* bytes of the file mapping given back to the kernel */
 };
 
 static const uint8_t BZ_BLOCK[6] = {0x31, 0x41, 0x59, 0x26, 0x53, 0x59};
@@ -213,10 +221,26 @@ static prw_status zstd_next(prw__at_stream *s, size_t *len, prw_error *err) {
     return PRW_OK;
 }
 
+/* Gives back whole pages of the file mapping below s->pos: everything handed out before this
+ * call has been consumed. Only for a file mapping (memory from a caller is left alone). */
+static void release_consumed(prw__at_stream *s) {
+    if (!s->file.map)
+        return;
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t page = ps > 0 ? (size_t)ps : 4096, upto = s->pos & ~(page - 1);
+    if (upto >= s->released + (4u << 20)) { /* in steps of 4 MiB or more */
+        (void)madvise((void *)(uintptr_t)(s->data + s->released), upto - s->released,
+                      MADV_DONTNEED);
+        s->released = upto;
+    }
+}
+
 prw_status prw__at_stream_next(prw__at_stream *s, const uint8_t **data, size_t *len,
                                prw_error *err) {
     *data = s->out;
     *len = 0;
+    if (s->fmt != PRW_ATLAS_FMT_BZIP2)
+        release_consumed(s);
     switch (s->fmt) {
     case PRW_ATLAS_FMT_BZIP2:
         return prw__bz_reader_next(s->bz, data, len, err);
