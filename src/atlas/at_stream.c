@@ -8,8 +8,11 @@
  * piece of decompressed data is held here.
  *
  * Mapped pages of the file below what has been consumed are given back (MADV_DONTNEED on a
- * read-only file mapping only drops them from the resident set), so reading a 2 GB plain,
- * gzip or zstd dump does not hold 2 GB resident. The bzip2 reader reads its mapping itself.
+ * read-only file mapping only drops them from the resident set; touched again they are mapped
+ * again from the page cache, unchanged), so reading a 2 GB dump does not hold 2 GB resident.
+ * The bzip2 reader reads its mapping itself and does not say how far it has got, so there the
+ * whole mapping is given back after every BZ_RELEASE decompressed bytes: the few pages its
+ * threads still need are mapped again on their next access.
  *
  * A stream that ends early, trailing bytes that are not another member, and any decoder
  * error are errors naming the file, the format and the compressed byte offset.
@@ -27,6 +30,7 @@
 
 #define PIECE (1u << 20)       /* decompressed bytes per piece (gzip, zstd) */
 #define PLAIN_PIECE (8u << 20) /* bytes of a mapped plain file per piece */
+#define BZ_RELEASE (64u << 20) /* decompressed bytes between give-backs of a bzip2 mapping */
 
 struct prw__at_stream {
     prw_atlas_format fmt;
@@ -43,6 +47,7 @@ struct prw__at_stream {
     prw__bz_reader *bz;
     bool done;
     size_t released; /* bytes of the file mapping given back to the kernel */
+    size_t bz_out;   /* bzip2: decompressed bytes since the mapping was last given back */
 };
 
 static const uint8_t BZ_BLOCK[6] = {0x31, 0x41, 0x59, 0x26, 0x53, 0x59};
@@ -243,7 +248,13 @@ prw_status prw__at_stream_next(prw__at_stream *s, const uint8_t **data, size_t *
         release_consumed(s);
     switch (s->fmt) {
     case PRW_ATLAS_FMT_BZIP2:
-        return prw__bz_reader_next(s->bz, data, len, err);
+        PRW_TRY(prw__bz_reader_next(s->bz, data, len, err));
+        s->bz_out += *len;
+        if (s->file.map && s->bz_out >= BZ_RELEASE) {
+            (void)madvise((void *)(uintptr_t)s->data, s->size, MADV_DONTNEED);
+            s->bz_out = 0;
+        }
+        return PRW_OK;
     case PRW_ATLAS_FMT_GZIP:
         return gzip_next(s, len, err);
     case PRW_ATLAS_FMT_ZSTD:
