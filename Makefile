@@ -7,6 +7,7 @@
 #   make run                 the main job on examples/ into out/
 #   make bench               every benchmark program bench/bench_*.c (bench/README.md)
 #   make fuzz                libFuzzer builds of every target, run FUZZ_SECONDS each
+#   make python              the Python package into build/python (python/README.md)
 #   make install PREFIX=...  library, headers, CLI, proberows.pc
 #   make deps                install missing Debian packages (as root)
 #   make clean
@@ -75,7 +76,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/%,$(BENCH_SRC))
 GEN := $(BUILD)/gen
 
 .PHONY: all lib cli check run bench fuzz install clean deps format format-check lint \
-        check-layers check-symbols
+        check-layers check-symbols pic python
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(CLI)
@@ -160,6 +161,16 @@ fuzz:
 	        -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n/ $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n; \
 	done
 
+# The Python package (python/README.md) links the library built position-independent in
+# build/pic (build/pic-asan with SAN=asan); `make python` builds it into build/python.
+PYTHON ?= /usr/bin/python3
+PIC := build/pic$(if $(SAN),-$(SAN))
+pic:
+	@$(MAKE) --no-print-directory BUILD=$(PIC) CFLAGS="-fPIC $(CFLAGS)" $(PIC)/libproberows.a
+python: pic
+	cd python && $(PYTHON) setup.py -q build --build-base ../build/python-tmp \
+	    --build-lib ../build/python
+
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -183,7 +194,7 @@ install: $(LIB) $(CLI)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define PRW_VERSION_STRING "\(.*\)"/\1/p' include/proberows/proberows.h)|g' \
 	    -e 's|@REQUIRES@|$(PKGS)|g' tools/proberows.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/proberows.pc
 
-# Layering (docs/ARCHITECTURE.md): common <- {parquet, arrayrecord, arrow} <- pipeline <- cli.
+# Layering (docs/ARCHITECTURE.md): common <- formats <- build <- {scaleout, verify} <- cli.
 check-layers:
 	@sh tools/check_layers.sh
 

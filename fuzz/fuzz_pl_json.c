@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "pipeline/pl_json.h"
+#include "common/json.h"
 
 static size_t walk(const prw__json *j, const prw__json_node *n, int depth) {
     size_t seen = 1;

@@ -13,24 +13,24 @@
 #include "common/common.h"
 #include "common/hash.h"
 #include "fuzz.h"
-#include "pipeline/pl_internal.h"
-#include "pipeline/pl_run.h"
+#include "build/bd_internal.h"
+#include "scaleout/so_run.h"
 
 #define FUZZ_KEYS 1000
 
 /* Rewrites the header CRC and every block CRC the layout lets us find. */
 static void fix_crcs(uint8_t *f, size_t n) {
-    if (n < RUN_HEADER)
+    if (n < PRW_SO_RUN_HEADER)
         return;
     prw__store_le32(f + 28, prw__crc32(0, f, 28));
-    size_t pos = RUN_HEADER;
-    while (n - pos >= RUN_BLOCK_HEADER + RUN_TRAILER) {
+    size_t pos = PRW_SO_RUN_HEADER;
+    while (n - pos >= PRW_SO_RUN_BLOCK_HEADER + PRW_SO_RUN_TRAILER) {
         uint32_t clen = prw__load_le32(f + pos + 12);
-        if (clen > n - pos - RUN_BLOCK_HEADER)
+        if (clen > n - pos - PRW_SO_RUN_BLOCK_HEADER)
             return;
         prw__store_le32(f + pos + 16,
-                        prw__run_block_crc(f + pos, f + pos + RUN_BLOCK_HEADER, clen));
-        pos += RUN_BLOCK_HEADER + clen;
+                        prw__run_block_crc(f + pos, f + pos + PRW_SO_RUN_BLOCK_HEADER, clen));
+        pos += PRW_SO_RUN_BLOCK_HEADER + clen;
     }
 }
 

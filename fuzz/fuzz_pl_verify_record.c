@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "pipeline/pl_verify.h"
+#include "verify/vf_verify.h"
 
 FUZZ_TARGET(pl_verify_record) {
     int fails = prw__pl_verify_one_record(data, size);

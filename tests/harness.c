@@ -167,6 +167,7 @@ uint8_t *th_read(const char *path, size_t *len) {
     fclose(f);
     if (!buf)
         return NULL;
+    buf[n] = 0; /* n < cap: text files read as C strings end here */
     own(buf);
     *len = n;
     return buf;

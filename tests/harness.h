@@ -119,7 +119,8 @@ const char *th_tmpdir(void);
 /** Formats a path into a new string owned by the harness (freed at the end of the test). */
 char *th_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/** Reads a whole file (harness-owned memory, freed at the end of the test); NULL on error. */
+/** Reads a whole file (harness-owned memory, freed at the end of the test), followed by a NUL
+ * byte not counted in *len; NULL on error. */
 uint8_t *th_read(const char *path, size_t *len);
 
 /** Writes a file; returns false on error. */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# `make run`: the main job on the sample data shipped in examples/, into out/.
+# `make run`: the main job on the sample data shipped in examples/, into out/, and its report.
 set -eu
 CLI=${1:-build/release/proberows}
 cd "$(dirname "$0")/.."
@@ -7,4 +7,6 @@ if ! "$CLI" build --help >/dev/null 2>&1; then
     echo "make run: 'proberows build' is not part of this build yet (it arrives with the pipeline)" >&2
     exit 1
 fi
-exec "$CLI" build --input 'examples/*.parquet' --output out
+"$CLI" build --input 'examples/*.parquet' --output out
+# The dataset report of that output; prints its path (open it in a browser).
+exec "$CLI" report out

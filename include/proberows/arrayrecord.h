@@ -162,7 +162,8 @@ PRW_API prw_status prw_ar_writer_add_chunk(prw_ar_writer *w, const void *chunk, 
 
 /* ---- reader ----------------------------------------------------------------------------- */
 
-/** An ArrayRecord reader (opaque). One thread at a time, except prw_ar_reader_read_range. */
+/** An ArrayRecord reader (opaque). One thread at a time, except prw_ar_reader_read_range and
+ * reads through cursors (prw_ar_cursor), which any number of threads may run at once. */
 typedef struct prw_ar_reader prw_ar_reader;
 
 /**
@@ -241,6 +242,55 @@ typedef prw_status (*prw_ar_record_fn)(void *ctx, uint64_t index, const uint8_t 
 PRW_API prw_status prw_ar_reader_read_range(prw_ar_reader *r, uint64_t begin, uint64_t end,
                                             int threads, prw_ar_record_fn fn, void *ctx,
                                             prw_error *err);
+
+/* ---- thread-safe positional reads -------------------------------------------------------- */
+
+/**
+ * Per-thread read state over an open reader: its own chunk buffer and decompression context,
+ * and a cache of the last chunk it decoded. Any number of cursors over one reader may read at
+ * once from different threads (the reader itself is only read); one cursor serves one thread
+ * at a time. Cursors must be destroyed before their reader is closed.
+ */
+typedef struct prw_ar_cursor prw_ar_cursor;
+
+/** Creates a cursor over `r`. Errors: PRW_E_NOMEM. */
+PRW_API prw_status prw_ar_cursor_create(const prw_ar_reader *r, prw_ar_cursor **out,
+                                        prw_error *err);
+
+/** Frees a cursor; NULL is accepted. */
+PRW_API void prw_ar_cursor_destroy(prw_ar_cursor *c);
+
+/**
+ * Reads record `index` like prw_ar_reader_read, through the cursor's cache: the view is valid
+ * until the next read on this cursor or its destruction. Errors as prw_ar_reader_read.
+ */
+PRW_API prw_status prw_ar_cursor_read(prw_ar_cursor *c, uint64_t index, prw_bytes *out,
+                                      prw_error *err);
+
+/**
+ * Called by prw_ar_read_batch for slot `pos` of the index list, on the thread that owns
+ * cursors[worker]; `data` is valid during the call only. Return PRW_OK to go on; a negative
+ * status stops the batch and is returned by it.
+ */
+typedef prw_status (*prw_ar_batch_fn)(void *ctx, int worker, size_t pos, const uint8_t *data,
+                                      size_t len);
+
+/**
+ * Reads records indices[0..n) (any order, repeats allowed) with `n_cursors` cursors over the
+ * same reader, cursors[0] on the calling thread and each other one on a thread of its own
+ * (fewer when n is small). Slots are handed out in runs of consecutive positions, so a sorted
+ * or chunk-local list decodes each chunk once per run. Every index is checked before any
+ * read. Several batches may run at once on one reader with disjoint cursors.
+ * @return PRW_OK; PRW_E_INVALID (an index ≥ num_records: err names the slot and the index;
+ *   cursors of different readers; n_cursors < 1); the first read error (as
+ *   prw_ar_reader_read) or negative status of fn; PRW_E_IO if a thread cannot start.
+ */
+/** Fewest slots prw_ar_read_batch gives a thread of its own (n / this = threads used). */
+#define PRW_AR_BATCH_PER_THREAD 256u
+
+PRW_API prw_status prw_ar_read_batch(prw_ar_cursor *const *cursors, int n_cursors,
+                                     const uint64_t *indices, size_t n, prw_ar_batch_fn fn,
+                                     void *ctx, prw_error *err);
 
 /* ---- verification ----------------------------------------------------------------------- */
 

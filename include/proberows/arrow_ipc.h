@@ -77,10 +77,31 @@ PRW_API const char *prw_ipc_type_name(prw_ipc_type type, prw_ipc_time_unit unit)
 /** Byte width of a fixed-width type (1/2/4/8), 0 for utf8 and binary. */
 PRW_API size_t prw_ipc_type_width(prw_ipc_type type);
 
-/** The built-in inner schema (5 fields); static storage. */
+/** The built-in inner schema (5 fields, prw_ipc_inner_col); static storage. */
 PRW_API const prw_ipc_schema *prw_ipc_inner_schema(void);
-/** The built-in outer schema (6 fields); static storage. */
+/** The built-in outer schema (6 fields, prw_ipc_outer_col); static storage. */
 PRW_API const prw_ipc_schema *prw_ipc_outer_schema(void);
+
+/** Column indexes of the inner schema: one row per measurement. */
+typedef enum prw_ipc_inner_col {
+    PRW_INNER_EVENT_TIME = 0, /**< timestamp[us] */
+    PRW_INNER_SRC_ADDR,       /**< utf8, the same in every row */
+    PRW_INNER_DST_ADDR,       /**< utf8 */
+    PRW_INNER_IP_VERSION,     /**< int8 */
+    PRW_INNER_RTT,            /**< float32 */
+    PRW_INNER_COLUMNS
+} prw_ipc_inner_col;
+
+/** Column indexes of the outer schema: one row per output record. */
+typedef enum prw_ipc_outer_col {
+    PRW_OUTER_SRC_ID = 0,        /**< int64 */
+    PRW_OUTER_MEASUREMENTS,      /**< binary: the inner stream */
+    PRW_OUTER_N_MEASUREMENTS,    /**< int32 */
+    PRW_OUTER_TIME_SPAN_SECONDS, /**< float64 */
+    PRW_OUTER_FIRST_TIMESTAMP,   /**< timestamp[us] */
+    PRW_OUTER_LAST_TIMESTAMP,    /**< timestamp[us] */
+    PRW_OUTER_COLUMNS
+} prw_ipc_outer_col;
 
 /* ---- encoder input ---------------------------------------------------------------------- */
 

@@ -342,19 +342,25 @@ static prw_status load_chunk(const prw_ar_reader *r, uint64_t c, prw__ar_chunkbu
     return prw__ar_decode_simple(&h, data, off, cb, err);
 }
 
-prw_status prw_ar_reader_read(prw_ar_reader *r, uint64_t index, prw_bytes *out, prw_error *err) {
+/* Record `index` through the chunk cache (cb, *cached): the reader itself is only read. */
+static prw_status read_cached(const prw_ar_reader *r, prw__ar_chunkbuf *cb, uint64_t *cached,
+                              uint64_t index, prw_bytes *out, prw_error *err) {
     PRW_CHECK(index < r->num_records, err, PRW_E_INVALID, -1,
               "record %llu is out of range (the file has %llu)", (unsigned long long)index,
               (unsigned long long)r->num_records);
     uint64_t c = index / r->group_size, j = index % r->group_size;
-    if (r->cached != c) {
-        r->cached = UINT64_MAX;
-        PRW_TRY(load_chunk(r, c, &r->cb, err));
-        r->cached = c;
+    if (*cached != c) {
+        *cached = UINT64_MAX;
+        PRW_TRY(load_chunk(r, c, cb, err));
+        *cached = c;
     }
-    out->ptr = r->cb.vals + r->cb.offs[j];
-    out->len = (size_t)(r->cb.offs[j + 1] - r->cb.offs[j]);
+    out->ptr = cb->vals + cb->offs[j];
+    out->len = (size_t)(cb->offs[j + 1] - cb->offs[j]);
     return PRW_OK;
+}
+
+prw_status prw_ar_reader_read(prw_ar_reader *r, uint64_t index, prw_bytes *out, prw_error *err) {
+    return read_cached(r, &r->cb, &r->cached, index, out, err);
 }
 
 prw_status prw_ar_reader_seek(prw_ar_reader *r, uint64_t index, prw_error *err) {
@@ -487,6 +493,147 @@ prw_status prw_ar_reader_read_range(prw_ar_reader *r, uint64_t begin, uint64_t e
         st = rc.st;
         if (err)
             *err = rc.err;
+    }
+    return st;
+}
+
+/* ---- cursors and batches ---------------------------------------------------------------- */
+
+struct prw_ar_cursor {
+    const prw_ar_reader *r;
+    prw__ar_chunkbuf cb;
+    uint64_t cached;
+};
+
+prw_status prw_ar_cursor_create(const prw_ar_reader *r, prw_ar_cursor **out, prw_error *err) {
+    *out = prw__calloc(1, sizeof **out);
+    if (!*out)
+        return prw__error_nomem(err, "an ArrayRecord cursor", sizeof **out);
+    (*out)->r = r;
+    (*out)->cached = UINT64_MAX;
+    prw__ar_chunkbuf_init(&(*out)->cb);
+    return PRW_OK;
+}
+
+void prw_ar_cursor_destroy(prw_ar_cursor *c) {
+    if (!c)
+        return;
+    prw__ar_chunkbuf_cleanup(&c->cb);
+    prw__free(c);
+}
+
+prw_status prw_ar_cursor_read(prw_ar_cursor *c, uint64_t index, prw_bytes *out, prw_error *err) {
+    return read_cached(c->r, &c->cb, &c->cached, index, out, err);
+}
+
+/* Slots per grab: large enough to amortise the atomic, small enough to balance threads. */
+#define BATCH_RUN 64u
+
+typedef struct batch_ctx {
+    prw_ar_cursor *const *cursors;
+    const uint64_t *indices;
+    size_t n;
+    _Atomic size_t next;
+    _Atomic int stop;
+    prw_ar_batch_fn fn;
+    void *ctx;
+    pthread_mutex_t mu;
+    prw_status st;
+    prw_error err;
+} batch_ctx;
+
+typedef struct batch_task {
+    batch_ctx *bc;
+    int worker;
+} batch_task;
+
+static prw_status batch_run(batch_ctx *bc, int worker, size_t lo, size_t hi, prw_error *err) {
+    prw_ar_cursor *cur = bc->cursors[worker];
+    for (size_t k = lo; k < hi; k++) {
+        prw_bytes b;
+        PRW_TRY(prw_ar_cursor_read(cur, bc->indices[k], &b, err));
+        prw_status st = bc->fn(bc->ctx, worker, k, b.ptr, b.len);
+        if (st < 0)
+            return prw__error_set(err, st, -1, "record callback failed on slot %zu (record %llu)",
+                                  k, (unsigned long long)bc->indices[k]);
+    }
+    return PRW_OK;
+}
+
+static void batch_worker(void *arg) {
+    batch_task *t = arg;
+    batch_ctx *bc = t->bc;
+    prw_error err;
+    prw_error_clear(&err);
+    while (!atomic_load(&bc->stop)) {
+        size_t lo = atomic_fetch_add(&bc->next, BATCH_RUN);
+        if (lo >= bc->n)
+            break;
+        size_t hi = bc->n - lo < BATCH_RUN ? bc->n : lo + BATCH_RUN;
+        prw_status st = batch_run(bc, t->worker, lo, hi, &err);
+        if (st < 0) {
+            prw__mutex_lock(&bc->mu);
+            if (bc->st >= 0) {
+                bc->st = st;
+                bc->err = err;
+            }
+            prw__mutex_unlock(&bc->mu);
+            atomic_store(&bc->stop, 1);
+        }
+    }
+}
+
+static prw_status batch_check(prw_ar_cursor *const *cursors, int n_cursors, const uint64_t *indices,
+                              size_t n, prw_error *err) {
+    PRW_CHECK(n_cursors >= 1, err, PRW_E_INVALID, -1, "a batch read needs at least one cursor");
+    const prw_ar_reader *r = cursors[0]->r;
+    for (int i = 1; i < n_cursors; i++)
+        PRW_CHECK(cursors[i]->r == r, err, PRW_E_INVALID, -1,
+                  "cursor %d of a batch read is over another reader", i);
+    for (size_t k = 0; k < n; k++)
+        PRW_CHECK(indices[k] < r->num_records, err, PRW_E_INVALID, -1,
+                  "record %llu (slot %zu of the batch) is out of range (the file has %llu)",
+                  (unsigned long long)indices[k], k, (unsigned long long)r->num_records);
+    return PRW_OK;
+}
+
+prw_status prw_ar_read_batch(prw_ar_cursor *const *cursors, int n_cursors, const uint64_t *indices,
+                             size_t n, prw_ar_batch_fn fn, void *ctx, prw_error *err) {
+    PRW_TRY(batch_check(cursors, n_cursors, indices, n, err));
+    size_t want = n / PRW_AR_BATCH_PER_THREAD;
+    int threads = want < (size_t)n_cursors ? (int)(want ? want : 1) : n_cursors;
+    if (threads == 1)
+        return batch_run(&(batch_ctx){.cursors = cursors, .indices = indices, .fn = fn, .ctx = ctx},
+                         0, 0, n, err);
+    batch_ctx bc;
+    memset(&bc, 0, sizeof bc);
+    bc.cursors = cursors;
+    bc.indices = indices;
+    bc.n = n;
+    bc.fn = fn;
+    bc.ctx = ctx;
+    atomic_init(&bc.next, 0);
+    atomic_init(&bc.stop, 0);
+    prw_error_clear(&bc.err);
+    prw__mutex_init(&bc.mu);
+    batch_task tasks[64];
+    if (threads > 64)
+        threads = 64;
+    prw__pool *pool;
+    prw_status st = prw__pool_create(&pool, threads - 1, (size_t)threads, err);
+    if (st >= 0) {
+        for (int t = 0; t < threads; t++)
+            tasks[t] = (batch_task){&bc, t};
+        for (int t = 1; t < threads; t++)
+            prw__pool_submit(pool, batch_worker, &tasks[t]);
+        batch_worker(&tasks[0]);
+        prw__pool_destroy(pool);
+    }
+    prw__mutex_destroy(&bc.mu);
+    if (st >= 0 && bc.st < 0) {
+        st = bc.st;
+        if (err)
+            *err = bc.err;
     }
     return st;
 }

@@ -4,7 +4,6 @@
  *   at_json.c     an RFC 8259 JSON scanner over one line (strings, numbers, skipping)
  *   at_ping.c     one ping result line -> its fields, for every firmware generation
  *   at_reader.c   line-aligned pieces, parsed on several threads, batches in input order
- *   at_bz2_shim.c temporary libbz2 adapter with the API of src/bzip2/bz.h
  */
 #ifndef PRW_ATLAS_AT_INTERNAL_H
 #define PRW_ATLAS_AT_INTERNAL_H

@@ -24,7 +24,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "atlas/at_bz2_shim.h"
+#include "bzip2/bz.h"
 #include "atlas/at_internal.h"
 #include "common/io.h"
 

@@ -81,5 +81,7 @@ int cmd_reduce(int argc, char **argv);
 int cmd_finalize(int argc, char **argv);
 /** `proberows inspect PATH`: summarises output files, decodes records (cmd_inspect.c). */
 int cmd_inspect(int argc, char **argv);
+/** `proberows report OUTDIR`: the dataset report, HTML or JSON (cmd_report.c). */
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -148,7 +148,7 @@ static bool rec_decode(prw_bytes rec, rec_view *v, prw_error *err) {
         snprintf(err->msg, sizeof err->msg, "not a probe row (outer schema differs)");
         return false;
     }
-    prw_bytes m = prw_ipc_array_bytes(&v->ob.columns[1], 0);
+    prw_bytes m = prw_ipc_array_bytes(&v->ob.columns[PRW_OUTER_MEASUREMENTS], 0);
     if (prw_ipc_decoder_create(m.ptr, m.len, &v->inner, err) < 0 ||
         prw_ipc_decoder_next(v->inner, &v->ib, err) != PRW_OK)
         return false;
@@ -163,11 +163,12 @@ static bool rec_decode(prw_bytes rec, rec_view *v, prw_error *err) {
 static void print_measurement(const prw_ipc_batch *b, int64_t r, bool json) {
     const prw_ipc_array *c = b->columns;
     char t[64];
-    int64_t us = prw_ipc_array_int(&c[0], r);
+    int64_t us = prw_ipc_array_int(&c[PRW_INNER_EVENT_TIME], r);
     fmt_time(us, t, sizeof t);
-    prw_bytes dst = prw_ipc_array_bytes(&c[2], r);
-    bool dnull = prw_ipc_array_is_null(&c[2], r), inull = prw_ipc_array_is_null(&c[3], r),
-         rnull = prw_ipc_array_is_null(&c[4], r);
+    prw_bytes dst = prw_ipc_array_bytes(&c[PRW_INNER_DST_ADDR], r);
+    bool dnull = prw_ipc_array_is_null(&c[PRW_INNER_DST_ADDR], r),
+         inull = prw_ipc_array_is_null(&c[PRW_INNER_IP_VERSION], r),
+         rnull = prw_ipc_array_is_null(&c[PRW_INNER_RTT], r);
     if (json) {
         printf("{\"row\": %lld, \"event_time_us\": %lld, \"dst_addr\": ", (long long)r,
                (long long)us);
@@ -178,18 +179,18 @@ static void print_measurement(const prw_ipc_batch *b, int64_t r, bool json) {
         if (inull)
             printf(", \"ip_version\": null");
         else
-            printf(", \"ip_version\": %d", (int)prw_ipc_array_int(&c[3], r));
+            printf(", \"ip_version\": %d", (int)prw_ipc_array_int(&c[PRW_INNER_IP_VERSION], r));
         if (rnull)
             printf(", \"rtt\": null}");
         else
-            printf(", \"rtt\": %.9g}", prw_ipc_array_float(&c[4], r));
+            printf(", \"rtt\": %.9g}", prw_ipc_array_float(&c[PRW_INNER_RTT], r));
         return;
     }
     char ipv[8] = "NULL", rtt[32] = "NULL";
     if (!inull)
-        snprintf(ipv, sizeof ipv, "%d", (int)prw_ipc_array_int(&c[3], r));
+        snprintf(ipv, sizeof ipv, "%d", (int)prw_ipc_array_int(&c[PRW_INNER_IP_VERSION], r));
     if (!rnull)
-        snprintf(rtt, sizeof rtt, "%.9g", prw_ipc_array_float(&c[4], r));
+        snprintf(rtt, sizeof rtt, "%.9g", prw_ipc_array_float(&c[PRW_INNER_RTT], r));
     printf("  %6lld  %s  %-40.*s  %4s  %s\n", (long long)r, t, dnull ? 4 : (int)dst.len,
            dnull ? "NULL" : (const char *)dst.ptr, ipv, rtt);
 }
@@ -197,10 +198,10 @@ static void print_measurement(const prw_ipc_batch *b, int64_t r, bool json) {
 static void print_record(const char *path, uint64_t index, const rec_view *v, size_t rec_len,
                          bool all, bool json) {
     const prw_ipc_array *o = v->ob.columns;
-    prw_bytes src = prw_ipc_array_bytes(&v->ib.columns[1], 0);
-    prw_bytes m = prw_ipc_array_bytes(&o[1], 0);
-    int64_t n = v->ib.length, first = prw_ipc_array_int(&o[4], 0),
-            last = prw_ipc_array_int(&o[5], 0);
+    prw_bytes src = prw_ipc_array_bytes(&v->ib.columns[PRW_INNER_SRC_ADDR], 0);
+    prw_bytes m = prw_ipc_array_bytes(&o[PRW_OUTER_MEASUREMENTS], 0);
+    int64_t n = v->ib.length, first = prw_ipc_array_int(&o[PRW_OUTER_FIRST_TIMESTAMP], 0),
+            last = prw_ipc_array_int(&o[PRW_OUTER_LAST_TIMESTAMP], 0);
     /* rows shown: all, or the first and the last */
     int64_t show[2] = {0, n - 1};
     int nshow = n > 1 ? 2 : 1;
@@ -208,13 +209,14 @@ static void print_record(const char *path, uint64_t index, const rec_view *v, si
         printf("{\"file\": ");
         json_str(path, strlen(path));
         printf(", \"record\": %llu, \"src_id\": %lld, \"src_addr\": ", (unsigned long long)index,
-               (long long)prw_ipc_array_int(&o[0], 0));
+               (long long)prw_ipc_array_int(&o[PRW_OUTER_SRC_ID], 0));
         json_str((const char *)src.ptr, src.len);
         printf(", \"n_measurements\": %lld, \"time_span_seconds\": %.17g, "
                "\"first_timestamp_us\": %lld, \"last_timestamp_us\": %lld, "
                "\"record_bytes\": %zu, \"measurements_bytes\": %zu, \"rows\": [",
-               (long long)prw_ipc_array_int(&o[2], 0), prw_ipc_array_float(&o[3], 0),
-               (long long)first, (long long)last, rec_len, m.len);
+               (long long)prw_ipc_array_int(&o[PRW_OUTER_N_MEASUREMENTS], 0),
+               prw_ipc_array_float(&o[PRW_OUTER_TIME_SPAN_SECONDS], 0), (long long)first,
+               (long long)last, rec_len, m.len);
         for (int64_t i = 0; all ? i < n : i < nshow; i++) {
             if (i)
                 printf(", ");
@@ -227,10 +229,11 @@ static void print_record(const char *path, uint64_t index, const rec_view *v, si
     fmt_time(first, a, sizeof a);
     fmt_time(last, b, sizeof b);
     printf("%s record %llu (%zu bytes)\n", path, (unsigned long long)index, rec_len);
-    printf("  src_id             %lld\n", (long long)prw_ipc_array_int(&o[0], 0));
+    printf("  src_id             %lld\n", (long long)prw_ipc_array_int(&o[PRW_OUTER_SRC_ID], 0));
     printf("  src_addr           %.*s\n", (int)src.len, (const char *)src.ptr);
-    printf("  n_measurements     %lld\n", (long long)prw_ipc_array_int(&o[2], 0));
-    printf("  time_span_seconds  %.17g\n", prw_ipc_array_float(&o[3], 0));
+    printf("  n_measurements     %lld\n",
+           (long long)prw_ipc_array_int(&o[PRW_OUTER_N_MEASUREMENTS], 0));
+    printf("  time_span_seconds  %.17g\n", prw_ipc_array_float(&o[PRW_OUTER_TIME_SPAN_SECONDS], 0));
     printf("  first_timestamp    %s\n", a);
     printf("  last_timestamp     %s\n", b);
     printf("  measurements       %zu bytes (inner Arrow IPC stream)\n", m.len);
@@ -274,7 +277,7 @@ static bool cmp_record(prw_ar_reader *r, uint64_t i, const char *want, int *cmp,
     rec_view_free(v);
     if (prw_ar_reader_read(r, i, rec, err) < 0 || !rec_decode(*rec, v, err))
         return false;
-    prw_bytes s = prw_ipc_array_bytes(&v->ib.columns[1], 0);
+    prw_bytes s = prw_ipc_array_bytes(&v->ib.columns[PRW_INNER_SRC_ADDR], 0);
     size_t wl = strlen(want);
     int c = memcmp(s.ptr, want, s.len < wl ? s.len : wl);
     *cmp = c ? c : (s.len > wl) - (s.len < wl);
@@ -317,15 +320,17 @@ static int show_probe(const char *path, const char *want, bool json, int *found)
             printf(", \"record\": %llu, \"src_id\": %lld, \"n_measurements\": %lld, "
                    "\"first_timestamp_us\": %lld, \"last_timestamp_us\": %lld, "
                    "\"record_bytes\": %zu}\n",
-                   (unsigned long long)i, (long long)prw_ipc_array_int(&o[0], 0),
-                   (long long)prw_ipc_array_int(&o[2], 0), (long long)prw_ipc_array_int(&o[4], 0),
-                   (long long)prw_ipc_array_int(&o[5], 0), rec.len);
+                   (unsigned long long)i, (long long)prw_ipc_array_int(&o[PRW_OUTER_SRC_ID], 0),
+                   (long long)prw_ipc_array_int(&o[PRW_OUTER_N_MEASUREMENTS], 0),
+                   (long long)prw_ipc_array_int(&o[PRW_OUTER_FIRST_TIMESTAMP], 0),
+                   (long long)prw_ipc_array_int(&o[PRW_OUTER_LAST_TIMESTAMP], 0), rec.len);
         } else {
             char a[64], b[64];
-            fmt_time(prw_ipc_array_int(&o[4], 0), a, sizeof a);
-            fmt_time(prw_ipc_array_int(&o[5], 0), b, sizeof b);
+            fmt_time(prw_ipc_array_int(&o[PRW_OUTER_FIRST_TIMESTAMP], 0), a, sizeof a);
+            fmt_time(prw_ipc_array_int(&o[PRW_OUTER_LAST_TIMESTAMP], 0), b, sizeof b);
             printf("%s record %llu: %lld measurements, %s .. %s, %zu bytes\n", path,
-                   (unsigned long long)i, (long long)prw_ipc_array_int(&o[2], 0), a, b, rec.len);
+                   (unsigned long long)i,
+                   (long long)prw_ipc_array_int(&o[PRW_OUTER_N_MEASUREMENTS], 0), a, b, rec.len);
         }
     }
     rec_view_free(&v);

@@ -195,8 +195,8 @@ static int cat_stream(FILE *out, const char *name, const uint8_t *data, size_t l
                 put_value(out, &b.columns[c], i);
             }
             fputs("]\n", out);
-            if (outer && !prw_ipc_array_is_null(&b.columns[1], i)) {
-                prw_bytes m = prw_ipc_array_bytes(&b.columns[1], i);
+            if (outer && !prw_ipc_array_is_null(&b.columns[PRW_OUTER_MEASUREMENTS], i)) {
+                prw_bytes m = prw_ipc_array_bytes(&b.columns[PRW_OUTER_MEASUREMENTS], i);
                 char inner_name[1024];
                 snprintf(inner_name, sizeof inner_name, "%s: measurements of row %lld", name,
                          (long long)row);

@@ -19,6 +19,7 @@ static const cli_command g_commands[] = {
     {"ar", cmd_ar, "inspect, dump, pack and verify ArrayRecord files"},
     {"verify", cmd_verify, "prove an output directory complete and correct"},
     {"inspect", cmd_inspect, "summarise output files; decode a record or a probe's records"},
+    {"report", cmd_report, "a dataset report of an output directory: HTML charts or JSON"},
     {NULL, NULL, NULL},
 };
 

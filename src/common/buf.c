@@ -1,4 +1,6 @@
 /* Growable byte buffer, varint writer and cursor varint reader. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "common/common.h"
@@ -113,4 +115,19 @@ double prw__now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+prw_status prw__buf_printf(prw__buf *b, prw_error *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return prw__error_set(err, PRW_E_INVALID, -1, "bad format string");
+    PRW_TRY(prw__buf_reserve(b, (size_t)n + 1, err));
+    va_start(ap, fmt);
+    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return PRW_OK;
 }

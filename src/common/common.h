@@ -260,6 +260,8 @@ static inline void prw__buf_clear(prw__buf *b) {
 prw_status prw__buf_pad(prw__buf *b, size_t align, prw_error *err);
 /** Appends a varint. */
 prw_status prw__buf_varint(prw__buf *b, uint64_t v, prw_error *err);
+/** Appends printf output (no NUL; one spare byte stays reserved after len). */
+prw_status prw__buf_printf(prw__buf *b, prw_error *err, const char *fmt, ...) PRW_PRINTF(3, 4);
 
 /* ---- arena ------------------------------------------------------------------------------- */
 

@@ -90,4 +90,15 @@ void prw__io_inject_write_fault(int64_t after_bytes, int sys_errno);
 /** Creates a directory and its parents (like mkdir -p). */
 prw_status prw__mkdir_p(const char *path, prw_error *err);
 
+/** Room for any path the library builds (inputs, outputs, run and temp files). */
+#define PRW_PATH_BUF 4096
+
+/**
+ * Removes the files of a directory, then the directory (one level: the library's staging,
+ * spill and run directories hold files only). Unlinking while listing can skip entries, so it
+ * lists again until a pass finds none. Async-signal-safe (getdents64, unlinkat), so signal
+ * handlers use it too. Errors are ignored: what is left stays.
+ */
+void prw__remove_dir(const char *dir);
+
 #endif

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE /* sched_getaffinity */
 #include <sched.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/thread.h"
@@ -259,4 +261,90 @@ void prw__pool_destroy(prw__pool *p) {
     prw__free(p->free_list);
     prw__free(p->threads);
     prw__free(p);
+}
+
+/* ---- run N tasks, first error wins --------------------------------------------------------- */
+
+typedef struct run_all {
+    prw__run_fn fn;
+    void *ctx;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t pending;
+    _Atomic int failed;
+    prw_status st;
+    prw_error err;
+} run_all;
+
+typedef struct run_all_task {
+    run_all *r;
+    size_t i;
+} run_all_task;
+
+static void run_one(void *arg) {
+    run_all_task *t = arg;
+    run_all *r = t->r;
+    if (!atomic_load(&r->failed)) {
+        prw_error e;
+        prw_error_clear(&e);
+        prw_status st = r->fn(r->ctx, t->i, &e);
+        if (st < 0) {
+            prw__mutex_lock(&r->mu);
+            if (!atomic_load(&r->failed)) {
+                r->st = st;
+                r->err = e;
+                atomic_store(&r->failed, 1);
+            }
+            prw__mutex_unlock(&r->mu);
+        }
+    }
+    prw__mutex_lock(&r->mu);
+    r->pending--;
+    prw__cond_signal(&r->cv);
+    prw__mutex_unlock(&r->mu);
+}
+
+/* Waits until every task of r ended, calling tick every 250 ms. */
+static void run_all_wait(run_all *r, void (*tick)(void *), void *tick_ctx) {
+    prw__mutex_lock(&r->mu);
+    while (r->pending > 0) {
+        if (!tick) {
+            prw__cond_wait(&r->cv, &r->mu);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        prw__mutex_unlock(&r->mu);
+        tick(tick_ctx);
+        prw__mutex_lock(&r->mu);
+    }
+    prw__mutex_unlock(&r->mu);
+}
+
+prw_status prw__pool_run_all(prw__pool *p, size_t n, prw__run_fn fn, void *ctx,
+                             void (*tick)(void *tick_ctx), void *tick_ctx, prw_error *err) {
+    run_all_task *tasks = prw__calloc(n ? n : 1, sizeof *tasks);
+    if (!tasks)
+        return prw__error_nomem(err, "a task list", (n ? n : 1) * sizeof *tasks);
+    run_all r = {.fn = fn, .ctx = ctx, .pending = n, .st = PRW_OK};
+    prw__mutex_init(&r.mu);
+    prw__cond_init(&r.cv);
+    for (size_t i = 0; i < n; i++) {
+        tasks[i] = (run_all_task){&r, i};
+        prw__pool_submit(p, run_one, &tasks[i]);
+    }
+    run_all_wait(&r, tick, tick_ctx);
+    prw__pool_wait(p); /* tasks the tasks submitted */
+    prw__mutex_destroy(&r.mu);
+    prw__cond_destroy(&r.cv);
+    prw__free(tasks);
+    if (r.st < 0 && err)
+        *err = r.err;
+    return r.st;
 }

@@ -55,4 +55,15 @@ int prw__pool_threads(const prw__pool *p);
 /** Waits for all tasks, stops the workers and frees the pool (NULL allowed). */
 void prw__pool_destroy(prw__pool *p);
 
+/** Task i of prw__pool_run_all: returns its status, its error in *err. */
+typedef prw_status (*prw__run_fn)(void *ctx, size_t i, prw_error *err);
+/**
+ * Runs fn(ctx, i) for every i in [0, n) on the pool, in submission order, and waits for them
+ * (and for any task they submitted). The first error wins: it is returned with its message,
+ * and tasks not yet started are skipped. While waiting, tick(tick_ctx) runs on the calling
+ * thread every 250 ms (tick may be NULL). Errors: the tasks', PRW_E_NOMEM.
+ */
+prw_status prw__pool_run_all(prw__pool *p, size_t n, prw__run_fn fn, void *ctx,
+                             void (*tick)(void *tick_ctx), void *tick_ctx, prw_error *err);
+
 #endif

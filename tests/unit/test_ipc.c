@@ -965,3 +965,22 @@ TEST(ipc_interop_apache_arrow) {
         th_sh(th_fmt("cat %s/check.json >&2", dir));
     ASSERT_EQ_I64(rc, 0);
 }
+
+/* The column enums name the schemas' fields in order (verify, inspect and the CLI index
+ * batches by them). */
+TEST(ipc_column_enums_match_schemas) {
+    const prw_ipc_schema *in = prw_ipc_inner_schema(), *out = prw_ipc_outer_schema();
+    ASSERT_EQ_I64((int64_t)in->n_fields, PRW_INNER_COLUMNS);
+    ASSERT_EQ_I64((int64_t)out->n_fields, PRW_OUTER_COLUMNS);
+    ASSERT_EQ_STR(in->fields[PRW_INNER_EVENT_TIME].name, "event_time");
+    ASSERT_EQ_STR(in->fields[PRW_INNER_SRC_ADDR].name, "src_addr");
+    ASSERT_EQ_STR(in->fields[PRW_INNER_DST_ADDR].name, "dst_addr");
+    ASSERT_EQ_STR(in->fields[PRW_INNER_IP_VERSION].name, "ip_version");
+    ASSERT_EQ_STR(in->fields[PRW_INNER_RTT].name, "rtt");
+    ASSERT_EQ_STR(out->fields[PRW_OUTER_SRC_ID].name, "src_id");
+    ASSERT_EQ_STR(out->fields[PRW_OUTER_MEASUREMENTS].name, "measurements");
+    ASSERT_EQ_STR(out->fields[PRW_OUTER_N_MEASUREMENTS].name, "n_measurements");
+    ASSERT_EQ_STR(out->fields[PRW_OUTER_TIME_SPAN_SECONDS].name, "time_span_seconds");
+    ASSERT_EQ_STR(out->fields[PRW_OUTER_FIRST_TIMESTAMP].name, "first_timestamp");
+    ASSERT_EQ_STR(out->fields[PRW_OUTER_LAST_TIMESTAMP].name, "last_timestamp");
+}

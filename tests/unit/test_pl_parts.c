@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "pipeline/pl_internal.h"
+#include "build/bd_internal.h"
 
 TEST(pl_glob_patterns_sorted_deduplicated) {
     const char *d = th_tmpdir();

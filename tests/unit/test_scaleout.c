@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
-#include "pipeline/pl_run.h"
+#include "scaleout/so_run.h"
 #include "harness.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/pipeline.h"
@@ -117,7 +117,7 @@ static void run_and_compare(const char *const *in, size_t nin, const char *dir, 
 static uint64_t run_blocks(const char *path) {
     size_t n = 0;
     uint8_t *b = th_read(path, &n);
-    return b && n >= RUN_TRAILER ? prw__load_le64(b + n - RUN_TRAILER + 8) : 0;
+    return b && n >= PRW_SO_RUN_TRAILER ? prw__load_le64(b + n - PRW_SO_RUN_TRAILER + 8) : 0;
 }
 
 TEST(so_fixtures_identical_to_build_plan) {

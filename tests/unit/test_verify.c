@@ -11,8 +11,8 @@
 
 #include "common/common.h"
 #include "harness.h"
-#include "pipeline/pl_json.h"
-#include "pipeline/pl_verify.h"
+#include "common/json.h"
+#include "verify/vf_verify.h"
 #include "proberows/arrayrecord.h"
 #include "proberows/arrow_ipc.h"
 #include "proberows/pipeline.h"

@@ -1,0 +1,207 @@
+/*
+ * The build's Parquet side: open every input, resolve and type-check the five columns
+ * (CONTRACT.md §1), the sizes of its row groups, and the per-worker decoders. The strings
+ * are in bd_strings.c, the decoding of a row group into measurement rows in bd_columns.c.
+ */
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "build/bd_source.h"
+
+static const char *const g_logical[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
+                                                     "ip_version", "rtt"};
+
+/* ---- opening and checking ------------------------------------------------------------------ */
+
+static bool is_int(const prw_pq_column_info *c) {
+    return (c->physical == PRW_PQ_INT32 || c->physical == PRW_PQ_INT64) &&
+           (c->logical == PRW_PQ_LOGICAL_NONE || c->logical == PRW_PQ_LOGICAL_INT);
+}
+
+static prw_status check_column(const char *path, int logical, const char *name,
+                               const prw_pq_column_info *c, prw_error *err) {
+    bool ok = false;
+    const char *want = "";
+    switch (logical) {
+    case PRW_COL_EVENT_TIME:
+        ok = (c->physical == PRW_PQ_INT64 && c->logical == PRW_PQ_LOGICAL_TIMESTAMP) ||
+             c->physical == PRW_PQ_INT96;
+        want = "an INT64 TIMESTAMP (millis, micros or nanos) or INT96";
+        break;
+    case PRW_COL_SRC_ADDR:
+    case PRW_COL_DST_ADDR:
+        ok = c->physical == PRW_PQ_BYTE_ARRAY &&
+             (c->logical == PRW_PQ_LOGICAL_NONE || c->logical == PRW_PQ_LOGICAL_STRING);
+        want = "a BYTE_ARRAY string";
+        break;
+    case PRW_COL_IP_VERSION:
+        ok = is_int(c);
+        want = "an INT32 or INT64 integer";
+        break;
+    case PRW_COL_RTT:
+        ok = c->physical == PRW_PQ_FLOAT || c->physical == PRW_PQ_DOUBLE || is_int(c);
+        want = "a FLOAT, DOUBLE or integer";
+        break;
+    default:
+        break;
+    }
+    if (!c->supported)
+        return prw__error_set(err, PRW_E_UNSUPPORTED, -1,
+                              "%s: column '%s' (for %s) is nested or repeated; only flat "
+                              "columns are supported",
+                              path, name, g_logical[logical]);
+    if (!ok) {
+        char logical_text[64];
+        prw_pq_logical_text(c, logical_text, sizeof logical_text);
+        return prw__error_set(
+            err, PRW_E_UNSUPPORTED, -1, "%s: column '%s' has type %s %s; %s must be %s", path, name,
+            prw_pq_physical_name(c->physical), logical_text, g_logical[logical], want);
+    }
+    return PRW_OK;
+}
+
+static prw_status open_file(pl_file *f, const char *path, const prw_build_options *o,
+                            bool use_pread, prw_error *err) {
+    prw_pq_open_opts po = {0};
+    po.use_pread = use_pread;
+    PRW_TRY(prw_pq_open(&f->pq, path, &po, err));
+    struct stat st;
+    f->bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+    for (int c = 0; c < PRW_COL_COUNT; c++) {
+        const char *name = o->columns[c] ? o->columns[c] : g_logical[c];
+        f->col[c] = prw_pq_find_column(f->pq, name);
+        PRW_CHECK(f->col[c] >= 0, err, PRW_E_UNSUPPORTED, -1, "%s: column '%s' not found%s", path,
+                  name, o->columns[c] ? "" : " (use --column to read it from another column)");
+        f->info[c] = prw_pq_column(f->pq, f->col[c]);
+        PRW_TRY(check_column(path, c, name, f->info[c], err));
+    }
+    return PRW_OK;
+}
+
+prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t npaths,
+                               const prw_build_options *opts, bool use_pread, prw_error *err) {
+    *out = NULL;
+    prw__pl_source *s = prw__calloc(1, sizeof *s);
+    if (!s)
+        return prw__error_nomem(err, "input list", sizeof *s);
+    s->files = prw__calloc(npaths ? npaths : 1, sizeof *s->files);
+    if (!s->files) {
+        prw__free(s);
+        return prw__error_nomem(err, "input list", npaths * sizeof *s->files);
+    }
+    prw_status st = PRW_OK;
+    size_t nrgs = 0;
+    for (size_t i = 0; i < npaths && st == PRW_OK; i++) {
+        st = open_file(&s->files[i], paths[i], opts, use_pread, err);
+        s->nfiles = i + 1;
+        if (st == PRW_OK)
+            nrgs += (size_t)prw_pq_num_row_groups(s->files[i].pq);
+    }
+    if (st == PRW_OK) {
+        s->rgs = prw__calloc(nrgs ? nrgs : 1, sizeof *s->rgs);
+        if (!s->rgs)
+            st = prw__error_nomem(err, "row group list", nrgs * sizeof *s->rgs);
+    }
+    for (size_t i = 0; i < s->nfiles && st == PRW_OK; i++) {
+        int n = prw_pq_num_row_groups(s->files[i].pq);
+        for (int g = 0; g < n; g++)
+            s->rgs[s->nrgs++] = (pl_rg){(uint32_t)i, g, prw_pq_row_group_rows(s->files[i].pq, g)};
+    }
+    if (st < 0) {
+        prw__pl_source_close(s);
+        return st;
+    }
+    *out = s;
+    return PRW_OK;
+}
+
+void prw__pl_source_close(prw__pl_source *s) {
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nfiles; i++)
+        prw_pq_close(s->files[i].pq);
+    prw__free(s->files);
+    prw__free(s->rgs);
+    prw__free(s);
+}
+
+size_t prw__pl_source_files(const prw__pl_source *s) {
+    return s->nfiles;
+}
+const char *prw__pl_source_path(const prw__pl_source *s, size_t file) {
+    return prw_pq_path(s->files[file].pq);
+}
+int64_t prw__pl_source_file_rows(const prw__pl_source *s, size_t file) {
+    return prw_pq_num_rows(s->files[file].pq);
+}
+int64_t prw__pl_source_file_bytes(const prw__pl_source *s, size_t file) {
+    return s->files[file].bytes;
+}
+size_t prw__pl_source_row_groups(const prw__pl_source *s) {
+    return s->nrgs;
+}
+int64_t prw__pl_source_rg_rows(const prw__pl_source *s, size_t rg) {
+    return s->rgs[rg].rows;
+}
+
+int64_t prw__pl_source_rg_decode_bytes(const prw__pl_source *s, size_t rg) {
+    const pl_rg *g = &s->rgs[rg];
+    const pl_file *f = &s->files[g->file];
+    int64_t total = 0;
+    for (int c = 0; c < PRW_COL_COUNT; c++) {
+        prw_pq_chunk_info ci;
+        if (prw_pq_chunk(f->pq, g->rg, f->col[c], &ci, NULL) == PRW_OK && ci.uncompressed_size > 0)
+            total += ci.uncompressed_size;
+    }
+    /* Column arrays (values, validity, indices), the time and id scratch, the rows. */
+    return total + g->rows * 64;
+}
+
+int64_t prw__pl_source_rg_key_bytes(const prw__pl_source *s, size_t rg) {
+    const pl_rg *g = &s->rgs[rg];
+    const pl_file *f = &s->files[g->file];
+    int64_t total = 0;
+    prw_pq_chunk_info ci;
+    if (prw_pq_chunk(f->pq, g->rg, f->col[PRW_COL_SRC_ADDR], &ci, NULL) == PRW_OK)
+        total = (ci.compressed_size > 0 ? ci.compressed_size : 0) +
+                (ci.uncompressed_size > 0 ? ci.uncompressed_size : 0);
+    /* String offsets, validity and the ids. */
+    return total + g->rows * 16;
+}
+
+/* ---- decoding -------------------------------------------------------------------------------- */
+
+prw_status prw__pl_decoder_create(prw__pl_source *s, prw__pl_decoder **out, prw_error *err) {
+    prw__pl_decoder *d = prw__calloc(1, sizeof *d);
+    if (!d)
+        return prw__error_nomem(err, "a decoder", sizeof *d);
+    d->src = s;
+    for (int c = 0; c < PRW_COL_COUNT; c++)
+        prw_pq_column_data_init(&d->cd[c]);
+    prw_status st = prw_pq_decoder_create(&d->pq, err);
+    if (st < 0) {
+        prw__free(d);
+        return st;
+    }
+    *out = d;
+    return PRW_OK;
+}
+
+void prw__pl_decoder_destroy(prw__pl_decoder *d) {
+    if (!d)
+        return;
+    for (int c = 0; c < PRW_COL_COUNT; c++)
+        prw_pq_column_data_cleanup(&d->cd[c]);
+    prw_pq_decoder_destroy(d->pq);
+    prw__free(d->times);
+    prw__free(d->map);
+    prw__free(d->miss);
+    prw__free(d->key_rows);
+    for (int i = 0; i < 2; i++) {
+        if (d->cache[i].init)
+            prw__intern_cleanup(&d->cache[i].local);
+        prw__free(d->cache[i].global);
+        prw__free(d->cache[i].fast_mem);
+    }
+    prw__free(d);
+}

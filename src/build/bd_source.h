@@ -1,0 +1,104 @@
+/*
+ * Private to the build's Parquet side: the opened inputs (bd_source.c), the per-worker
+ * decoders with their string caches and the frozen key map (bd_strings.c), and the decoding
+ * of a row group's columns into measurement rows (bd_columns.c).
+ */
+#ifndef PRW_BUILD_BD_SOURCE_H
+#define PRW_BUILD_BD_SOURCE_H
+
+#include "build/bd_internal.h"
+#include "proberows/parquet.h"
+
+typedef struct pl_file {
+    prw_pq_file *pq;
+    int col[PRW_COL_COUNT];
+    const prw_pq_column_info *info[PRW_COL_COUNT];
+    int64_t bytes;
+} pl_file;
+
+typedef struct pl_rg {
+    uint32_t file;
+    int rg;
+    int64_t rows;
+} pl_rg;
+
+struct prw__pl_source {
+    pl_file *files;
+    size_t nfiles;
+    pl_rg *rgs;
+    size_t nrgs;
+};
+
+/* A string's entry in an inline table (a worker's cache, the key map): one 64-byte slot, one
+ * cache line, holds the hash, the global id and, for a string of up to INLINE_MAX bytes, the
+ * bytes, so a hit costs one cache line, not the four dependent loads of the intern table (slot,
+ * hash, offsets, bytes). Every IPv4 and IPv6 address fits; a longer string keeps the offset of
+ * its bytes in the table it came from (a second load). */
+#define INLINE_MAX 48
+/* Rows hashed (and their slots prefetched) ahead of the lookups. */
+#define PREFETCH_BATCH 32
+typedef struct pl_slot {
+    uint64_t hash;
+    uint32_t gid;
+    uint32_t len1; /* length + 1; 0 = empty */
+    /* len <= INLINE_MAX: the bytes as little-endian words, the tail word as prw__pl_tail_word
+     * reads it, zeros after; longer: key[0] is the offset of the bytes */
+    uint64_t key[INLINE_MAX / 8];
+} pl_slot;
+#define SLOT_ALIGN 64
+
+/* A worker's private view of a shared string table: local id -> global id. Row groups mostly
+ * repeat the same strings, so after the first few every lookup is a hit without the lock.
+ * Resolved strings are found through `fast` (a copy of their local entries, with global
+ * ids); new ones get a local id in `local` and are resolved after the batch. */
+typedef struct pl_cache {
+    prw__intern local;
+    uint32_t *global; /* by local id */
+    size_t cap;
+    bool init;
+    void *fast_mem; /* allocation behind fast (aligned to 32 bytes) */
+    pl_slot *fast;  /* open addressing, linear probing, load <= 1/2 */
+    size_t nfast, nfast_used;
+} pl_cache;
+
+/* Ids written before the batch's new strings are resolved: local ids, marked by this bit. */
+#define LOCAL_BIT 0x80000000u
+
+struct prw__pl_decoder {
+    prw__pl_source *src;
+    prw_pq_decoder *pq;
+    prw_pq_column_data cd[PRW_COL_COUNT];
+    int64_t *times;
+    size_t times_cap;
+    uint32_t *map;
+    size_t map_cap;
+    uint32_t *miss; /* local ids not yet resolved in the shared table */
+    size_t miss_cap;
+    uint64_t *key_rows; /* key pass: rows per src id, this decoder's row groups only (zeroed) */
+    size_t key_rows_cap;
+    pl_cache cache[2];            /* src_addr, dst_addr */
+    const prw__pl_keymap *keymap; /* when set: src_addr strings map through it, read-only */
+};
+
+/* A frozen string table's inline index: strings of up to INLINE_MAX bytes in the slot, longer
+ * ones by offset. */
+struct prw__pl_keymap {
+    void *mem;
+    pl_slot *slots;
+    size_t nslots;
+    const prw__intern *tab;
+};
+
+/* A column's row r is present (decoders may omit the validity bytes of a column with no NULL). */
+static inline bool present(const prw_pq_column_data *cd, size_t r) {
+    return !cd->valid || cd->valid[r];
+}
+
+/* String columns to ids (bd_strings.c): through the frozen key map, or interned into tab
+ * through the decoder's cache `which` (0 src_addr, 1 dst_addr). */
+prw_status prw__pl_map_column(prw__pl_decoder *d, const prw_pq_column_data *cd, uint32_t *ids,
+                              prw_error *err);
+prw_status prw__pl_intern_column(prw__pl_decoder *d, int which, const prw_pq_column_data *cd,
+                                 prw__intern *tab, uint32_t *ids, prw_error *err);
+
+#endif
