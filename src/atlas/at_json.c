@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "atlas/at_internal.h"
+#include "common/json.h"
 
 void prw__at_json_init(prw__at_json *j, const uint8_t *line, size_t n, uint8_t *scratch) {
     j->base = line;
@@ -71,29 +72,6 @@ static int32_t hex4(prw__at_json *j) {
     return v;
 }
 
-static size_t put_utf8(uint8_t *d, uint32_t cp) {
-    if (cp < 0x80) {
-        d[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (uint8_t)(0xc0 | (cp >> 6));
-        d[1] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (uint8_t)(0xe0 | (cp >> 12));
-        d[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-        d[2] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    d[0] = (uint8_t)(0xf0 | (cp >> 18));
-    d[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-    d[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-    d[3] = (uint8_t)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0. */
 static size_t utf8_len(const uint8_t *p, const uint8_t *end) {
     uint8_t c = p[0];
@@ -137,7 +115,7 @@ static size_t escape(prw__at_json *j, uint8_t *d) {
             return 0;
         cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
     }
-    return put_utf8(d, (uint32_t)cp);
+    return prw__utf8_put(d, (uint32_t)cp);
 }
 
 bool prw__at_json_string(prw__at_json *j, prw__at_str *out) {
