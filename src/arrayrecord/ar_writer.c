@@ -4,9 +4,9 @@
  * ArrayRecordFooter per data chunk), padding to a block boundary, the postscript chunk
  * (3 x RiegeliPostscript, always uncompressed) and the final padding to the end of its block.
  *
- * Records are copied into a batch: consecutive chunks sharing one values buffer, closed after
- * BATCH_CHUNKS chunks or BATCH_BYTES record bytes. A full batch is encoded (compressed and
- * hashed) as one task on a pool of `threads - 1` workers, or inline with one thread, so small
+ * Records are copied into a batch (ar_batch.c): consecutive chunks sharing one values buffer,
+ * closed after BATCH_CHUNKS chunks or BATCH_BYTES record bytes. A full batch is encoded (compressed
+ * and hashed) as one task on a pool of `threads - 1` workers, or inline with one thread, so small
  * chunks (group_size:1) cost one task and one wake-up per batch rather than per record.
  * Batches are written strictly in submission order by the calling thread. At most `ring_cap`
  * batches and INFLIGHT_BYTES per thread are in flight; when that is reached the calling thread
@@ -22,7 +22,7 @@
 #include <stdatomic.h>
 #include <sys/uio.h>
 
-#include "arrayrecord/ar_internal.h"
+#include "arrayrecord/ar_batch.h"
 #include "common/io.h"
 #include "common/thread.h"
 
@@ -31,41 +31,8 @@
 #define OUT_IOV 256               /* iovecs per writev */
 #define REF_MIN 2048u             /* pieces this long are written from where they lie */
 #define BATCH_BYTES (256u << 10)  /* record bytes that close a batch */
-#define BATCH_CHUNKS 128          /* chunks that close a batch */
 #define BATCH_KEEP (16u << 20)    /* a recycled batch keeps at most this much storage */
 #define INFLIGHT_BYTES (4u << 20) /* record bytes pending encoding, per thread */
-
-enum { B_FILLING, B_PENDING, B_CLAIMED, B_DONE };
-
-/* One chunk of a batch. Offsets, not pointers: the buffers may move while they grow. */
-typedef struct ar_chunk {
-    size_t vals;  /* values start in b->raw (after `head` bytes of headroom) */
-    size_t sizes; /* sizes varints start in b->sizes */
-    size_t sizes_len;
-    uint64_t n;
-    uint64_t decoded;
-    bool in_raw; /* encoded data lies in b->raw (built in place), else in b->enc */
-    size_t data;
-    size_t data_size;
-    uint8_t hdr[AR_CHUNK_HDR];
-} ar_chunk;
-
-typedef struct ar_batch {
-    struct ar_batch *next; /* free or held list */
-    prw__buf raw;          /* per chunk: headroom, then the values */
-    prw__buf sizes;        /* record sizes as varints */
-    prw__buf enc;          /* encoded chunk data not built in place */
-    prw__buf tmp;          /* a compressed sizes block */
-    ar_chunk chunks[BATCH_CHUNKS];
-    size_t nchunks;
-    size_t head;    /* headroom in front of each chunk's values */
-    uint64_t bytes; /* record bytes */
-    prw_ar_compression comp;
-    _Atomic int state;
-    prw_status st;
-    prw_error err;
-    struct prw_ar_writer *w;
-} ar_batch;
 
 struct prw_ar_writer {
     prw__wfile file;
@@ -244,42 +211,6 @@ static prw_status write_encoded(prw_ar_writer *w, const uint8_t hdr[AR_CHUNK_HDR
 
 /* ---- batches ---------------------------------------------------------------------------- */
 
-static void batch_free(ar_batch *b) {
-    if (!b)
-        return;
-    prw__buf_cleanup(&b->raw);
-    prw__buf_cleanup(&b->sizes);
-    prw__buf_cleanup(&b->enc);
-    prw__buf_cleanup(&b->tmp);
-    prw__free(b);
-}
-
-static void batch_free_list(ar_batch *b) {
-    while (b) {
-        ar_batch *next = b->next;
-        batch_free(b);
-        b = next;
-    }
-}
-
-/* Headroom for the compression byte, the sizes length and up to 4096 sizes of 5 bytes. */
-static size_t headroom(uint32_t group_size) {
-    uint64_t g = group_size < 4096 ? group_size : 4096;
-    return 11 + 5 * (size_t)g;
-}
-
-static void batch_reset(ar_batch *b, prw_ar_writer *w, prw_ar_compression comp, size_t head) {
-    prw__buf_clear(&b->raw);
-    prw__buf_clear(&b->sizes);
-    b->nchunks = 0;
-    b->bytes = 0;
-    b->head = head;
-    b->comp = comp;
-    b->st = PRW_OK;
-    b->w = w;
-    atomic_store(&b->state, B_FILLING);
-}
-
 /* Takes a batch from the free list or allocates one. */
 static prw_status batch_get(prw_ar_writer *w, ar_batch **out, prw_error *err) {
     ar_batch *b = w->free_b;
@@ -289,7 +220,7 @@ static prw_status batch_get(prw_ar_writer *w, ar_batch **out, prw_error *err) {
         return prw__error_nomem(err, "an ArrayRecord batch", sizeof *b);
     }
     b->next = NULL;
-    batch_reset(b, w, w->opts.compression, headroom(w->opts.group_size));
+    prw__ar_batch_reset(b, w, w->opts.compression, prw__ar_headroom(w->opts.group_size));
     *out = b;
     return PRW_OK;
 }
@@ -314,130 +245,13 @@ static void release_held(prw_ar_writer *w) {
     }
 }
 
-/* Opens a new chunk at the end of the batch (the caller checked there is room). */
-static prw_status chunk_open(ar_batch *b, prw_error *err) {
-    PRW_TRY(prw__buf_resize(&b->raw, b->raw.len + b->head, err));
-    ar_chunk *c = &b->chunks[b->nchunks++];
-    c->vals = b->raw.len;
-    c->sizes = b->sizes.len;
-    c->sizes_len = 0;
-    c->n = 0;
-    c->decoded = 0;
-    return PRW_OK;
-}
-
-/* Appends a record to the batch's last chunk. */
-static prw_status chunk_add(ar_batch *b, const void *data, size_t len, prw_error *err) {
-    ar_chunk *c = &b->chunks[b->nchunks - 1];
-    size_t before = b->sizes.len;
-    PRW_TRY(prw__buf_varint(&b->sizes, len, err));
-    if (len)
-        PRW_TRY(prw__buf_append(&b->raw, data, len, err));
-    c->sizes_len += b->sizes.len - before;
-    c->n++;
-    c->decoded += len;
-    b->bytes += len;
-    return PRW_OK;
-}
-
-/* Compresses `n` bytes at src into b after a varint of n (a Riegeli compressed block). */
-static prw_status compress_block(prw__codec_ctx *cc, prw__codec c, const prw__codec_opts *co,
-                                 const uint8_t *src, size_t n, prw__buf *b, prw_error *err) {
-    size_t bound = prw__codec_bound(c, n);
-    PRW_CHECK(bound > 0 || n == 0, err, PRW_E_LIMIT, -1, "%zu bytes are too many for %s", n,
-              prw__codec_name(c));
-    PRW_TRY(prw__buf_reserve(b, PRW_VARINT_MAX + bound + 16, err));
-    b->len += prw__varint_put(b->data + b->len, n);
-    size_t clen;
-    if (c == PRW_CODEC_BROTLI)
-        PRW_TRY(prw__codec_compress_brotli(co->level, co->window_log, src, n, b->data + b->len,
-                                           b->cap - b->len, &clen, err));
-    else
-        PRW_TRY(
-            prw__codec_compress(cc, c, co, src, n, b->data + b->len, b->cap - b->len, &clen, err));
-    b->len += clen;
-    return PRW_OK;
-}
-
-/* Appends the data (§5) of a chunk with these record sizes and values to `out`, compressed
- * with `comp` (`tmp` holds the compressed sizes; `cc` is needed unless uncompressed). */
-static prw_status chunk_data_put(prw__buf *out, prw__buf *tmp, prw__codec_ctx *cc,
-                                 const prw_ar_options *o, prw_ar_compression comp,
-                                 const uint8_t *sizes, size_t sizes_len, const uint8_t *vals,
-                                 size_t nvals, prw_error *err) {
-    if (comp == PRW_AR_UNCOMPRESSED) {
-        PRW_TRY(prw__buf_append_u8(out, AR_COMP_NONE, err));
-        PRW_TRY(prw__buf_varint(out, sizes_len, err));
-        PRW_TRY(prw__buf_append(out, sizes, sizes_len, err));
-        return prw__buf_append(out, vals, nvals, err);
-    }
-    prw__codec codec = prw__ar_codec_of(comp);
-    prw__codec_opts co = {.level = o->level, .window_log = o->window_log};
-    if (comp == PRW_AR_BROTLI && !o->window_log_given)
-        co.window_log = 0;
-    prw__buf_clear(tmp);
-    PRW_TRY(compress_block(cc, codec, &co, sizes, sizes_len, tmp, err));
-    PRW_TRY(prw__buf_append_u8(out, prw__ar_comp_byte(comp), err));
-    PRW_TRY(prw__buf_varint(out, tmp->len, err));
-    PRW_TRY(prw__buf_append(out, tmp->data, tmp->len, err));
-    return compress_block(cc, codec, &co, vals, nvals, out, err);
-}
-
-/* The header of a simple chunk over `size` data bytes at `data`. */
-static void chunk_hdr_put(uint8_t *hdr, const uint8_t *data, size_t size, uint64_t n,
-                          uint64_t decoded) {
-    prw__ar_chunk_hdr h = {.data_size = size,
-                           .data_hash = prw__ar_hash(data, size),
-                           .type = AR_CHUNK_SIMPLE,
-                           .num_records = n,
-                           .decoded_size = decoded};
-    prw__ar_chunk_hdr_put(hdr, &h);
-}
-
-/* Builds the data (§5) and header of chunk i. `cc` is needed for compressed chunks. */
-static prw_status chunk_encode(ar_batch *b, size_t i, const prw_ar_options *o, prw__codec_ctx *cc,
-                               prw_error *err) {
-    ar_chunk *c = &b->chunks[i];
-    const uint8_t *sizes = b->sizes.data + c->sizes;
-    size_t plen = 1 + prw__varint_len(c->sizes_len) + c->sizes_len;
-    if (b->comp == PRW_AR_UNCOMPRESSED && plen <= b->head) {
-        uint8_t *p = b->raw.data + c->vals - plen;
-        p[0] = AR_COMP_NONE;
-        size_t k = 1 + prw__varint_put(p + 1, c->sizes_len);
-        memcpy(p + k, sizes, c->sizes_len);
-        c->in_raw = true;
-        c->data = c->vals - plen;
-        c->data_size = plen + (size_t)c->decoded;
-    } else {
-        c->in_raw = false;
-        c->data = b->enc.len;
-        PRW_TRY(chunk_data_put(&b->enc, &b->tmp, cc, o, b->comp, sizes, c->sizes_len,
-                               b->raw.data + c->vals, (size_t)c->decoded, err));
-        c->data_size = b->enc.len - c->data;
-    }
-    const uint8_t *data = (c->in_raw ? b->raw.data : b->enc.data) + c->data;
-    chunk_hdr_put(c->hdr, data, c->data_size, c->n, c->decoded);
-    return PRW_OK;
-}
-
-static prw_status batch_encode(ar_batch *b, const prw_ar_options *o, prw__codec_ctx *cc,
-                               prw_error *err) {
-    prw__buf_clear(&b->enc);
-    for (size_t i = 0; i < b->nchunks; i++)
-        PRW_TRY(chunk_encode(b, i, o, cc, err));
-    return PRW_OK;
-}
-
-static const uint8_t *chunk_data(const ar_batch *b, const ar_chunk *c) {
-    return (c->in_raw ? b->raw.data : b->enc.data) + c->data;
-}
-
 /* Writes the encoded chunks of a batch in order, then holds or recycles it. */
 static prw_status batch_write(prw_ar_writer *w, ar_batch *b, prw_error *err) {
     prw_status st = PRW_OK;
     for (size_t i = 0; i < b->nchunks && st >= 0; i++) {
         const ar_chunk *c = &b->chunks[i];
-        st = write_encoded(w, c->hdr, chunk_data(b, c), c->data_size, c->n, c->decoded, true, err);
+        st = write_encoded(w, c->hdr, prw__ar_chunk_data(b, c), c->data_size, c->n, c->decoded,
+                           true, err);
     }
     if (w->nref > 0) {
         b->next = w->held;
@@ -464,7 +278,7 @@ static void run_encode(prw_ar_writer *w, ar_batch *b) {
             st = prw__codec_ctx_create(&cc, &b->err);
     }
     if (st >= 0)
-        st = batch_encode(b, &w->opts, cc, &b->err);
+        st = prw__ar_batch_encode(b, &w->opts, cc, &b->err);
     b->st = st;
     if (cc) {
         prw__mutex_lock(&w->mu);
@@ -538,7 +352,7 @@ static prw_status submit(prw_ar_writer *w, ar_batch *b, prw_error *err) {
         if (b->comp != PRW_AR_UNCOMPRESSED && !w->main_cc)
             st = prw__codec_ctx_create(&w->main_cc, err);
         if (st >= 0)
-            st = batch_encode(b, &w->opts, w->main_cc, err);
+            st = prw__ar_batch_encode(b, &w->opts, w->main_cc, err);
         if (st < 0) {
             batch_put(w, b);
             return st;
@@ -673,11 +487,11 @@ static prw_status add_record(prw_ar_writer *w, const void *data, size_t len, prw
             PRW_TRY(submit_cur(w, err));
         if (!w->cur)
             PRW_TRY(batch_get(w, &w->cur, err));
-        PRW_TRY(chunk_open(w->cur, err));
+        PRW_TRY(prw__ar_chunk_open(w->cur, err));
         w->chunk_open = true;
     }
     ar_batch *b = w->cur;
-    PRW_TRY(chunk_add(b, data, len, err));
+    PRW_TRY(prw__ar_chunk_add(b, data, len, err));
     w->num_records++;
     if (b->chunks[b->nchunks - 1].n == w->opts.group_size) {
         w->chunk_open = false;
@@ -722,9 +536,9 @@ static prw_status footer_metadata(prw_ar_writer *w, prw__buf *b, prw_error *err)
 static prw_status write_single(prw_ar_writer *w, ar_batch *b, prw_error *err) {
     if (b->comp != PRW_AR_UNCOMPRESSED && !w->main_cc)
         PRW_TRY(prw__codec_ctx_create(&w->main_cc, err));
-    PRW_TRY(batch_encode(b, &w->opts, w->main_cc, err));
+    PRW_TRY(prw__ar_batch_encode(b, &w->opts, w->main_cc, err));
     const ar_chunk *c = &b->chunks[0];
-    PRW_TRY(write_chunk(w, c->hdr, chunk_data(b, c), c->data_size, c->n, false, err));
+    PRW_TRY(write_chunk(w, c->hdr, prw__ar_chunk_data(b, c), c->data_size, c->n, false, err));
     return pad_to_boundary(w, err);
 }
 
@@ -735,7 +549,7 @@ static prw_status write_tail(prw_ar_writer *w, prw_error *err) {
     ar_batch *b;
     PRW_TRY(batch_get(w, &b, err));
     w->cur = b; /* freed by abort */
-    PRW_TRY(chunk_open(b, err));
+    PRW_TRY(prw__ar_chunk_open(b, err));
     ar_chunk *c = &b->chunks[0];
     size_t before = b->raw.len;
     PRW_TRY(footer_metadata(w, &b->raw, err));
@@ -748,8 +562,8 @@ static prw_status write_tail(prw_ar_writer *w, prw_error *err) {
     uint64_t footer_offset = w->pos;
     PRW_TRY(write_single(w, b, err));
     /* Postscript: three identical RiegeliPostscript records, never compressed. */
-    batch_reset(b, w, PRW_AR_UNCOMPRESSED, headroom(3));
-    PRW_TRY(chunk_open(b, err));
+    prw__ar_batch_reset(b, w, PRW_AR_UNCOMPRESSED, prw__ar_headroom(3));
+    PRW_TRY(prw__ar_chunk_open(b, err));
     uint8_t ps[2 + 2 * PRW_VARINT_MAX];
     size_t k = 0;
     ps[k++] = 0x08;
@@ -757,7 +571,7 @@ static prw_status write_tail(prw_ar_writer *w, prw_error *err) {
     ps[k++] = 0x10;
     k += prw__varint_put(ps + k, AR_POSTSCRIPT_MAGIC);
     for (int i = 0; i < 3; i++)
-        PRW_TRY(chunk_add(b, ps, k, err));
+        PRW_TRY(prw__ar_chunk_add(b, ps, k, err));
     PRW_TRY(write_single(w, b, err));
     return flush_out(w, err);
 }
@@ -777,10 +591,10 @@ void prw_ar_writer_abort(prw_ar_writer *w) {
         return;
     prw__pool_destroy(w->pool); /* no task runs from here on */
     for (size_t i = 0; i < w->inflight; i++)
-        batch_free(w->ring[(w->rhead + i) % w->ring_cap]);
-    batch_free(w->cur);
-    batch_free_list(w->held);
-    batch_free_list(w->free_b);
+        prw__ar_batch_free(w->ring[(w->rhead + i) % w->ring_cap]);
+    prw__ar_batch_free(w->cur);
+    prw__ar_batch_free_list(w->held);
+    prw__ar_batch_free_list(w->free_b);
     for (size_t i = 0; i < w->nctx; i++)
         prw__codec_ctx_destroy(w->ctxs[i]);
     prw__codec_ctx_destroy(w->main_cc);
@@ -801,99 +615,6 @@ uint64_t prw_ar_writer_num_records(const prw_ar_writer *w) {
 
 uint64_t prw_ar_writer_bytes_written(const prw_ar_writer *w) {
     return w->pos;
-}
-
-/* ---- chunks encoded away from the writer ----------------------------------------------- */
-
-struct prw_ar_chunk_encoder {
-    prw_ar_options opts;
-    ar_batch *b;
-    prw__codec_ctx *cc;
-    prw__buf out;
-};
-
-prw_status prw_ar_chunk_encoder_create(const prw_ar_options *opts, prw_ar_chunk_encoder **out,
-                                       prw_error *err) {
-    *out = NULL;
-    prw_ar_chunk_encoder *e = prw__calloc(1, sizeof *e);
-    if (!e)
-        return prw__error_nomem(err, "a chunk encoder", sizeof *e);
-    prw_status st = PRW_OK;
-    if (opts)
-        e->opts = *opts;
-    else
-        st = prw_ar_options_parse(NULL, &e->opts, err);
-    if (st >= 0 && !(e->b = prw__calloc(1, sizeof *e->b)))
-        st = prw__error_nomem(err, "a chunk encoder", sizeof *e->b);
-    if (st < 0) {
-        prw_ar_chunk_encoder_destroy(e);
-        return st;
-    }
-    *out = e;
-    return PRW_OK;
-}
-
-void prw_ar_chunk_encoder_destroy(prw_ar_chunk_encoder *e) {
-    if (!e)
-        return;
-    batch_free(e->b);
-    prw__codec_ctx_destroy(e->cc);
-    prw__buf_cleanup(&e->out);
-    prw__free(e);
-}
-
-prw_status prw__ar_chunk_append(prw_ar_chunk_encoder *e, const void *record, size_t len,
-                                prw__buf *out, prw_error *err) {
-    PRW_CHECK(len <= UINT32_MAX, err, PRW_E_LIMIT, -1,
-              "a record of %zu bytes; records are limited to 4 GiB - 1", len);
-    if (e->opts.compression != PRW_AR_UNCOMPRESSED && !e->cc)
-        PRW_TRY(prw__codec_ctx_create(&e->cc, err));
-    uint8_t size[PRW_VARINT_MAX];
-    size_t size_len = prw__varint_put(size, len);
-    size_t start = out->len;
-    PRW_TRY(prw__buf_resize(out, start + AR_CHUNK_HDR, err));
-    prw_status st = chunk_data_put(out, &e->b->tmp, e->cc, &e->opts, e->opts.compression, size,
-                                   size_len, record, len, err);
-    if (st < 0) {
-        out->len = start;
-        return st;
-    }
-    chunk_hdr_put(out->data + start, out->data + start + AR_CHUNK_HDR,
-                  out->len - start - AR_CHUNK_HDR, 1, len);
-    return PRW_OK;
-}
-
-prw_status prw_ar_chunk_encode(prw_ar_chunk_encoder *e, const prw_bytes *records, size_t n,
-                               prw_bytes *chunk, prw_error *err) {
-    PRW_CHECK(n >= 1 && n <= e->opts.group_size, err, PRW_E_INVALID, -1,
-              "a chunk holds 1 to group_size (%u) records, not %zu", e->opts.group_size, n);
-    ar_batch *b = e->b;
-    if (n == 1) { /* built in place: the record is compressed from the caller's memory */
-        prw__buf_clear(&e->out);
-        PRW_TRY(prw__ar_chunk_append(e, records[0].ptr, records[0].len, &e->out, err));
-        chunk->ptr = e->out.data;
-        chunk->len = e->out.len;
-        return PRW_OK;
-    }
-    if (e->opts.compression != PRW_AR_UNCOMPRESSED && !e->cc)
-        PRW_TRY(prw__codec_ctx_create(&e->cc, err));
-    batch_reset(b, NULL, e->opts.compression, headroom(e->opts.group_size));
-    PRW_TRY(chunk_open(b, err));
-    for (size_t i = 0; i < n; i++) {
-        PRW_CHECK(records[i].len <= UINT32_MAX, err, PRW_E_LIMIT, -1,
-                  "a record of %zu bytes; records are limited to 4 GiB - 1", records[i].len);
-        PRW_TRY(chunk_add(b, records[i].ptr, records[i].len, err));
-    }
-    PRW_TRY(batch_encode(b, &e->opts, e->cc, err));
-    const ar_chunk *c = &b->chunks[0];
-    prw__buf_clear(&e->out);
-    PRW_TRY(prw__buf_reserve(&e->out, AR_CHUNK_HDR + c->data_size, err));
-    memcpy(e->out.data, c->hdr, AR_CHUNK_HDR);
-    memcpy(e->out.data + AR_CHUNK_HDR, chunk_data(b, c), c->data_size);
-    e->out.len = AR_CHUNK_HDR + c->data_size;
-    chunk->ptr = e->out.data;
-    chunk->len = e->out.len;
-    return PRW_OK;
 }
 
 /* Checks that c is a finished simple chunk and queues it after the records before it. */
