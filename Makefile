@@ -34,7 +34,7 @@ PKGS := libzstd snappy libbrotlienc libbrotlidec liblz4 libdeflate zlib libmd
 
 # Debian packages the build and tests need (make deps installs the missing ones).
 DEB_PKGS := pkg-config libzstd-dev libsnappy-dev libbrotli-dev liblz4-dev libdeflate-dev \
-            zlib1g-dev libmd-dev libhighwayhash-dev libbz2-dev
+            zlib1g-dev libmd-dev libhighwayhash-dev libbz2-dev bzip2
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
         -Wundef

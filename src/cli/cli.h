@@ -66,6 +66,8 @@ int cmd_build(int argc, char **argv);
 int cmd_ipc(int argc, char **argv);
 /** `proberows parquet schema|cat|checksum FILE` (cmd_parquet.c). */
 int cmd_parquet(int argc, char **argv);
+/** `proberows atlas cat|stats FILE`: read a RIPE Atlas ping dump (cmd_atlas.c). */
+int cmd_atlas(int argc, char **argv);
 /** `proberows ar`: ArrayRecord info, cat, pack and verify (cmd_ar.c). */
 int cmd_ar(int argc, char **argv);
 /** `proberows verify OUTDIR`: proves an output directory complete and correct (cmd_verify.c). */

@@ -15,6 +15,7 @@ static const cli_command g_commands[] = {
     {"finalize", cmd_finalize, "scale-out: check every part, write manifest.json"},
     {"ipc", cmd_ipc, "print an Arrow IPC stream as JSON lines (ipc cat)"},
     {"parquet", cmd_parquet, "inspect a Parquet file: schema, cat, checksum"},
+    {"atlas", cmd_atlas, "read a RIPE Atlas ping dump: cat (TSV), stats"},
     {"ar", cmd_ar, "inspect, dump, pack and verify ArrayRecord files"},
     {"verify", cmd_verify, "prove an output directory complete and correct"},
     {"inspect", cmd_inspect, "summarise output files; decode a record or a probe's records"},

@@ -74,26 +74,27 @@ static bool hex4(jp *p, uint32_t *out) {
     return true;
 }
 
-static size_t put_utf8(char *d, uint32_t cp) {
+size_t prw__utf8_put(void *dst, uint32_t cp) {
+    uint8_t *d = dst;
     if (cp < 0x80) {
-        d[0] = (char)cp;
+        d[0] = (uint8_t)cp;
         return 1;
     }
     if (cp < 0x800) {
-        d[0] = (char)(0xC0 | cp >> 6);
-        d[1] = (char)(0x80 | (cp & 0x3F));
+        d[0] = (uint8_t)(0xC0 | cp >> 6);
+        d[1] = (uint8_t)(0x80 | (cp & 0x3F));
         return 2;
     }
     if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | cp >> 12);
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
+        d[0] = (uint8_t)(0xE0 | cp >> 12);
+        d[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        d[2] = (uint8_t)(0x80 | (cp & 0x3F));
         return 3;
     }
-    d[0] = (char)(0xF0 | cp >> 18);
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
+    d[0] = (uint8_t)(0xF0 | cp >> 18);
+    d[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    d[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    d[3] = (uint8_t)(0x80 | (cp & 0x3F));
     return 4;
 }
 
@@ -162,7 +163,7 @@ static prw_status parse_string(jp *p, const char **out, size_t *out_len) {
                 return bad(p, "unpaired surrogate");
             }
             /* 6 escaped bytes (12 for a pair) always cover the 1..4 bytes written. */
-            k += put_utf8(d + k, cp);
+            k += prw__utf8_put(d + k, cp);
             break;
         }
         default:

@@ -46,6 +46,10 @@ typedef struct prw__json {
 /** Largest manifest text accepted (a manifest lists its inputs: 64 MiB is ~500k files). */
 #define PRW_JSON_MAX_TEXT (64u << 20)
 
+/** Writes code point cp (at most U+10FFFF, no surrogate) as 1-4 bytes of UTF-8; returns the
+ * count. Shared with the dump reader's JSON scanner (src/atlas/at_json.c). */
+size_t prw__utf8_put(void *dst, uint32_t cp);
+
 /**
  * Parses `len` bytes of JSON (one value, surrounding white space allowed).
  * @return PRW_OK; PRW_E_CORRUPT with err->offset at the bad byte; PRW_E_LIMIT (too deep, text

@@ -1,0 +1,59 @@
+/*
+ * Fuzz target for the whole dump reader over memory (src/atlas/): format sniffing, the
+ * bzip2 / gzip / zstd streams, the line splitter, the parallel parse and the in-order
+ * hand-out. Any bytes are read twice (lenient and strict); the reader either fails with a
+ * message or hands out batches whose offsets are consistent, and its counts add up.
+ */
+#include <stdlib.h>
+
+#include "atlas/at_internal.h"
+#include "fuzz.h"
+
+static void check_batch(const prw_atlas_batch *b) {
+    if (b->src_offsets[0] != 0 || b->dst_offsets[0] != 0)
+        abort();
+    for (int64_t r = 0; r < b->num_rows; r++) {
+        if (b->src_offsets[r + 1] <= b->src_offsets[r] || b->dst_offsets[r + 1] < b->dst_offsets[r])
+            abort();
+        if (b->dst_valid[r] != (b->dst_offsets[r + 1] > b->dst_offsets[r]))
+            abort();
+        if (b->ip_valid[r] && b->ip_version[r] != 4 && b->ip_version[r] != 6)
+            abort();
+        if (b->line[r] < 1 || (r && b->line[r] <= b->line[r - 1]))
+            abort();
+    }
+}
+
+static void read_once(const uint8_t *data, size_t size, bool strict) {
+    prw_atlas_options o = {.threads = 2, .strict = strict, .details = true, .max_memory = 1};
+    prw_atlas_reader *r = NULL;
+    prw_error err;
+    prw_error_clear(&err);
+    if (prw__at_reader_open_mem(data, size, "fuzz", &o, &r, &err) < 0) {
+        if (!err.msg[0])
+            abort();
+        return;
+    }
+    const prw_atlas_batch *b;
+    prw_status st;
+    int64_t rows = 0;
+    while ((st = prw_atlas_reader_next(r, &b, &err)) == PRW_OK) {
+        check_batch(b);
+        rows += b->num_rows;
+    }
+    const prw_atlas_stats *s = prw_atlas_reader_stats(r);
+    if (st < 0 && (!err.msg[0] || strstr(err.msg, "fuzz") == NULL))
+        abort(); /* every error names the input */
+    if (st == PRW_DONE &&
+        (s->results != rows ||
+         s->lines != s->results + s->dropped_no_src + s->blank_lines + s->bad_total ||
+         (strict && s->bad_total != 0) || s->nfirst_bad > PRW_ATLAS_FIRST_BAD))
+        abort();
+    prw_atlas_reader_close(r);
+}
+
+FUZZ_TARGET(at_reader) {
+    read_once(data, size, false);
+    read_once(data, size, true);
+    return 0;
+}
