@@ -112,6 +112,9 @@ typedef struct prw_build_stats {
     int64_t spill_partitions; /**< partitions read back from run files */
     int64_t merged_probes;    /**< probes too large for memory, merged from sorted runs */
     double seconds_keys;      /**< the key pass of the memory-bounded mode */
+    /** CPU seconds (user + system, all threads) of the key pass, decode, group and
+     * encode+write phases: CPU / wall of a phase says how many cores it kept busy. */
+    double cpu_keys, cpu_decode, cpu_group, cpu_write;
 } prw_build_stats;
 
 /**

@@ -289,7 +289,7 @@ void prw__bd_bounded_release(bd_build *b) {
 /* Key pass, plan, spill: afterwards every row is in the run files, by partition. */
 prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) {
     prw_build_stats *st = b->stats;
-    double t = prw__now();
+    double t = prw__now(), cpu = prw__bd_cpu_now();
     /* Before any work: a limit that cannot hold one decoded row group fails at once, and the
      * key pass reads only as many row groups at a time as half of the limit holds. */
     uint64_t usable = plan_usable(b);
@@ -330,6 +330,8 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
     for (size_t i = 0; i < b->ndecoders; i++)
         prw__pl_decoder_set_keymap(b->decoders[i], b->bm.keymap);
     st->seconds_keys = prw__now() - t;
+    st->cpu_keys = prw__bd_cpu_now() - cpu;
+    cpu = prw__bd_cpu_now();
 
     t = prw__now();
     PRW_TRY(plan_spill(b, err));
@@ -353,12 +355,15 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
             b->bm.part_n[p] += (size_t)prw__spill_rows(b->bm.spill, g, p);
     }
     st->seconds_decode = prw__now() - t;
+    st->cpu_decode = prw__bd_cpu_now() - cpu;
+    cpu = prw__bd_cpu_now();
 
     t = prw__now();
     prw__bd_add_src_estimate(&b->pr, 0, b->pr.n_probes);
     prw__bd_assign_shards(&b->pr, b->o, &b->kr);
     prw__bd_report(b, "group", (int64_t)b->pt.nrows, (int64_t)b->pt.nrows, true);
     st->seconds_group = prw__now() - t;
+    st->cpu_group = prw__bd_cpu_now() - cpu;
     return prw__bd_spill_source(&b->source, b->bm.spill, b->bm.part_n, b->bm.part_big, b->nrg,
                                 b->bm.block_rows, (size_t)b->workers, b->bm.window, err);
 }
