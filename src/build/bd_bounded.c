@@ -69,18 +69,21 @@ static prw_status size_spill(bd_build *b, uint64_t w, uint64_t *part_out, prw_er
      * two output files' direct-I/O buffers. */
     uint64_t writer =
         (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row + 2 * PRW__WFILE_DIRECT_BYTES;
-    /* The src key map (shared, read-only) and each decoding slot's per-probe sums. */
+    /* The src key map (shared, read-only); each decoding slot's per-probe sums are charged
+     * with its row group, for the slots that fit (issue 22: charging them for every worker
+     * made M at 256M fall back to one partition at a time, the write phase on one core). */
     uint64_t fixed = PRW_BD_RSS_BASE + intern_bytes(&b->pr.src_tab) + probes * 64 + dst_reserve +
-                     writer + W * (256u << 10) + prw__pl_keymap_bytes(probes) +
-                     w * probes * sizeof(bd_probe_acc) + b->nrg * 64;
+                     writer + W * (256u << 10) + prw__pl_keymap_bytes(probes) + b->nrg * 64;
     uint64_t usable = plan_usable(b);
+    uint64_t sums = probes * sizeof(bd_probe_acc), slot = b->bm.rg_cost + sums;
     if (fixed >= usable)
-        return too_small(b, fixed + b->bm.rg_cost, "probe tables and writers", err);
+        return too_small(b, fixed + slot, "probe tables and writers", err);
     uint64_t avail = usable - fixed;
-    if (avail < b->bm.rg_cost)
-        return too_small(b, fixed + b->bm.rg_cost, "one row group decoded at a time", err);
-    uint64_t slots = avail / b->bm.rg_cost;
+    if (avail < slot)
+        return too_small(b, fixed + slot, "one row group decoded at a time", err);
+    uint64_t slots = avail / slot;
     b->slots_free = (size_t)(slots < w ? slots : w);
+    avail -= b->slots_free * sums;
     size_t nrg = b->nrg ? b->nrg : 1;
     uint64_t br = avail / 16 / (nrg * 2 * sizeof(prw__pl_row));
     b->bm.block_rows = (size_t)(br < 256 ? 256 : br > 8192 ? 8192 : br);
