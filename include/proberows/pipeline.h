@@ -131,6 +131,9 @@ typedef struct prw_build_stats {
      *  temp_dir), with the bytes they held; interrupted publishes finished or undone. */
     int64_t leftovers_removed, leftover_bytes;
     int publishes_finished, publishes_undone;
+    /** CPU seconds (user + system, all threads) of the key pass, decode, group and
+     * encode+write phases: CPU / wall of a phase says how many cores it kept busy. */
+    double cpu_keys, cpu_decode, cpu_group, cpu_write;
 } prw_build_stats;
 
 /**

@@ -72,18 +72,21 @@ static prw_status size_spill(bd_build *b, uint64_t w, uint64_t *part_out, prw_er
      * two output files' direct-I/O buffers. */
     uint64_t writer =
         (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row + 2 * PRW__WFILE_DIRECT_BYTES;
-    /* The src key map (shared, read-only) and each decoding slot's per-probe sums. */
+    /* The src key map (shared, read-only); each decoding slot's per-probe sums are charged
+     * with its row group, for the slots that fit (issue 22: charging them for every worker
+     * made M at 256M fall back to one partition at a time, the write phase on one core). */
     uint64_t fixed = PRW_BD_RSS_BASE + intern_bytes(&b->pr.src_tab) + probes * 64 + dst_reserve +
-                     writer + W * (256u << 10) + prw__pl_keymap_bytes(probes) +
-                     w * probes * sizeof(bd_probe_acc) + b->nrg * 64;
+                     writer + W * (256u << 10) + prw__pl_keymap_bytes(probes) + b->nrg * 64;
     uint64_t usable = plan_usable(b);
+    uint64_t sums = probes * sizeof(bd_probe_acc), slot = b->bm.rg_cost + sums;
     if (fixed >= usable)
-        return too_small(b, fixed + b->bm.rg_cost, "probe tables and writers", err);
+        return too_small(b, fixed + slot, "probe tables and writers", err);
     uint64_t avail = usable - fixed;
-    if (avail < b->bm.rg_cost)
-        return too_small(b, fixed + b->bm.rg_cost, "one row group decoded at a time", err);
-    uint64_t slots = avail / b->bm.rg_cost;
+    if (avail < slot)
+        return too_small(b, fixed + slot, "one row group decoded at a time", err);
+    uint64_t slots = avail / slot;
     b->slots_free = (size_t)(slots < w ? slots : w);
+    avail -= b->slots_free * sums;
     size_t nrg = b->nrg ? b->nrg : 1;
     uint64_t br = avail / 16 / (nrg * 2 * sizeof(prw__pl_row));
     b->bm.block_rows = (size_t)(br < 256 ? 256 : br > 8192 ? 8192 : br);
@@ -292,7 +295,7 @@ void prw__bd_bounded_release(bd_build *b) {
 /* Key pass, plan, spill: afterwards every row is in the run files, by partition. */
 prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) {
     prw_build_stats *st = b->stats;
-    double t = prw__now();
+    double t = prw__now(), cpu = prw__bd_cpu_now();
     /* Before any work: a limit that cannot hold one decoded row group fails at once, and the
      * key pass reads only as many row groups at a time as half of the limit holds. */
     uint64_t usable = plan_usable(b);
@@ -333,6 +336,8 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
     for (size_t i = 0; i < b->ndecoders; i++)
         prw__pl_decoder_set_keymap(b->decoders[i], b->bm.keymap);
     st->seconds_keys = prw__now() - t;
+    st->cpu_keys = prw__bd_cpu_now() - cpu;
+    cpu = prw__bd_cpu_now();
 
     t = prw__now();
     PRW_TRY(plan_spill(b, err));
@@ -356,12 +361,15 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
             b->bm.part_n[p] += (size_t)prw__spill_rows(b->bm.spill, g, p);
     }
     st->seconds_decode = prw__now() - t;
+    st->cpu_decode = prw__bd_cpu_now() - cpu;
+    cpu = prw__bd_cpu_now();
 
     t = prw__now();
     prw__bd_add_src_estimate(&b->pr, 0, b->pr.n_probes);
     prw__bd_assign_shards(&b->pr, b->o, &b->kr);
     prw__bd_report(b, "group", (int64_t)b->pt.nrows, (int64_t)b->pt.nrows, true);
     st->seconds_group = prw__now() - t;
+    st->cpu_group = prw__bd_cpu_now() - cpu;
     return prw__bd_spill_source(&b->source, b->bm.spill, b->bm.part_n, b->bm.part_big, b->nrg,
                                 b->bm.block_rows, (size_t)b->workers, b->bm.window, err);
 }

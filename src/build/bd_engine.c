@@ -140,8 +140,10 @@ static prw_status run(bd_build *b, prw__pool *pool, const char *stage, prw_error
     else
         PRW_TRY(prw__bd_memory_phases(b, pool, err));
     t = prw__now();
+    double c = prw__bd_cpu_now();
     PRW_TRY(prw__bd_write_phase(b, pool, stage, err));
     st->seconds_write = prw__now() - t;
+    st->cpu_write = prw__bd_cpu_now() - c;
     st->seconds_total = prw__now() - b->t0;
     st->peak_rss_bytes = prw__pl_peak_rss();
     return prw__bd_publish(b, stage, err);
@@ -186,8 +188,10 @@ static prw_status run_prepared(bd_build *b, prw__pool *pool, const char *stage, 
     b->stats->seconds_group = prw__now() - t;
     b->stats->partitions = (int64_t)b->pt.nparts;
     t = prw__now();
+    double c = prw__bd_cpu_now();
     PRW_TRY(prw__bd_write_phase(b, pool, stage, err));
     b->stats->seconds_write = prw__now() - t;
+    b->stats->cpu_write = prw__bd_cpu_now() - c;
     b->stats->seconds_total = prw__now() - b->t0;
     b->stats->peak_rss_bytes = prw__pl_peak_rss();
     return prw__bd_publish(b, stage, err);

@@ -19,6 +19,7 @@
 #define PRW_BUILD_BD_ENGINE_H
 
 #include <stdatomic.h>
+#include <time.h>
 
 #include "arrayrecord/ar_internal.h"
 #include "common/io.h"
@@ -247,6 +248,14 @@ typedef struct bd_build {
     bd_memsrc mem;
     struct prw__bd_outdir *od; /* the output directory (bd_outdir.h) */
 } bd_build;
+
+/* CPU seconds of the whole process so far (every thread): per-phase CPU / wall. */
+static inline double prw__bd_cpu_now(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* ---- bd_options.c ---- */
 prw_status prw__bd_check_options(const prw_build_options *o, prw_error *err);

@@ -218,16 +218,19 @@ void prw__bd_memsrc_cleanup(bd_memsrc *m) {
 /* The in-memory mode: every row group decoded, then grouped in one array. */
 prw_status prw__bd_memory_phases(bd_build *b, prw__pool *pool, prw_error *err) {
     prw_build_stats *st = b->stats;
-    double t = prw__now();
+    double t = prw__now(), c = prw__bd_cpu_now();
     PRW_TRY(prw__bd_decode_all(b, pool, err));
     prw__bd_release_decoders(b);
     for (size_t g = 0; g < b->nrg; g++)
         prw__pl_stats_add_counts(st, &b->dec[g]);
     st->seconds_decode = prw__now() - t;
+    st->cpu_decode = prw__bd_cpu_now() - c;
+    c = prw__bd_cpu_now();
 
     t = prw__now();
     PRW_TRY(group_in_memory(b, pool, err));
     st->seconds_group = prw__now() - t;
+    st->cpu_group = prw__bd_cpu_now() - c;
     b->stats->partitions = (int64_t)b->pt.nparts;
     b->mem.nparts = b->pt.nparts;
     b->mem.source = (prw__part_source){mem_rows,    mem_produce,          NULL, NULL,

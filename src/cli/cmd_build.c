@@ -157,6 +157,14 @@ static void print_summary(const prw_build_stats *s, const char *outdir) {
                 prw_format_bytes((uint64_t)s->temp_bytes, b2, sizeof b2), s->seconds_keys);
     else
         fprintf(stderr, "  memory: limit %s, in memory (no spill)\n", b1);
+    fprintf(stderr,
+            "  cpu: key pass %.3fs, decode %.3fs, group %.3fs, encode+write %.3fs (cores busy: "
+            "%.2f, %.2f, %.2f, %.2f)\n",
+            s->cpu_keys, s->cpu_decode, s->cpu_group, s->cpu_write,
+            s->seconds_keys > 0 ? s->cpu_keys / s->seconds_keys : 0.0,
+            s->seconds_decode > 0 ? s->cpu_decode / s->seconds_decode : 0.0,
+            s->seconds_group > 0 ? s->cpu_group / s->seconds_group : 0.0,
+            s->seconds_write > 0 ? s->cpu_write / s->seconds_write : 0.0);
     double meas = (double)(s->split[0].measurements + s->split[1].measurements);
     fprintf(stderr, "  throughput: %.0f measurements/s; peak RSS %s\n",
             s->seconds_total > 0 ? meas / s->seconds_total : 0.0,
