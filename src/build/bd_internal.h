@@ -269,8 +269,6 @@ prw_status prw__pl_write_manifest(const prw_build_options *o, const prw_build_st
 
 /** Appends s as a JSON string literal (quoted, escaped). */
 prw_status prw__pl_json_str(prw__buf *b, const char *s, prw_error *err);
-/** Appends printf-style text. */
-prw_status prw__pl_bufprintf(prw__buf *b, prw_error *err, const char *fmt, ...) PRW_PRINTF(3, 4);
 
 /* ---- run files of the memory-bounded mode (pl_spill.c) ------------------------------------ */
 

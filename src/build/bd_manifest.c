@@ -10,21 +10,6 @@
 #include "build/bd_internal.h"
 #include "proberows/arrayrecord.h"
 
-prw_status prw__pl_bufprintf(prw__buf *b, prw_error *err, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return prw__error_set(err, PRW_E_INVALID, -1, "bad format");
-    PRW_TRY(prw__buf_reserve(b, (size_t)n + 1, err));
-    va_start(ap, fmt);
-    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return PRW_OK;
-}
-
 prw_status prw__pl_json_str(prw__buf *b, const char *s, prw_error *err) {
     PRW_TRY(prw__buf_append_u8(b, '"', err));
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -37,7 +22,7 @@ prw_status prw__pl_json_str(prw__buf *b, const char *s, prw_error *err) {
         } else if (c == '\t') {
             PRW_TRY(prw__buf_append(b, "\\t", 2, err));
         } else if (c < 0x20) {
-            PRW_TRY(prw__pl_bufprintf(b, err, "\\u%04x", c));
+            PRW_TRY(prw__buf_printf(b, err, "\\u%04x", c));
         } else {
             PRW_TRY(prw__buf_append_u8(b, c, err));
         }
@@ -57,18 +42,18 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
                                 const prw__pl_source *src, prw_error *err) {
     static const char *const logical[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
                                                        "ip_version", "rtt"};
-    PRW_TRY(prw__pl_bufprintf(b, err, "{\n  \"tool\": \"proberows\",\n  \"version\": \"%s\",\n",
-                              PRW_VERSION_STRING));
-    PRW_TRY(prw__pl_bufprintf(b, err, "  \"command_line\": "));
+    PRW_TRY(prw__buf_printf(b, err, "{\n  \"tool\": \"proberows\",\n  \"version\": \"%s\",\n",
+                            PRW_VERSION_STRING));
+    PRW_TRY(prw__buf_printf(b, err, "  \"command_line\": "));
     PRW_TRY(prw__pl_json_str(b, o->command_line ? o->command_line : "", err));
-    PRW_TRY(prw__pl_bufprintf(b, err, ",\n  \"inputs\": ["));
+    PRW_TRY(prw__buf_printf(b, err, ",\n  \"inputs\": ["));
     size_t nf = prw__pl_source_files(src);
     for (size_t f = 0; f < nf; f++) {
-        PRW_TRY(prw__pl_bufprintf(b, err, "%s\n    {\"path\": ", f ? "," : ""));
+        PRW_TRY(prw__buf_printf(b, err, "%s\n    {\"path\": ", f ? "," : ""));
         PRW_TRY(prw__pl_json_str(b, prw__pl_source_path(src, f), err));
-        PRW_TRY(prw__pl_bufprintf(b, err, ", \"rows\": %lld, \"bytes\": %lld}",
-                                  (long long)prw__pl_source_file_rows(src, f),
-                                  (long long)prw__pl_source_file_bytes(src, f)));
+        PRW_TRY(prw__buf_printf(b, err, ", \"rows\": %lld, \"bytes\": %lld}",
+                                (long long)prw__pl_source_file_rows(src, f),
+                                (long long)prw__pl_source_file_bytes(src, f)));
     }
     char ar[PRW_AR_OPTIONS_MAX] = "";
     prw_ar_options aro;
@@ -76,23 +61,23 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
         prw_ar_options_format(&aro, ar, sizeof ar);
     int64_t num = 0, den = 1;
     prw__pl_ratio_fraction(o->train_ratio, &num, &den);
-    PRW_TRY(
-        prw__pl_bufprintf(b, err,
-                          "\n  ],\n  \"options\": {\n    \"max_row_size\": %llu,\n"
-                          "    \"train_ratio\": %.17g,\n    \"split\": \"%s\",\n"
-                          "    \"split_hash_rule\": \"src_id %% %lld < %lld\",\n"
-                          "    \"null_rtt\": \"%s\",\n    \"shards\": %d,\n"
-                          "    \"workers\": %d,\n    \"ar_options\": ",
-                          (unsigned long long)(o->max_row_size ? o->max_row_size : (8ull << 20)),
-                          o->train_ratio, split_rule_name(o->split), (long long)den, (long long)num,
-                          null_rtt_name(o->null_rtt), o->shards > 1 ? o->shards : 1, st->workers));
+    PRW_TRY(prw__buf_printf(b, err,
+                            "\n  ],\n  \"options\": {\n    \"max_row_size\": %llu,\n"
+                            "    \"train_ratio\": %.17g,\n    \"split\": \"%s\",\n"
+                            "    \"split_hash_rule\": \"src_id %% %lld < %lld\",\n"
+                            "    \"null_rtt\": \"%s\",\n    \"shards\": %d,\n"
+                            "    \"workers\": %d,\n    \"ar_options\": ",
+                            (unsigned long long)(o->max_row_size ? o->max_row_size : (8ull << 20)),
+                            o->train_ratio, split_rule_name(o->split), (long long)den,
+                            (long long)num, null_rtt_name(o->null_rtt),
+                            o->shards > 1 ? o->shards : 1, st->workers));
     PRW_TRY(prw__pl_json_str(b, ar, err));
-    PRW_TRY(prw__pl_bufprintf(b, err, ",\n    \"columns\": {"));
+    PRW_TRY(prw__buf_printf(b, err, ",\n    \"columns\": {"));
     for (int c = 0; c < PRW_COL_COUNT; c++) {
-        PRW_TRY(prw__pl_bufprintf(b, err, "%s\"%s\": ", c ? ", " : "", logical[c]));
+        PRW_TRY(prw__buf_printf(b, err, "%s\"%s\": ", c ? ", " : "", logical[c]));
         PRW_TRY(prw__pl_json_str(b, o->columns[c] ? o->columns[c] : logical[c], err));
     }
-    PRW_TRY(prw__pl_bufprintf(
+    PRW_TRY(prw__buf_printf(
         b, err,
         "}\n  },\n  \"rows_read\": %lld,\n  \"rows_written\": %lld,\n  \"dropped\": {"
         "\"null_src_addr\": %lld, \"null_event_time\": %lld, \"null_rtt\": %lld, "
@@ -116,18 +101,18 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
     static const char *const names[2] = {"train", "test"};
     for (int s = 0; s < 2; s++) {
         const prw_build_split_stats *ss = &st->split[s];
-        PRW_TRY(prw__pl_bufprintf(
+        PRW_TRY(prw__buf_printf(
             b, err,
             "%s\n    \"%s\": {\"probes\": %lld, \"records\": %lld, \"measurements\": %lld, "
             "\"bytes\": %lld, \"files\": %lld}",
             s ? "," : "", names[s], (long long)ss->probes, (long long)ss->records,
             (long long)ss->measurements, (long long)ss->bytes, (long long)ss->files));
     }
-    PRW_TRY(prw__pl_bufprintf(b, err,
-                              "\n  },\n  \"seconds\": {\"scan\": %.3f, \"decode\": %.3f, "
-                              "\"group\": %.3f, \"encode_write\": %.3f}\n}\n",
-                              st->seconds_scan, st->seconds_decode, st->seconds_group,
-                              st->seconds_write));
+    PRW_TRY(prw__buf_printf(b, err,
+                            "\n  },\n  \"seconds\": {\"scan\": %.3f, \"decode\": %.3f, "
+                            "\"group\": %.3f, \"encode_write\": %.3f}\n}\n",
+                            st->seconds_scan, st->seconds_decode, st->seconds_group,
+                            st->seconds_write));
     return PRW_OK;
 }
 
@@ -139,7 +124,7 @@ prw_status prw__pl_write_manifest(const prw_build_options *o, const prw_build_st
     prw__buf pb;
     prw__buf_init(&pb);
     if (s == PRW_OK)
-        s = prw__pl_bufprintf(&pb, err, "%s/manifest.json%c", dir, 0);
+        s = prw__buf_printf(&pb, err, "%s/manifest.json%c", dir, 0);
     const char *path = (const char *)pb.data;
     prw__wfile w;
     if (s == PRW_OK)

@@ -212,7 +212,7 @@ static prw_status write_stats(map_state *m, uint32_t task, const prw_build_stats
     prw__plan_path(m->plan, path, sizeof path, ".runs/map-%05u.json", task);
     prw__buf b;
     prw__buf_init(&b);
-    prw_status s = prw__pl_bufprintf(
+    prw_status s = prw__buf_printf(
         &b, err,
         "{\"plan_id\": \"%016llx\", \"task\": %u, \"files\": %lld, \"row_groups\": %lld, "
         "\"rows_read\": %lld, \"input_bytes\": %lld, \"dropped_null_src_addr\": %lld, "

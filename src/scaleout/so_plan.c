@@ -168,20 +168,20 @@ static prw_status write_json(plan_state *s, const prw_build_options *o, int M, i
                              prw_plan_stats *ps, prw_error *err) {
     prw__buf *b = &s->out;
     size_t nf = prw__pl_source_files(s->src), np = s->tab.n;
-    PRW_TRY(prw__pl_bufprintf(b, err, "{\n  \"tool\": \"proberows\",\n  \"plan_version\": %d,\n",
-                              PLAN_VERSION));
-    PRW_TRY(prw__pl_bufprintf(b, err, "  \"inputs\": ["));
+    PRW_TRY(prw__buf_printf(b, err, "{\n  \"tool\": \"proberows\",\n  \"plan_version\": %d,\n",
+                            PLAN_VERSION));
+    PRW_TRY(prw__buf_printf(b, err, "  \"inputs\": ["));
     uint64_t total = 0;
     for (size_t f = 0; f < nf; f++) {
-        PRW_TRY(prw__pl_bufprintf(b, err, "%s\n    {\"path\": ", f ? "," : ""));
+        PRW_TRY(prw__buf_printf(b, err, "%s\n    {\"path\": ", f ? "," : ""));
         PRW_TRY(prw__pl_json_str(b, s->abs[f], err));
-        PRW_TRY(prw__pl_bufprintf(b, err, ", \"bytes\": %lld, \"rows\": %lld}",
-                                  (long long)prw__pl_source_file_bytes(s->src, f),
-                                  (long long)prw__pl_source_file_rows(s->src, f)));
+        PRW_TRY(prw__buf_printf(b, err, ", \"bytes\": %lld, \"rows\": %lld}",
+                                (long long)prw__pl_source_file_bytes(s->src, f),
+                                (long long)prw__pl_source_file_rows(s->src, f)));
         total += (uint64_t)prw__pl_source_file_bytes(s->src, f);
     }
     /* Map tasks: file f goes to the task its byte midpoint falls in (contiguous, monotone). */
-    PRW_TRY(prw__pl_bufprintf(b, err, "\n  ],\n  \"map_tasks\": ["));
+    PRW_TRY(prw__buf_printf(b, err, "\n  ],\n  \"map_tasks\": ["));
     size_t f = 0;
     uint64_t acc = 0;
     for (int t = 0; t < M; t++) {
@@ -197,9 +197,9 @@ static prw_status write_json(plan_state *s, const prw_build_options *o, int M, i
             bytes += sz;
             f++;
         }
-        PRW_TRY(prw__pl_bufprintf(b, err,
-                                  "%s\n    {\"first_file\": %zu, \"files\": %zu, \"bytes\": %llu}",
-                                  t ? "," : "", first, f - first, (unsigned long long)bytes));
+        PRW_TRY(prw__buf_printf(b, err,
+                                "%s\n    {\"first_file\": %zu, \"files\": %zu, \"bytes\": %llu}",
+                                t ? "," : "", first, f - first, (unsigned long long)bytes));
     }
     uint64_t rows = 0;
     for (size_t r = 0; r < np; r++)
@@ -207,17 +207,17 @@ static prw_status write_json(plan_state *s, const prw_build_options *o, int M, i
     int64_t n_train = prw__pl_ratio_train_count((int64_t)np, o->train_ratio);
     int64_t num = 0, den = 1;
     prw__pl_ratio_fraction(o->train_ratio, &num, &den);
-    PRW_TRY(prw__pl_bufprintf(b, err,
-                              "\n  ],\n  \"probes\": {\"count\": %zu, \"rows\": %llu, \"file\": "
-                              "\"plan.probes\", \"hash\": \"%016llx\"},\n",
-                              np, (unsigned long long)rows, (unsigned long long)hash));
-    PRW_TRY(prw__pl_bufprintf(
+    PRW_TRY(prw__buf_printf(b, err,
+                            "\n  ],\n  \"probes\": {\"count\": %zu, \"rows\": %llu, \"file\": "
+                            "\"plan.probes\", \"hash\": \"%016llx\"},\n",
+                            np, (unsigned long long)rows, (unsigned long long)hash));
+    PRW_TRY(prw__buf_printf(
         b, err,
         "  \"split\": {\"rule\": \"%s\", \"train_ratio\": %.17g, \"ratio\": \"%lld/%lld\", "
         "\"first_test_rank\": %lld},\n",
         split_name(o->split), o->train_ratio, (long long)num, (long long)den, (long long)n_train));
     /* Reduce tasks: rank r goes to the range its row midpoint falls in. */
-    PRW_TRY(prw__pl_bufprintf(b, err, "  \"reduce_tasks\": ["));
+    PRW_TRY(prw__buf_printf(b, err, "  \"reduce_tasks\": ["));
     size_t r = 0;
     acc = 0;
     for (int k = 0; k < N; k++) {
@@ -233,9 +233,9 @@ static prw_status write_json(plan_state *s, const prw_build_options *o, int M, i
             krows += c;
             r++;
         }
-        PRW_TRY(prw__pl_bufprintf(b, err,
-                                  "%s\n    {\"first_rank\": %zu, \"probes\": %zu, \"rows\": %llu}",
-                                  k ? "," : "", first, r - first, (unsigned long long)krows));
+        PRW_TRY(prw__buf_printf(b, err,
+                                "%s\n    {\"first_rank\": %zu, \"probes\": %zu, \"rows\": %llu}",
+                                k ? "," : "", first, r - first, (unsigned long long)krows));
     }
     static const char *const logical[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
                                                        "ip_version", "rtt"};
@@ -243,18 +243,18 @@ static prw_status write_json(plan_state *s, const prw_build_options *o, int M, i
     prw_ar_options aro;
     PRW_TRY(prw_ar_options_parse(o->ar_options ? o->ar_options : "", &aro, err));
     prw_ar_options_format(&aro, ar, sizeof ar);
-    PRW_TRY(prw__pl_bufprintf(b, err,
-                              "\n  ],\n  \"options\": {\"max_row_size\": %llu, \"null_rtt\": "
-                              "\"%s\", \"ar_options\": ",
-                              (unsigned long long)(o->max_row_size ? o->max_row_size : 8u << 20),
-                              null_rtt_name(o->null_rtt)));
+    PRW_TRY(prw__buf_printf(b, err,
+                            "\n  ],\n  \"options\": {\"max_row_size\": %llu, \"null_rtt\": "
+                            "\"%s\", \"ar_options\": ",
+                            (unsigned long long)(o->max_row_size ? o->max_row_size : 8u << 20),
+                            null_rtt_name(o->null_rtt)));
     PRW_TRY(prw__pl_json_str(b, ar, err));
-    PRW_TRY(prw__pl_bufprintf(b, err, ", \"columns\": {"));
+    PRW_TRY(prw__buf_printf(b, err, ", \"columns\": {"));
     for (int c = 0; c < PRW_COL_COUNT; c++) {
-        PRW_TRY(prw__pl_bufprintf(b, err, "%s\"%s\": ", c ? ", " : "", logical[c]));
+        PRW_TRY(prw__buf_printf(b, err, "%s\"%s\": ", c ? ", " : "", logical[c]));
         PRW_TRY(prw__pl_json_str(b, o->columns[c] ? o->columns[c] : logical[c], err));
     }
-    PRW_TRY(prw__pl_bufprintf(b, err, "}}\n}\n"));
+    PRW_TRY(prw__buf_printf(b, err, "}}\n}\n"));
     if (ps) {
         ps->files = (int64_t)nf;
         ps->input_bytes = (int64_t)total;

@@ -66,20 +66,19 @@ static prw_status write_reduce_stats(const prw__plan *p, uint32_t k, const prw_b
     prw__plan_path(p, path, sizeof path, ".runs/reduce-%05u.json", k);
     prw__buf b;
     prw__buf_init(&b);
-    prw_status s = prw__pl_bufprintf(&b, err, "{\"plan_id\": \"%016llx\", \"task\": %u",
-                                     (unsigned long long)p->id, k);
+    prw_status s = prw__buf_printf(&b, err, "{\"plan_id\": \"%016llx\", \"task\": %u",
+                                   (unsigned long long)p->id, k);
     static const char *const names[2] = {"train", "test"};
     for (int i = 0; i < 2 && s == PRW_OK; i++) {
         const prw_build_split_stats *x = &st->split[i];
-        s = prw__pl_bufprintf(&b, err,
-                              ", \"%s\": {\"probes\": %lld, \"records\": %lld, \"measurements\": "
-                              "%lld, \"bytes\": %lld}",
-                              names[i], (long long)x->probes, (long long)x->records,
-                              (long long)x->measurements, (long long)x->bytes);
+        s = prw__buf_printf(&b, err,
+                            ", \"%s\": {\"probes\": %lld, \"records\": %lld, \"measurements\": "
+                            "%lld, \"bytes\": %lld}",
+                            names[i], (long long)x->probes, (long long)x->records,
+                            (long long)x->measurements, (long long)x->bytes);
     }
     if (s == PRW_OK)
-        s = prw__pl_bufprintf(&b, err, ", \"probes_cut\": %lld}\n",
-                              (long long)st->split_probes_cut);
+        s = prw__buf_printf(&b, err, ", \"probes_cut\": %lld}\n", (long long)st->split_probes_cut);
     if (s == PRW_OK)
         s = write_small(path, &b, err);
     prw__buf_cleanup(&b);
