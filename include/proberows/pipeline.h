@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proberows/atlas.h"
 #include "proberows/proberows.h"
 
 #ifdef __cplusplus
@@ -79,6 +80,13 @@ typedef struct prw_build_options {
      *  otherwise dropped or counted for an out-of-range value: event_time outside
      *  [PRW_EVENT_TIME_MIN_US, PRW_EVENT_TIME_MAX_US), ip_version other than 4 and 6. */
     bool strict;
+    /** Inputs that are RIPE Atlas dumps (proberows/atlas.h; found by content, Parquet files
+     *  beside them are read as usual): which round-trip time becomes rtt (default avg) and
+     *  which address is the probe's key (default src_addr, the probe's local address; `from`
+     *  is its public one: behind NAT many probes share a private src_addr). With strict, a
+     *  bad dump line is an error too, naming the file, line and byte offset. */
+    prw_atlas_rtt atlas_rtt;
+    prw_atlas_src atlas_src;
 } prw_build_options;
 
 /** The valid event_time range, in microseconds since the epoch: 1970-01-01T00:00:00 up to (not
@@ -101,6 +109,12 @@ typedef struct prw_build_split_stats {
 } prw_build_split_stats;
 
 /** What a build did; every dropped row is counted by reason. */
+/** A skipped line of a dump input, with its file (truncated to fit). */
+typedef struct prw_build_bad_line {
+    char file[512];
+    prw_atlas_bad_line line;
+} prw_build_bad_line;
+
 typedef struct prw_build_stats {
     int64_t files;
     int64_t row_groups;
@@ -134,6 +148,15 @@ typedef struct prw_build_stats {
     /** CPU seconds (user + system, all threads) of the key pass, decode, group and
      * encode+write phases: CPU / wall of a phase says how many cores it kept busy. */
     double cpu_keys, cpu_decode, cpu_group, cpu_write;
+    /** RIPE Atlas dump inputs: how many, their decompressed bytes, the lines skipped by
+     *  reason (indexed by prw_atlas_bad; results without the key column are in
+     *  dropped_null_src_addr, as a NULL key of a Parquet input is) and the first few of
+     *  them with their file. */
+    int64_t dump_files, dump_bytes_decompressed;
+    int64_t lines_skipped[PRW_ATLAS_BAD_COUNT];
+    int64_t lines_skipped_total;
+    prw_build_bad_line first_bad[PRW_ATLAS_FIRST_BAD];
+    int nfirst_bad;
 } prw_build_stats;
 
 /**

@@ -42,8 +42,10 @@ prw_status prw__pl_decode_cols(prw__pl_decoder *d, size_t rg, unsigned which, pr
                                prw__intern *dst_tab, prw_error *err) {
     const pl_rg *g = &d->src->rgs[rg];
     const pl_file *f = &d->src->files[g->file];
-    const char *path = prw_pq_path(f->pq);
-    for (int c = 0; c < PRW_COL_COUNT; c++) {
+    const char *path = f->path;
+    if (f->dump)
+        PRW_TRY(prw__pl_dump_columns(d, rg, false, err));
+    for (int c = 0; c < PRW_COL_COUNT && !f->dump; c++) {
         bool str = c == PRW_COL_SRC_ADDR || c == PRW_COL_DST_ADDR;
         if (!(which & (str ? PRW_PL_COLS_STR : PRW_PL_COLS_NUM)))
             continue;
@@ -82,12 +84,18 @@ prw_status prw__pl_decode_cols(prw__pl_decoder *d, size_t rg, unsigned which, pr
     return prw__pl_intern_column(d, 1, &d->cd[PRW_COL_DST_ADDR], dst_tab, dst_ids, err);
 }
 
-/* --strict: the first out-of-range value fails the build, naming file, column, row group, row. */
-static prw_status out_of_range(const pl_file *f, const pl_rg *g, int col, size_t r,
-                               const char *what, int64_t v, const char *why, prw_error *err) {
-    return prw__error_set(
-        err, PRW_E_CORRUPT, -1, "%s: column '%s', row group %d, row %zu: %s %lld is %s (--strict)",
-        prw_pq_path(f->pq), f->info[col]->name, g->rg, r, what, (long long)v, why);
+/* --strict: the first out-of-range value fails the build, naming file, column, row group and
+ * row, or for a dump the line and field. */
+static prw_status out_of_range(const prw__pl_decoder *d, const pl_file *f, const pl_rg *g, int col,
+                               size_t r, const char *what, int64_t v, const char *why,
+                               prw_error *err) {
+    if (f->dump)
+        return prw__error_set(
+            err, PRW_E_CORRUPT, -1, "%s: line %lld: '%s': %s %lld is %s (--strict)", f->path,
+            (long long)d->dump_lines[r], f->info[col]->name, what, (long long)v, why);
+    return prw__error_set(err, PRW_E_CORRUPT, -1,
+                          "%s: column '%s', row group %d, row %zu: %s %lld is %s (--strict)",
+                          f->path, f->info[col]->name, g->rg, r, what, (long long)v, why);
 }
 
 prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decoder *str, size_t rg,
@@ -118,7 +126,7 @@ prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decod
         }
         if (times[r] < PRW_EVENT_TIME_MIN_US || times[r] >= PRW_EVENT_TIME_MAX_US) {
             if (num->src->strict)
-                return out_of_range(f, g, PRW_COL_EVENT_TIME, r, "event_time", times[r],
+                return out_of_range(num, f, g, PRW_COL_EVENT_TIME, r, "event_time", times[r],
                                     "outside 1970-01-01 .. 2199-12-31", err);
             out->dropped_time_range++;
             continue;
@@ -133,12 +141,12 @@ prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decod
                 return prw__error_set(err, PRW_E_CORRUPT, -1,
                                       "%s: column '%s', row group %d, row %zu: ip_version %lld "
                                       "does not fit int8",
-                                      prw_pq_path(f->pq), f->info[PRW_COL_IP_VERSION]->name, g->rg,
-                                      r, (long long)v);
+                                      f->path, f->info[PRW_COL_IP_VERSION]->name, g->rg, r,
+                                      (long long)v);
             row.ipv = (int8_t)v;
             if (v != 4 && v != 6) {
                 if (num->src->strict)
-                    return out_of_range(f, g, PRW_COL_IP_VERSION, r, "ip_version", v,
+                    return out_of_range(num, f, g, PRW_COL_IP_VERSION, r, "ip_version", v,
                                         "neither 4 nor 6", err);
                 out->ip_version_other++;
             }
@@ -193,11 +201,14 @@ prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_
     const pl_rg *g = &d->src->rgs[rg];
     const pl_file *f = &d->src->files[g->file];
     prw_pq_column_data *cd = &d->cd[PRW_COL_SRC_ADDR];
-    PRW_TRY(prw_pq_decode_column(d->pq, f->pq, g->rg, f->col[PRW_COL_SRC_ADDR], PRW_PQ_DECODE_DICT,
-                                 cd, err));
+    if (f->dump)
+        PRW_TRY(prw__pl_dump_columns(d, rg, true, err));
+    else
+        PRW_TRY(prw_pq_decode_column(d->pq, f->pq, g->rg, f->col[PRW_COL_SRC_ADDR],
+                                     PRW_PQ_DECODE_DICT, cd, err));
     PRW_CHECK(cd->num_rows == g->rows, err, PRW_E_CORRUPT, -1,
-              "%s: row group %d: column '%s' has %lld rows, the row group %lld", prw_pq_path(f->pq),
-              g->rg, f->info[PRW_COL_SRC_ADDR]->name, (long long)cd->num_rows, (long long)g->rows);
+              "%s: row group %d: column '%s' has %lld rows, the row group %lld", f->path, g->rg,
+              f->info[PRW_COL_SRC_ADDR]->name, (long long)cd->num_rows, (long long)g->rows);
     size_t rows = (size_t)g->rows;
     PRW_TRY(prw__reserve_array((void **)&d->times, &d->times_cap, rows ? (rows + 1) / 2 : 1,
                                sizeof *d->times, "decode buffers", err));

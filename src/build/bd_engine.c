@@ -108,20 +108,14 @@ static prw_status run(bd_build *b, prw__pool *pool, const char *stage, prw_error
     size_t npaths = 0;
     PRW_TRY(prw__pl_glob(o->inputs, o->n_inputs, &paths, &npaths, err));
     prw_status s = prw__pl_source_open(&b->src, paths, npaths, o, false, err);
-    if (s == PRW_OK && choose_mode(b)) {
-        prw__alloc_bound_retention(b->bm.limit);
-        /* Mapped input pages would count in the resident set: read with pread instead. */
-        prw__pl_source_close(b->src);
-        b->src = NULL;
-        s = prw__pl_source_open(&b->src, paths, npaths, o, true, err);
-    }
     prw__pl_free_paths(paths, npaths);
     PRW_TRY(s);
-    st->files = (int64_t)prw__pl_source_files(b->src);
-    for (size_t f = 0; f < (size_t)st->files; f++) {
-        st->rows_read += prw__pl_source_file_rows(b->src, f);
-        st->input_bytes += prw__pl_source_file_bytes(b->src, f);
+    if (choose_mode(b)) {
+        prw__alloc_bound_retention(b->bm.limit);
+        /* Mapped input pages would count in the resident set: read with pread instead. */
+        PRW_TRY(prw__pl_source_use_pread(b->src, o, err));
     }
+    prw__pl_source_add_stats(b->src, st);
     b->nrg = prw__pl_source_row_groups(b->src);
     st->row_groups = (int64_t)b->nrg;
     prw__bd_report(b, "scan", st->files, st->files, true);

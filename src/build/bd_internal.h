@@ -155,7 +155,16 @@ prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t 
 int64_t prw__pl_source_rg_decode_bytes(const prw__pl_source *s, size_t rg);
 void prw__pl_source_close(prw__pl_source *s);
 size_t prw__pl_source_files(const prw__pl_source *s);
+/** Reopens the Parquet inputs to be read with pread (the memory-bounded mode: mapped pages
+ * count in the resident set); the dumps stay as parsed. */
+prw_status prw__pl_source_use_pread(prw__pl_source *s, const prw_build_options *opts,
+                                    prw_error *err);
 const char *prw__pl_source_path(const prw__pl_source *s, size_t file);
+/** "parquet", or the dump's compression ("bzip2", "gzip", "zstd", "json"). */
+const char *prw__pl_source_format(const prw__pl_source *s, size_t file);
+/** Adds the inputs' files, rows, bytes and the dumps' counts (lines skipped, results without
+ * a key) to st. */
+void prw__pl_source_add_stats(const prw__pl_source *s, prw_build_stats *st);
 int64_t prw__pl_source_file_rows(const prw__pl_source *s, size_t file);
 int64_t prw__pl_source_file_bytes(const prw__pl_source *s, size_t file);
 /** Row groups of all files, numbered in input order. */
@@ -263,9 +272,20 @@ void prw__pl_decoder_set_keymap(prw__pl_decoder *d, const prw__pl_keymap *m);
 
 /* ---- manifest.json (pl_manifest.c) ------------------------------------------------------ */
 
-/** Writes DIR/manifest.json (atomically) describing the run. */
+/** An input as the manifest lists it. */
+typedef struct prw__pl_input {
+    const char *path;
+    const char *format; /* prw__pl_source_format */
+    int64_t rows, bytes;
+} prw__pl_input;
+
+/** The source's inputs (free with prw__free). Errors: PRW_E_NOMEM. */
+prw_status prw__pl_source_inputs(const prw__pl_source *s, prw__pl_input **out, prw_error *err);
+
+/** Writes DIR/manifest.json (atomically) describing the run over inputs in[0, nin). */
 prw_status prw__pl_write_manifest(const prw_build_options *o, const prw_build_stats *st,
-                                  const prw__pl_source *src, const char *dir, prw_error *err);
+                                  const prw__pl_input *in, size_t nin, const char *dir,
+                                  prw_error *err);
 
 /** Appends s as a JSON string literal (quoted, escaped). */
 prw_status prw__pl_json_str(prw__buf *b, const char *s, prw_error *err);

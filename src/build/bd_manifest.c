@@ -38,8 +38,18 @@ static const char *null_rtt_name(prw_null_rtt r) {
     return r == PRW_NULL_RTT_DROP ? "drop" : r == PRW_NULL_RTT_FAILED ? "failed" : "keep";
 }
 
+/* "lines_skipped": the dump lines skipped, in total and by reason. */
+static prw_status lines_skipped(prw__buf *b, const prw_build_stats *st, prw_error *err) {
+    PRW_TRY(prw__buf_printf(b, err, "  \"lines_skipped\": {\"total\": %lld",
+                            (long long)st->lines_skipped_total));
+    for (int k = 0; k < PRW_ATLAS_BAD_COUNT; k++)
+        PRW_TRY(prw__buf_printf(b, err, ", \"%s\": %lld", prw_atlas_bad_name((prw_atlas_bad)k),
+                                (long long)st->lines_skipped[k]));
+    return prw__buf_printf(b, err, "},\n");
+}
+
 static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const prw_build_stats *st,
-                                const prw__pl_source *src, prw_error *err) {
+                                const prw__pl_input *in, size_t nf, prw_error *err) {
     static const char *const logical[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
                                                        "ip_version", "rtt"};
     PRW_TRY(prw__buf_printf(b, err, "{\n  \"tool\": \"proberows\",\n  \"version\": \"%s\",\n",
@@ -47,13 +57,11 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
     PRW_TRY(prw__buf_printf(b, err, "  \"command_line\": "));
     PRW_TRY(prw__pl_json_str(b, o->command_line ? o->command_line : "", err));
     PRW_TRY(prw__buf_printf(b, err, ",\n  \"inputs\": ["));
-    size_t nf = prw__pl_source_files(src);
     for (size_t f = 0; f < nf; f++) {
         PRW_TRY(prw__buf_printf(b, err, "%s\n    {\"path\": ", f ? "," : ""));
-        PRW_TRY(prw__pl_json_str(b, prw__pl_source_path(src, f), err));
-        PRW_TRY(prw__buf_printf(b, err, ", \"rows\": %lld, \"bytes\": %lld}",
-                                (long long)prw__pl_source_file_rows(src, f),
-                                (long long)prw__pl_source_file_bytes(src, f)));
+        PRW_TRY(prw__pl_json_str(b, in[f].path, err));
+        PRW_TRY(prw__buf_printf(b, err, ", \"format\": \"%s\", \"rows\": %lld, \"bytes\": %lld}",
+                                in[f].format, (long long)in[f].rows, (long long)in[f].bytes));
     }
     char ar[PRW_AR_OPTIONS_MAX] = "";
     prw_ar_options aro;
@@ -72,6 +80,11 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
                             (long long)num, null_rtt_name(o->null_rtt),
                             o->shards > 1 ? o->shards : 1, st->workers));
     PRW_TRY(prw__pl_json_str(b, ar, err));
+    static const char *const rtt[] = {"avg", "min", "max"}, *const src[] = {"src_addr", "from"};
+    PRW_TRY(prw__buf_printf(b, err,
+                            ",\n    \"strict\": %s,\n    \"dump_rtt\": \"%s\",\n"
+                            "    \"dump_src_addr\": \"%s\"",
+                            o->strict ? "true" : "false", rtt[o->atlas_rtt], src[o->atlas_src]));
     PRW_TRY(prw__buf_printf(b, err, ",\n    \"columns\": {"));
     for (int c = 0; c < PRW_COL_COUNT; c++) {
         PRW_TRY(prw__buf_printf(b, err, "%s\"%s\": ", c ? ", " : "", logical[c]));
@@ -87,8 +100,7 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
         "  \"null_rtt_kept\": %lld,\n  \"null_rtt_stored_as_failed\": %lld,\n"
         "  \"probes_cut_into_pieces\": %lld,\n"
         "  \"memory\": {\"limit\": %llu, \"spilled\": %s, \"temp_bytes\": %lld, "
-        "\"partitions\": %lld, \"spilled_partitions\": %lld, \"merged_probes\": %lld},\n"
-        "  \"splits\": {",
+        "\"partitions\": %lld, \"spilled_partitions\": %lld, \"merged_probes\": %lld},\n",
         (long long)st->rows_read,
         (long long)(st->split[0].measurements + st->split[1].measurements),
         (long long)st->dropped_null_src_addr, (long long)st->dropped_null_event_time,
@@ -98,6 +110,8 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
         (long long)st->split_probes_cut, (unsigned long long)st->memory_limit,
         st->spilled ? "true" : "false", (long long)st->temp_bytes, (long long)st->partitions,
         (long long)(st->spilled ? st->spill_partitions : 0), (long long)st->merged_probes));
+    PRW_TRY(lines_skipped(b, st, err));
+    PRW_TRY(prw__buf_printf(b, err, "  \"splits\": {"));
     static const char *const names[2] = {"train", "test"};
     for (int s = 0; s < 2; s++) {
         const prw_build_split_stats *ss = &st->split[s];
@@ -117,10 +131,11 @@ static prw_status manifest_body(prw__buf *b, const prw_build_options *o, const p
 }
 
 prw_status prw__pl_write_manifest(const prw_build_options *o, const prw_build_stats *st,
-                                  const prw__pl_source *src, const char *dir, prw_error *err) {
+                                  const prw__pl_input *in, size_t nin, const char *dir,
+                                  prw_error *err) {
     prw__buf b;
     prw__buf_init(&b);
-    prw_status s = manifest_body(&b, o, st, src, err);
+    prw_status s = manifest_body(&b, o, st, in, nin, err);
     prw__buf pb;
     prw__buf_init(&pb);
     if (s == PRW_OK)

@@ -1,10 +1,12 @@
 /*
- * The build's Parquet side: open every input, resolve and type-check the five columns
- * (CONTRACT.md §1), the sizes of its row groups, and the per-worker decoders. The strings
+ * The build's input side: open every input, a Parquet file (resolve and type-check the five
+ * columns, CONTRACT.md §1) or a RIPE Atlas dump (parsed into chunks, bd_dump.c), the sizes of
+ * its row groups, and the per-worker decoders. The strings
  * are in bd_strings.c, the decoding of a row group into measurement rows in bd_columns.c.
  */
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "build/bd_source.h"
 
@@ -60,13 +62,13 @@ static prw_status check_column(const char *path, int logical, const char *name,
     return PRW_OK;
 }
 
-static prw_status open_file(pl_file *f, const char *path, const prw_build_options *o,
-                            bool use_pread, prw_error *err) {
+static prw_status open_parquet(pl_file *f, const char *path, const prw_build_options *o,
+                               bool use_pread, prw_error *err) {
     prw_pq_open_opts po = {0};
     po.use_pread = use_pread;
     PRW_TRY(prw_pq_open(&f->pq, path, &po, err));
-    struct stat st;
-    f->bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+    f->path = prw_pq_path(f->pq);
+    f->rows = prw_pq_num_rows(f->pq);
     for (int c = 0; c < PRW_COL_COUNT; c++) {
         const char *name = o->columns[c] ? o->columns[c] : g_logical[c];
         /* Exact, else the one column matching ignoring case; nested and ambiguous said so. */
@@ -86,6 +88,34 @@ static prw_status open_file(pl_file *f, const char *path, const prw_build_option
     return PRW_OK;
 }
 
+/* A Parquet file, or a RIPE Atlas dump (bd_dump.c): told apart by their first bytes. */
+static prw_status open_file(prw__pl_source *s, pl_file *f, const char *path,
+                            const prw_build_options *o, bool use_pread, prw_error *err) {
+    prw_atlas_format fmt;
+    PRW_TRY(prw_atlas_detect_file(path, &fmt, err));
+    struct stat st;
+    f->bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+    if (fmt == PRW_ATLAS_FMT_PARQUET)
+        return open_parquet(f, path, o, use_pread, err);
+    for (int c = 0; c < PRW_COL_COUNT; c++)
+        PRW_CHECK(!o->columns[c] || strcmp(o->columns[c], g_logical[c]) == 0, err, PRW_E_INVALID,
+                  -1,
+                  "%s: --column applies to Parquet inputs; this is a RIPE Atlas dump (%s), "
+                  "whose fields are fixed (--rtt and --src-addr choose among them)",
+                  path, prw_atlas_format_name(fmt));
+    f->path = prw__strdup(path);
+    if (!f->path)
+        return prw__error_nomem(err, "a path", strlen(path));
+    return prw__pl_dump_open(s, f, path, o, err);
+}
+
+static size_t file_row_groups(const pl_file *f) {
+    return f->pq ? (size_t)prw_pq_num_row_groups(f->pq) : prw__pl_dump_chunks(f);
+}
+static int64_t file_rg_rows(const pl_file *f, size_t g) {
+    return f->pq ? prw_pq_row_group_rows(f->pq, (int)g) : prw__pl_dump_chunk_rows(f, g);
+}
+
 prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t npaths,
                                const prw_build_options *opts, bool use_pread, prw_error *err) {
     *out = NULL;
@@ -100,11 +130,12 @@ prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t 
     prw_status st = PRW_OK;
     size_t nrgs = 0;
     s->strict = opts->strict;
+    s->store_fd = -1;
     for (size_t i = 0; i < npaths && st == PRW_OK; i++) {
-        st = open_file(&s->files[i], paths[i], opts, use_pread, err);
+        st = open_file(s, &s->files[i], paths[i], opts, use_pread, err);
         s->nfiles = i + 1;
         if (st == PRW_OK)
-            nrgs += (size_t)prw_pq_num_row_groups(s->files[i].pq);
+            nrgs += file_row_groups(&s->files[i]);
     }
     if (st == PRW_OK) {
         s->rgs = prw__calloc(nrgs ? nrgs : 1, sizeof *s->rgs);
@@ -112,9 +143,9 @@ prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t 
             st = prw__error_nomem(err, "row group list", nrgs * sizeof *s->rgs);
     }
     for (size_t i = 0; i < s->nfiles && st == PRW_OK; i++) {
-        int n = prw_pq_num_row_groups(s->files[i].pq);
-        for (int g = 0; g < n; g++)
-            s->rgs[s->nrgs++] = (pl_rg){(uint32_t)i, g, prw_pq_row_group_rows(s->files[i].pq, g)};
+        size_t n = file_row_groups(&s->files[i]);
+        for (size_t g = 0; g < n; g++)
+            s->rgs[s->nrgs++] = (pl_rg){(uint32_t)i, (int)g, file_rg_rows(&s->files[i], g)};
     }
     if (st < 0) {
         prw__pl_source_close(s);
@@ -127,8 +158,15 @@ prw_status prw__pl_source_open(prw__pl_source **out, char *const *paths, size_t 
 void prw__pl_source_close(prw__pl_source *s) {
     if (!s)
         return;
-    for (size_t i = 0; i < s->nfiles; i++)
-        prw_pq_close(s->files[i].pq);
+    for (size_t i = 0; i < s->nfiles; i++) {
+        pl_file *f = &s->files[i];
+        if (!f->pq)
+            prw__free((char *)f->path); /* a dump's own copy (a Parquet file's is its reader's) */
+        prw__pl_dump_close(f);
+        prw_pq_close(f->pq);
+    }
+    if (s->store_fd >= 0)
+        close(s->store_fd);
     prw__free(s->files);
     prw__free(s->rgs);
     prw__free(s);
@@ -137,11 +175,53 @@ void prw__pl_source_close(prw__pl_source *s) {
 size_t prw__pl_source_files(const prw__pl_source *s) {
     return s->nfiles;
 }
+prw_status prw__pl_source_use_pread(prw__pl_source *s, const prw_build_options *opts,
+                                    prw_error *err) {
+    for (size_t i = 0; i < s->nfiles; i++) {
+        pl_file *f = &s->files[i];
+        if (!f->pq)
+            continue; /* a dump's chunks are read with pread already */
+        char *path = prw__strdup(f->path);
+        if (!path)
+            return prw__error_nomem(err, "a path", strlen(f->path));
+        prw_pq_close(f->pq);
+        f->pq = NULL;
+        f->path = NULL;
+        prw_status st = open_parquet(f, path, opts, true, err);
+        prw__free(path);
+        PRW_TRY(st);
+    }
+    return PRW_OK;
+}
+
 const char *prw__pl_source_path(const prw__pl_source *s, size_t file) {
-    return prw_pq_path(s->files[file].pq);
+    return s->files[file].path;
+}
+const char *prw__pl_source_format(const prw__pl_source *s, size_t file) {
+    const pl_file *f = &s->files[file];
+    return f->dump ? prw__pl_dump_format(f) : "parquet";
 }
 int64_t prw__pl_source_file_rows(const prw__pl_source *s, size_t file) {
-    return prw_pq_num_rows(s->files[file].pq);
+    return s->files[file].rows;
+}
+prw_status prw__pl_source_inputs(const prw__pl_source *s, prw__pl_input **out, prw_error *err) {
+    *out = prw__calloc(s->nfiles ? s->nfiles : 1, sizeof **out);
+    if (!*out)
+        return prw__error_nomem(err, "the input list", s->nfiles * sizeof **out);
+    for (size_t f = 0; f < s->nfiles; f++)
+        (*out)[f] = (prw__pl_input){s->files[f].path, prw__pl_source_format(s, f), s->files[f].rows,
+                                    s->files[f].bytes};
+    return PRW_OK;
+}
+
+void prw__pl_source_add_stats(const prw__pl_source *s, prw_build_stats *st) {
+    st->files += (int64_t)s->nfiles;
+    for (size_t f = 0; f < s->nfiles; f++) {
+        st->rows_read += s->files[f].rows;
+        st->input_bytes += s->files[f].bytes;
+        if (s->files[f].dump)
+            prw__pl_dump_add_stats(&s->files[f], st);
+    }
 }
 int64_t prw__pl_source_file_bytes(const prw__pl_source *s, size_t file) {
     return s->files[file].bytes;
@@ -156,6 +236,8 @@ int64_t prw__pl_source_rg_rows(const prw__pl_source *s, size_t rg) {
 int64_t prw__pl_source_rg_decode_bytes(const prw__pl_source *s, size_t rg) {
     const pl_rg *g = &s->rgs[rg];
     const pl_file *f = &s->files[g->file];
+    if (f->dump)
+        return prw__pl_dump_chunk_bytes(f, (size_t)g->rg) + g->rows * 64;
     int64_t total = 0;
     for (int c = 0; c < PRW_COL_COUNT; c++) {
         prw_pq_chunk_info ci;
@@ -169,6 +251,8 @@ int64_t prw__pl_source_rg_decode_bytes(const prw__pl_source *s, size_t rg) {
 int64_t prw__pl_source_rg_key_bytes(const prw__pl_source *s, size_t rg) {
     const pl_rg *g = &s->rgs[rg];
     const pl_file *f = &s->files[g->file];
+    if (f->dump)
+        return prw__pl_dump_chunk_bytes(f, (size_t)g->rg) + g->rows * 16;
     int64_t total = 0;
     prw_pq_chunk_info ci;
     if (prw_pq_chunk(f->pq, g->rg, f->col[PRW_COL_SRC_ADDR], &ci, NULL) == PRW_OK)
@@ -185,6 +269,7 @@ prw_status prw__pl_decoder_create(prw__pl_source *s, prw__pl_decoder **out, prw_
     if (!d)
         return prw__error_nomem(err, "a decoder", sizeof *d);
     d->src = s;
+    d->dump_rg = SIZE_MAX;
     for (int c = 0; c < PRW_COL_COUNT; c++)
         prw_pq_column_data_init(&d->cd[c]);
     prw_status st = prw_pq_decoder_create(&d->pq, err);
@@ -206,6 +291,9 @@ void prw__pl_decoder_destroy(prw__pl_decoder *d) {
     prw__free(d->map);
     prw__free(d->miss);
     prw__free(d->key_rows);
+    prw__buf_cleanup(&d->dump_packed);
+    prw__buf_cleanup(&d->dump_cols);
+    prw__codec_ctx_destroy(d->dump_cc);
     for (int i = 0; i < 2; i++) {
         if (d->cache[i].init)
             prw__intern_cleanup(&d->cache[i].local);

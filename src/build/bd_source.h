@@ -9,11 +9,17 @@
 #include "build/bd_internal.h"
 #include "proberows/parquet.h"
 
+/* A RIPE Atlas dump input, parsed once when the source opens into chunks of columns that the
+ * decoders read like row groups (bd_dump.c). */
+typedef struct pl_dump pl_dump;
+
 typedef struct pl_file {
-    prw_pq_file *pq;
+    prw_pq_file *pq; /* a Parquet input, or NULL */
+    pl_dump *dump;   /* a dump input, or NULL */
+    const char *path;
     int col[PRW_COL_COUNT];
     const prw_pq_column_info *info[PRW_COL_COUNT];
-    int64_t bytes;
+    int64_t bytes, rows;
 } pl_file;
 
 typedef struct pl_rg {
@@ -27,7 +33,9 @@ struct prw__pl_source {
     size_t nfiles;
     pl_rg *rgs;
     size_t nrgs;
-    bool strict; /* prw_build_options.strict: out-of-range values fail instead of counting */
+    bool strict;  /* prw_build_options.strict: out-of-range values fail instead of counting */
+    int store_fd; /* the dumps' parsed chunks: an unlinked temporary file, or -1 */
+    int64_t store_bytes;
 };
 
 /* A string's entry in an inline table (a worker's cache, the key map): one 64-byte slot, one
@@ -79,6 +87,11 @@ struct prw__pl_decoder {
     size_t key_rows_cap;
     pl_cache cache[2];            /* src_addr, dst_addr */
     const prw__pl_keymap *keymap; /* when set: src_addr strings map through it, read-only */
+    /* A dump chunk read back (bd_dump.c): its compressed bytes, its columns, which it is. */
+    prw__buf dump_packed, dump_cols;
+    prw__codec_ctx *dump_cc;
+    size_t dump_rg;            /* the row group whose chunk dump_cols holds, SIZE_MAX for none */
+    const int64_t *dump_lines; /* its rows' line numbers */
 };
 
 /* A frozen string table's inline index: strings of up to INLINE_MAX bytes in the slot, longer
@@ -89,6 +102,27 @@ struct prw__pl_keymap {
     size_t nslots;
     const prw__intern *tab;
 };
+
+/* ---- dump inputs (bd_dump.c) ------------------------------------------------------------ */
+
+/* Reads the dump at `path` whole (all cores) into chunks appended to the source's store,
+ * filling f (rows, bytes, the column descriptions). Errors name the file, format and offset;
+ * with strict, the line. */
+prw_status prw__pl_dump_open(prw__pl_source *s, pl_file *f, const char *path,
+                             const prw_build_options *o, prw_error *err);
+void prw__pl_dump_close(pl_file *f);
+/* Row groups (chunks) of a dump and the rows of each. */
+size_t prw__pl_dump_chunks(const pl_file *f);
+int64_t prw__pl_dump_chunk_rows(const pl_file *f, size_t chunk);
+/* Bytes a decoder holds for a chunk: compressed and unpacked. */
+int64_t prw__pl_dump_chunk_bytes(const pl_file *f, size_t chunk);
+/* Loads row group rg's chunk (once per decoder) and points d->cd at its columns: all five, or
+ * with keys_only just src_addr. */
+prw_status prw__pl_dump_columns(prw__pl_decoder *d, size_t rg, bool keys_only, prw_error *err);
+/* The dump's counts into the build's statistics: the lines skipped, the results without a
+ * key (as NULL src_addr), the first bad lines. */
+void prw__pl_dump_add_stats(const pl_file *f, prw_build_stats *st);
+const char *prw__pl_dump_format(const pl_file *f);
 
 /* A column's row r is present (decoders may omit the validity bytes of a column with no NULL). */
 static inline bool present(const prw_pq_column_data *cd, size_t r) {

@@ -259,8 +259,14 @@ prw_status prw__bd_publish(bd_build *b, const char *stage, prw_error *err) {
             b->stats->split[s].bytes += file_size(from);
         }
     }
-    if (b->kr.only_shard < 0)
-        PRW_TRY(prw__pl_write_manifest(b->o, b->stats, b->src, stage, err));
+    if (b->kr.only_shard < 0) {
+        prw__pl_input *in = NULL;
+        PRW_TRY(prw__pl_source_inputs(b->src, &in, err));
+        prw_status s =
+            prw__pl_write_manifest(b->o, b->stats, in, prw__pl_source_files(b->src), stage, err);
+        prw__free(in);
+        PRW_TRY(s);
+    }
     /* All files in one step (docs/PUBLISH.md): a whole build replaces the whole set, files of
      * other shard counts included; a reduce task only its own shard pair. */
     prw__publish_spec spec = {prw__bd_output_names, b->kr.only_shard < 0, NULL};

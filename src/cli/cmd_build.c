@@ -20,13 +20,17 @@ static void build_help(FILE *out) {
             "                       [--max-row-size-mb X] [--train-ratio R] [--split ratio|hash]\n"
             "                       [--null-rtt keep|drop|failed] [--column NAME=SOURCE...]\n"
             "                       [--ar-options STRING] [--shards N] [--plan DIR/plan.json]\n"
-            "                       [--temp-dir DIR] [--memory-limit SIZE] [--strict] [--quiet]\n\n"
-            "Groups Parquet measurement shards by probe (src_addr), orders each probe's\n"
-            "measurements by event_time, and writes one Arrow IPC row per probe (cut at the\n"
-            "row size limit) to DIR/train.arrayrecord and DIR/test.arrayrecord, with\n"
-            "DIR/manifest.json.\n\n"
+            "                       [--temp-dir DIR] [--memory-limit SIZE] [--strict]\n"
+            "                       [--rtt avg|min|max] [--src-addr src_addr|from] [--quiet]\n\n"
+            "Groups measurements by probe (src_addr), orders each probe's measurements by\n"
+            "event_time, and writes one Arrow IPC row per probe (cut at the row size limit)\n"
+            "to DIR/train.arrayrecord and DIR/test.arrayrecord, with DIR/manifest.json.\n"
+            "Inputs are Parquet files or RIPE Atlas ping dumps (one JSON result per line:\n"
+            "bzip2, gzip, zstd or plain), told apart by their content; they may be mixed.\n"
+            "A dump gives the rows DuckDB's read_json conversion of it would: event_time =\n"
+            "timestamp, src_addr, dst_addr, ip_version = af, rtt = avg.\n\n"
             "Options:\n"
-            "  --input GLOB           Parquet files; *, ?, [..] and ** (repeatable)\n"
+            "  --input GLOB           Parquet files or dumps; *, ?, [..] and ** (repeatable)\n"
             "  --output DIR           output directory (created if missing)\n"
             "  --workers N            threads (default: the CPUs it may use)\n"
             "  --max-row-size-mb X    inner Arrow stream limit per row in MiB (default 8)\n"
@@ -52,7 +56,14 @@ static void build_help(FILE *out) {
             "                         to compressed run files; the output is the same\n"
             "  --strict               fail on a row with event_time outside 1970..2199 or an\n"
             "                         ip_version other than 4 and 6 (default: drop such times\n"
-            "                         and keep such versions, counting both)\n"
+            "                         and keep such versions, counting both), and on a bad\n"
+            "                         dump line (default: skip it, counted by reason)\n"
+            "  --rtt avg|min|max      dumps: the result's field that becomes rtt (default avg)\n"
+            "  --src-addr src_addr|from\n"
+            "                         dumps: the probe's key. src_addr (default) is its local\n"
+            "                         address: behind NAT often a private one that many probes\n"
+            "                         share, whose rows then merge into one; from is the\n"
+            "                         public address RIPE saw\n"
             "  --quiet                no progress or summary\n"
             "  -h, --help             this help\n\n"
             "Flags of the Python tool map one to one: --input, --output, --workers,\n"
@@ -139,6 +150,26 @@ static void print_summary(const prw_build_stats *s, const char *outdir) {
                 "  kept as read: %lld rtt NaN, %lld rtt +-infinity, %lld ip_version "
                 "other than 4 and 6\n",
                 (long long)s->rtt_nan, (long long)s->rtt_inf, (long long)s->ip_version_other);
+    if (s->dump_files) {
+        fprintf(stderr, "  dumps: %lld file%s, %s decompressed; lines skipped: %lld",
+                (long long)s->dump_files, s->dump_files == 1 ? "" : "s",
+                prw_format_bytes((uint64_t)s->dump_bytes_decompressed, b1, sizeof b1),
+                (long long)s->lines_skipped_total);
+        const char *sep = " (";
+        for (int k = 0; k < PRW_ATLAS_BAD_COUNT; k++)
+            if (s->lines_skipped[k]) {
+                fprintf(stderr, "%s%s %lld", sep, prw_atlas_bad_name((prw_atlas_bad)k),
+                        (long long)s->lines_skipped[k]);
+                sep = ", ";
+            }
+        fprintf(stderr, "%s\n", s->lines_skipped_total ? ")" : "");
+        for (int i = 0; i < s->nfirst_bad; i++) {
+            const prw_build_bad_line *b = &s->first_bad[i];
+            fprintf(stderr, "    %s: line %lld (byte %lld, column %lld): %s: %s\n", b->file,
+                    (long long)b->line.line, (long long)b->line.offset, (long long)b->line.column,
+                    prw_atlas_bad_name(b->line.reason), b->line.what);
+        }
+    }
     if (s->null_rtt_kept || s->null_rtt_failed)
         fprintf(stderr, "  NULL rtt: %lld kept as null, %lld stored as -1.0\n",
                 (long long)s->null_rtt_kept, (long long)s->null_rtt_failed);
@@ -203,6 +234,24 @@ static int set_column(const char *cmd, prw_build_options *o, const char *spec) {
                            "--column: unknown column '%.*s' (one of event_time, "
                            "src_addr, dst_addr, ip_version, rtt)",
                            (int)(eq - spec), spec);
+}
+
+/* --rtt avg|min|max and --src-addr src_addr|from: how dump inputs are read. */
+static int set_dump_option(const char *cmd, prw_build_options *o, const char *opt, const char *v) {
+    if (strcmp(opt, "--rtt") == 0) {
+        static const char *const names[] = {"avg", "min", "max"};
+        for (int k = 0; k < 3; k++)
+            if (strcmp(v, names[k]) == 0) {
+                o->atlas_rtt = (prw_atlas_rtt)k;
+                return CLI_OK;
+            }
+        return cli_usage_error(cmd, "--rtt takes avg, min or max, got '%s'", v);
+    }
+    if (strcmp(v, "src_addr") == 0 || strcmp(v, "from") == 0) {
+        o->atlas_src = v[0] == 'f' ? PRW_ATLAS_SRC_FROM : PRW_ATLAS_SRC_ADDR;
+        return CLI_OK;
+    }
+    return cli_usage_error(cmd, "--src-addr takes src_addr or from, got '%s'", v);
 }
 
 /* Joins argv into one string for the manifest (caller frees). */
@@ -284,6 +333,10 @@ int cli_build_parse(const char *cmd, int argc, char **argv, prw_build_options *o
             o.shards = (int)n;
         } else if ((v = cli_opt_value(argc, argv, &i, "--plan", &missing))) {
             o.plan = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--rtt", &missing))) {
+            rc = set_dump_option(cmd, &o, "--rtt", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--src-addr", &missing))) {
+            rc = set_dump_option(cmd, &o, "--src-addr", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--temp-dir", &missing))) {
             o.temp_dir = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--memory-limit-gb", &missing))) {

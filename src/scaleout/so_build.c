@@ -27,6 +27,9 @@ static prw_status build_with_plan(const prw_build_options *opts, prw_build_stats
     o.max_row_size = plan->opts.max_row_size;
     o.ar_options = plan->opts.ar_options;
     o.shards = plan->opts.shards;
+    o.strict = plan->opts.strict;
+    o.atlas_rtt = plan->opts.atlas_rtt;
+    o.atlas_src = plan->opts.atlas_src;
     for (int c = 0; c < PRW_COL_COUNT; c++)
         o.columns[c] = plan->opts.columns[c];
     prw__bd_ranges kr = {plan->bounds,     0, plan->n_train, -1, true, plan->n_probes,

@@ -152,6 +152,17 @@ static prw_status check_map(const prw__plan *p, uint32_t i, prw_build_stats *st,
         s = count(&j, root, "rtt_inf", path, &st->rtt_inf, err);
     if (s == PRW_OK)
         s = count(&j, root, "ip_version_other", path, &st->ip_version_other, err);
+    if (s == PRW_OK)
+        s = count(&j, root, "dump_files", path, &st->dump_files, err);
+    if (s == PRW_OK)
+        s = count(&j, root, "dump_bytes_decompressed", path, &st->dump_bytes_decompressed, err);
+    for (int k = 0; k < PRW_ATLAS_BAD_COUNT && s == PRW_OK; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "lines_skipped_%s", prw_atlas_bad_name((prw_atlas_bad)k));
+        int64_t before = st->lines_skipped[k];
+        s = count(&j, root, key, path, &st->lines_skipped[k], err);
+        st->lines_skipped_total += st->lines_skipped[k] - before;
+    }
     st->files += files;
     st->row_groups += rgs;
     prw__json_cleanup(&j);
@@ -188,13 +199,17 @@ static bool already_final(const prw__plan *p) {
  * stay; files of another shard count and an old manifest go in the same step. */
 static prw_status publish_manifest(const prw__plan *p, prw_build_stats *st, const char *stage,
                                    prw_error *err) {
-    prw__pl_source *src = NULL;
     prw_build_options o = p->opts;
     o.output_dir = p->dir;
     o.command_line = "proberows plan/map/reduce/finalize";
-    PRW_TRY(prw__pl_source_open(&src, p->paths, p->nfiles, &o, true, err));
-    prw_status s = prw__pl_write_manifest(&o, st, src, stage, err);
-    prw__pl_source_close(src);
+    /* The inputs as the plan recorded them: a dump is not parsed again for its row count. */
+    prw__pl_input *in = prw__calloc(p->nfiles, sizeof *in);
+    if (!in)
+        return prw__error_nomem(err, "the input list", p->nfiles * sizeof *in);
+    for (size_t f = 0; f < p->nfiles; f++)
+        in[f] = (prw__pl_input){p->paths[f], p->formats[f], p->rows[f], p->sizes[f]};
+    prw_status s = prw__pl_write_manifest(&o, st, in, p->nfiles, stage, err);
+    prw__free(in);
     PRW_TRY(s);
     size_t n = 2 * (size_t)p->reduce_tasks;
     char **keep = prw__calloc(n + 1, sizeof *keep);

@@ -218,13 +218,20 @@ static prw_status write_stats(map_state *m, uint32_t task, const prw_build_stats
         "\"rows_read\": %lld, \"input_bytes\": %lld, \"dropped_null_src_addr\": %lld, "
         "\"dropped_null_event_time\": %lld, \"dropped_null_rtt\": %lld, \"null_rtt_kept\": "
         "%lld, \"null_rtt_failed\": %lld, \"dropped_event_time_range\": %lld, \"rtt_nan\": %lld, "
-        "\"rtt_inf\": %lld, \"ip_version_other\": %lld}\n",
+        "\"rtt_inf\": %lld, \"ip_version_other\": %lld, \"dump_files\": %lld, "
+        "\"dump_bytes_decompressed\": %lld",
         (unsigned long long)m->plan->id, task, (long long)st->files, (long long)st->row_groups,
         (long long)st->rows_read, (long long)st->input_bytes, (long long)st->dropped_null_src_addr,
         (long long)st->dropped_null_event_time, (long long)st->dropped_null_rtt,
         (long long)st->null_rtt_kept, (long long)st->null_rtt_failed,
         (long long)st->dropped_event_time_range, (long long)st->rtt_nan, (long long)st->rtt_inf,
-        (long long)st->ip_version_other);
+        (long long)st->ip_version_other, (long long)st->dump_files,
+        (long long)st->dump_bytes_decompressed);
+    for (int k = 0; k < PRW_ATLAS_BAD_COUNT && s == PRW_OK; k++)
+        s = prw__buf_printf(&b, err, ", \"lines_skipped_%s\": %lld",
+                            prw_atlas_bad_name((prw_atlas_bad)k), (long long)st->lines_skipped[k]);
+    if (s == PRW_OK)
+        s = prw__buf_printf(&b, err, "}\n");
     prw__wfile f = {0};
     f.fd = -1;
     if (s == PRW_OK)
@@ -330,11 +337,7 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
         PRW_TRY(prw__pl_source_open(&m->src, p->paths + f0, f1 - f0, &p->opts, true, err));
         PRW_TRY(prw__pl_decoder_create(m->src, &m->dec, err));
         prw__pl_decoder_set_keymap(m->dec, m->keymap);
-        st.files = (int64_t)(f1 - f0);
-        for (size_t f = 0; f < f1 - f0; f++) {
-            st.rows_read += prw__pl_source_file_rows(m->src, f);
-            st.input_bytes += prw__pl_source_file_bytes(m->src, f);
-        }
+        prw__pl_source_add_stats(m->src, &st);
         size_t nrg = prw__pl_source_row_groups(m->src);
         st.row_groups = (int64_t)nrg;
         for (size_t g = 0; g < nrg; g++) {

@@ -28,7 +28,7 @@
 #include "proberows/arrayrecord.h"
 #include "proberows/scaleout.h"
 
-#define PLAN_VERSION 1
+#define PLAN_VERSION 2
 #define PROBES_MAGIC "PRWPRB01"
 
 void prw__plan_path(const prw__plan *p, char *buf, size_t cap, const char *fmt, ...) {
@@ -164,6 +164,32 @@ static prw_status write_probes(plan_state *s, const char *dir, uint64_t *hash, p
     return st;
 }
 
+/* "options": what every task must build with, the inputs' reading included. */
+static prw_status write_options(prw__buf *b, const prw_build_options *o, prw_error *err) {
+    static const char *const logical[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
+                                                       "ip_version", "rtt"};
+    char ar[PRW_AR_OPTIONS_MAX] = "";
+    prw_ar_options aro;
+    PRW_TRY(prw_ar_options_parse(o->ar_options ? o->ar_options : "", &aro, err));
+    prw_ar_options_format(&aro, ar, sizeof ar);
+    static const char *const rtt[] = {"avg", "min", "max"}, *const src[] = {"src_addr", "from"};
+    PRW_TRY(prw__buf_printf(b, err,
+                            "\n  ],\n  \"options\": {\"max_row_size\": %llu, \"null_rtt\": "
+                            "\"%s\", \"strict\": %s, \"dump_rtt\": \"%s\", "
+                            "\"dump_src_addr\": \"%s\", \"ar_options\": ",
+                            (unsigned long long)(o->max_row_size ? o->max_row_size : 8u << 20),
+                            null_rtt_name(o->null_rtt), o->strict ? "true" : "false",
+                            rtt[o->atlas_rtt], src[o->atlas_src]));
+    PRW_TRY(prw__pl_json_str(b, ar, err));
+    PRW_TRY(prw__buf_printf(b, err, ", \"columns\": {"));
+    for (int c = 0; c < PRW_COL_COUNT; c++) {
+        PRW_TRY(prw__buf_printf(b, err, "%s\"%s\": ", c ? ", " : "", logical[c]));
+        PRW_TRY(prw__pl_json_str(b, o->columns[c] ? o->columns[c] : logical[c], err));
+    }
+    PRW_TRY(prw__buf_printf(b, err, "}}\n}\n"));
+    return PRW_OK;
+}
+
 static prw_status write_json(plan_state *s, const prw_build_options *o, int M, int N, uint64_t hash,
                              prw_plan_stats *ps, prw_error *err) {
     prw__buf *b = &s->out;
@@ -175,7 +201,8 @@ static prw_status write_json(plan_state *s, const prw_build_options *o, int M, i
     for (size_t f = 0; f < nf; f++) {
         PRW_TRY(prw__buf_printf(b, err, "%s\n    {\"path\": ", f ? "," : ""));
         PRW_TRY(prw__pl_json_str(b, s->abs[f], err));
-        PRW_TRY(prw__buf_printf(b, err, ", \"bytes\": %lld, \"rows\": %lld}",
+        PRW_TRY(prw__buf_printf(b, err, ", \"format\": \"%s\", \"bytes\": %lld, \"rows\": %lld}",
+                                prw__pl_source_format(s->src, f),
                                 (long long)prw__pl_source_file_bytes(s->src, f),
                                 (long long)prw__pl_source_file_rows(s->src, f)));
         total += (uint64_t)prw__pl_source_file_bytes(s->src, f);
@@ -237,24 +264,7 @@ static prw_status write_json(plan_state *s, const prw_build_options *o, int M, i
                                 "%s\n    {\"first_rank\": %zu, \"probes\": %zu, \"rows\": %llu}",
                                 k ? "," : "", first, r - first, (unsigned long long)krows));
     }
-    static const char *const logical[PRW_COL_COUNT] = {"event_time", "src_addr", "dst_addr",
-                                                       "ip_version", "rtt"};
-    char ar[PRW_AR_OPTIONS_MAX] = "";
-    prw_ar_options aro;
-    PRW_TRY(prw_ar_options_parse(o->ar_options ? o->ar_options : "", &aro, err));
-    prw_ar_options_format(&aro, ar, sizeof ar);
-    PRW_TRY(prw__buf_printf(b, err,
-                            "\n  ],\n  \"options\": {\"max_row_size\": %llu, \"null_rtt\": "
-                            "\"%s\", \"ar_options\": ",
-                            (unsigned long long)(o->max_row_size ? o->max_row_size : 8u << 20),
-                            null_rtt_name(o->null_rtt)));
-    PRW_TRY(prw__pl_json_str(b, ar, err));
-    PRW_TRY(prw__buf_printf(b, err, ", \"columns\": {"));
-    for (int c = 0; c < PRW_COL_COUNT; c++) {
-        PRW_TRY(prw__buf_printf(b, err, "%s\"%s\": ", c ? ", " : "", logical[c]));
-        PRW_TRY(prw__pl_json_str(b, o->columns[c] ? o->columns[c] : logical[c], err));
-    }
-    PRW_TRY(prw__buf_printf(b, err, "}}\n}\n"));
+    PRW_TRY(write_options(b, o, err));
     if (ps) {
         ps->files = (int64_t)nf;
         ps->input_bytes = (int64_t)total;
@@ -370,6 +380,7 @@ void prw__plan_free(prw__plan *p) {
         prw__free(p->paths[i]);
     prw__free(p->paths);
     prw__free(p->sizes);
+    prw__free(p->formats);
     prw__free(p->rows);
     prw__free(p->map_first);
     prw__free(p->bounds);
@@ -415,7 +426,8 @@ static prw_status parse_inputs(prw__plan *p, const prw__json *j, const prw__json
     p->paths = prw__calloc(p->nfiles, sizeof *p->paths);
     p->sizes = prw__calloc(p->nfiles, sizeof *p->sizes);
     p->rows = prw__calloc(p->nfiles, sizeof *p->rows);
-    if (!p->paths || !p->sizes || !p->rows)
+    p->formats = prw__calloc(p->nfiles, sizeof *p->formats);
+    if (!p->paths || !p->sizes || !p->rows || !p->formats)
         return prw__error_nomem(err, "plan inputs",
                                 p->nfiles *
                                     (sizeof *p->paths + sizeof *p->sizes + sizeof *p->rows));
@@ -429,6 +441,14 @@ static prw_status parse_inputs(prw__plan *p, const prw__json *j, const prw__json
             return prw__error_nomem(err, "a path", path->len);
         PRW_TRY(get_int(j, f, "bytes", 0, INT64_MAX, &p->sizes[i], err));
         PRW_TRY(get_int(j, f, "rows", 0, INT64_MAX, &p->rows[i], err));
+        const prw__json_node *fmt = get_type(j, f, "format", PRW_JSON_STRING);
+        PRW_CHECK(fmt, err, PRW_E_CORRUPT, -1, "input %zu: \"format\" missing", i);
+        p->formats[i] = NULL;
+        for (int k = PRW_ATLAS_FMT_JSON; k <= PRW_ATLAS_FMT_PARQUET; k++)
+            if (strcmp(fmt->str, prw_atlas_format_name((prw_atlas_format)k)) == 0)
+                p->formats[i] = prw_atlas_format_name((prw_atlas_format)k);
+        PRW_CHECK(p->formats[i], err, PRW_E_CORRUPT, -1, "input %zu: unknown \"format\" '%s'", i,
+                  fmt->str);
     }
     return PRW_OK;
 }
@@ -531,6 +551,21 @@ static prw_status parse_plan_options(prw__plan *p, const prw__json *j, const prw
         p->opts.null_rtt = PRW_NULL_RTT_FAILED;
     else
         return prw__error_set(err, PRW_E_CORRUPT, -1, "\"null_rtt\" is not keep, drop or failed");
+    const prw__json_node *strict = prw__json_get(j, op, "strict");
+    PRW_CHECK(strict && strict->type == PRW_JSON_BOOL, err, PRW_E_CORRUPT, -1,
+              "\"strict\" missing or not true/false");
+    p->opts.strict = strict->boolean;
+    const prw__json_node *rtt = get_type(j, op, "dump_rtt", PRW_JSON_STRING);
+    const prw__json_node *src = get_type(j, op, "dump_src_addr", PRW_JSON_STRING);
+    PRW_CHECK(
+        rtt && (!strcmp(rtt->str, "avg") || !strcmp(rtt->str, "min") || !strcmp(rtt->str, "max")),
+        err, PRW_E_CORRUPT, -1, "\"dump_rtt\" missing or not avg, min or max");
+    PRW_CHECK(src && (!strcmp(src->str, "src_addr") || !strcmp(src->str, "from")), err,
+              PRW_E_CORRUPT, -1, "\"dump_src_addr\" missing or not src_addr or from");
+    p->opts.atlas_rtt = !strcmp(rtt->str, "avg")   ? PRW_ATLAS_RTT_AVG
+                        : !strcmp(rtt->str, "min") ? PRW_ATLAS_RTT_MIN
+                                                   : PRW_ATLAS_RTT_MAX;
+    p->opts.atlas_src = !strcmp(src->str, "from") ? PRW_ATLAS_SRC_FROM : PRW_ATLAS_SRC_ADDR;
     const prw__json_node *ar = get_type(j, op, "ar_options", PRW_JSON_STRING);
     PRW_CHECK(ar, err, PRW_E_CORRUPT, -1, "\"ar_options\" missing");
     prw_ar_options aro;

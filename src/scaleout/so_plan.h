@@ -11,6 +11,7 @@ typedef struct prw__plan {
     uint64_t id; /* fnv1a64 of plan.json: run files carry it */
     char **paths;
     int64_t *sizes, *rows;
+    const char **formats; /* static names: "parquet", or the dump's compression */
     size_t nfiles;
     uint32_t map_tasks;
     size_t *map_first; /* map_tasks + 1 file bounds */

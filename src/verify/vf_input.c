@@ -261,6 +261,8 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
     prw_build_options_init(&bo);
     memcpy(bo.columns, m->columns, sizeof bo.columns);
     bo.null_rtt = m->null_rtt;
+    bo.atlas_rtt = m->atlas_rtt;
+    bo.atlas_src = m->atlas_src;
     prw_status st = prw__pl_source_open(&in->src, paths, npaths, &bo, false, err);
     prw__pl_free_paths(paths, npaths);
     PRW_TRY(st);
@@ -277,6 +279,11 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
     if (m->ok && nf != m->n_inputs)
         IFAIL("%zu input files match, the manifest lists %zu", nf, m->n_inputs);
     v->rep->input_rows = rows;
+    /* A dump's results without a key are counted when it is parsed, not by the decoders. */
+    prw_build_stats dst;
+    memset(&dst, 0, sizeof dst);
+    prw__pl_source_add_stats(in->src, &dst);
+    in->counts.dropped_null_src += dst.dropped_null_src_addr;
     PRW_TRY(prw__intern_init(&in->src_tab, err));
     PRW_TRY(prw__intern_init(&in->dst_tab, err));
     in->ndecs = (size_t)v->workers;

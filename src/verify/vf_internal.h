@@ -100,6 +100,8 @@ typedef struct vman {
     prw_null_rtt null_rtt;
     int shards;
     const char *columns[PRW_COL_COUNT];
+    prw_atlas_rtt atlas_rtt; /* how dump inputs were read */
+    prw_atlas_src atlas_src;
     int64_t rows_read, rows_written, dropped[4], null_kept, null_failed, probes_cut;
     int64_t probes[2], records[2], meas[2], bytes[2], files[2];
     size_t n_inputs;

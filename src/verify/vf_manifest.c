@@ -96,6 +96,15 @@ static bool parse_options(vctx *v, const prw__json_node *opt) {
         const prw__json_node *n = prw__json_get(j, cols, logical[c]);
         m->columns[c] = n && n->type == PRW_JSON_STRING ? n->str : logical[c];
     }
+    /* How dump inputs were read (absent before issue #18: the defaults). */
+    const prw__json_node *rtt_n = prw__json_get(j, opt, "dump_rtt");
+    const prw__json_node *src_n = prw__json_get(j, opt, "dump_src_addr");
+    const char *rtt = rtt_n && rtt_n->type == PRW_JSON_STRING ? rtt_n->str : NULL;
+    const char *src = src_n && src_n->type == PRW_JSON_STRING ? src_n->str : NULL;
+    m->atlas_rtt = !rtt || strcmp(rtt, "avg") == 0 ? PRW_ATLAS_RTT_AVG
+                   : strcmp(rtt, "min") == 0       ? PRW_ATLAS_RTT_MIN
+                                                   : PRW_ATLAS_RTT_MAX;
+    m->atlas_src = src && strcmp(src, "from") == 0 ? PRW_ATLAS_SRC_FROM : PRW_ATLAS_SRC_ADDR;
     return good;
 }
 

@@ -14,3 +14,10 @@ for f in time_infinity time_far_apart odd_values; do
     echo "--strict: exit $?, $(ls -d "$TMP/strict-$f" 2>/dev/null || echo 'nothing written')"
     grep -v '^proberows: scan' "$TMP/err"
 done
+# The scale-out tasks keep --strict: plan records it, and the map task reading the rows fails.
+"$PRW" plan --quiet --strict --input $F/time_infinity.parquet --output "$TMP/plan" \
+    --map-tasks 1 --reduce-tasks 1 || exit 4
+grep -o '"strict": [a-z]*' "$TMP/plan/plan.json"
+"$PRW" map --plan "$TMP/plan/plan.json" --task 0 2> "$TMP/err"
+echo "map --strict: exit $?"
+grep -c 'outside 1970-01-01 .. 2199-12-31 (--strict)' "$TMP/err"

@@ -1,0 +1,28 @@
+# Bad dump lines are skipped and counted by reason in the build's summary and manifest, the
+# first ones reported with file, line, byte offset and column; --strict makes the first one an
+# error (exit 1) and leaves no output; a dump event_time outside 1970..2199 is dropped and
+# counted, or with --strict an error naming the line; a truncated bzip2 dump is an error naming
+# the file, the format and the offset, with no output directory left; and verify --input
+# recounts it all from the dump.
+bad=tests/fixtures/atlas/bad.jsonl
+"$PRW" build --input "$bad" --output "$TMP/a" 2>&1 | grep -E '^  (dumps|dropped)|^    '
+grep '"lines_skipped"' "$TMP/a/manifest.json"
+grep '"format"' "$TMP/a/manifest.json" | sed 's/"bytes": [0-9]*/"bytes": N/'
+"$PRW" verify "$TMP/a" --input "$bad" | tail -n 1
+"$PRW" build --quiet --strict --input "$bad" --output "$TMP/b" 2>&1
+echo "strict: exit $?"
+[ -e "$TMP/b" ] && echo "strict left $TMP/b"
+head -n 1 tests/fixtures/atlas/firmware.jsonl > "$TMP/t.jsonl"
+sed -n 1p tests/fixtures/atlas/firmware.jsonl | sed 's/"timestamp":[0-9]*/"timestamp":-86400/' >> "$TMP/t.jsonl"
+grep -c '"timestamp":-86400' "$TMP/t.jsonl"
+"$PRW" build --input "$TMP/t.jsonl" --output "$TMP/c" 2>&1 | grep '^  dropped'
+"$PRW" build --quiet --strict --input "$TMP/t.jsonl" --output "$TMP/d" 2> "$TMP/err"
+echo "strict range: exit $?"
+sed "s|$TMP/||" "$TMP/err"
+size=$(wc -c < examples/ping-2024-03-01T0000.bz2)
+head -c $((size - 100)) examples/ping-2024-03-01T0000.bz2 > "$TMP/cut.bz2"
+"$PRW" build --quiet --input "$TMP/cut.bz2" --output "$TMP/e" 2> "$TMP/err"
+echo "truncated: exit $?"
+sed "s|$TMP/||; s/byte [0-9]*/byte B/g" "$TMP/err"
+[ -e "$TMP/e" ] && echo "truncated left $TMP/e"
+exit 0
