@@ -105,4 +105,5 @@ def build(input: Union[_Path, Sequence[_Path]], output: _Path, *,
           split: str = ..., null_rtt: str = ..., column: Union[Mapping[str, str], Sequence[str]] = ...,
           ar_options: str = ..., shards: int = ..., plan: _Path = ..., temp_dir: _Path = ...,
           memory_limit: Union[int, str] = ..., memory_limit_gb: float = ...,
+          strict: bool = ..., rtt: str = ..., src_addr: str = ...,
           quiet: bool = ...) -> dict: ...

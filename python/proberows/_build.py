@@ -66,7 +66,8 @@ def _typed(inputs, output, o):
         kw["max_row_size"] = int(mb * 1024 * 1024)
     if "train_ratio" in o:
         kw["train_ratio"] = _number("train_ratio", o.pop("train_ratio"), 0, 1)
-    for name, choices in (("split", ("ratio", "hash")), ("null_rtt", ("keep", "drop", "failed"))):
+    for name, choices in (("split", ("ratio", "hash")), ("null_rtt", ("keep", "drop", "failed")),
+                          ("rtt", ("avg", "min", "max")), ("src_addr", ("src_addr", "from"))):
         if name in o:
             v = o.pop(name)
             if v not in choices:
@@ -92,23 +93,29 @@ def _typed(inputs, output, o):
             raise _bad(f"memory_limit_gb takes a positive number, got {gb!r}")
         kw["memory_limit"] = int(gb * 1024 ** 3)
     kw["quiet"] = bool(o.pop("quiet", True))
+    if "strict" in o:
+        v = o.pop("strict")
+        if not isinstance(v, bool):
+            raise _bad(f"strict takes True or False, got {v!r}")
+        kw["strict"] = v
     if o:
         raise TypeError(f"build() got unknown options: {', '.join(sorted(o))} (the CLI's long "
                         "flags with '_': workers, max_row_size_mb, train_ratio, split, null_rtt, "
                         "column, ar_options, shards, plan, temp_dir, memory_limit, "
-                        "memory_limit_gb, quiet)")
+                        "memory_limit_gb, strict, rtt, src_addr, quiet)")
     return kw
 
 
 def build(input, output, **options):
     """Runs ``proberows build`` on ``input`` into the folder ``output``; returns the manifest.
 
-    input: a glob or a list of globs of Parquet files (``*``, ``?``, ``[..]``, ``**``); may be
-    empty with ``plan=``. Options are the CLI's long flags with ``_``: ``workers``,
-    ``max_row_size_mb``, ``train_ratio``, ``split`` ('ratio'|'hash'), ``null_rtt``
-    ('keep'|'drop'|'failed'), ``column`` ({'rtt': 'avg'} or ['rtt=avg']), ``ar_options``,
-    ``shards``, ``plan``, ``temp_dir``, ``memory_limit`` (bytes or '2G'),
-    ``memory_limit_gb``, and ``quiet`` (default True: no progress on stderr).
+    input: a glob or a list of globs of Parquet files or RIPE Atlas dumps (``*``, ``?``,
+    ``[..]``, ``**``; told apart by content); may be empty with ``plan=``. Options are the
+    CLI's long flags with ``_``: ``workers``, ``max_row_size_mb``, ``train_ratio``, ``split``
+    ('ratio'|'hash'), ``null_rtt`` ('keep'|'drop'|'failed'), ``column`` ({'rtt': 'avg'} or
+    ['rtt=avg']), ``ar_options``, ``shards``, ``plan``, ``temp_dir``, ``memory_limit`` (bytes
+    or '2G'), ``memory_limit_gb``, ``strict`` (bool), for dumps ``rtt`` ('avg'|'min'|'max')
+    and ``src_addr`` ('src_addr'|'from'), and ``quiet`` (default True: no progress on stderr).
 
     The build runs in a child process with the GIL released. KeyboardInterrupt (Ctrl-C)
     cancels it: the staged output and run files are removed, no new file appears in

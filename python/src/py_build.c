@@ -144,17 +144,25 @@ PyObject *prwpy_build(PyObject *self, PyObject *args, PyObject *kw) {
     static char *names[] = {"inputs",       "output",       "workers",  "max_row_size",
                             "train_ratio",  "split",        "null_rtt", "columns",
                             "ar_options",   "shards",       "plan",     "temp_dir",
-                            "memory_limit", "command_line", "quiet",    NULL};
+                            "memory_limit", "command_line", "quiet",    "strict",
+                            "rtt",          "src_addr",     NULL};
     prw_build_options o;
     prw_build_options_init(&o);
     PyObject *inputs, *cols = Py_None;
-    int split = 0, null_rtt = 0, quiet = 1;
+    int split = 0, null_rtt = 0, quiet = 1, strict = 0, rtt = 0, src = 0;
     unsigned long long max_row = 0, mem = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!s|iKdiiOzizzKzp:_build", names, &PyList_Type,
-                                     &inputs, &o.output_dir, &o.workers, &max_row, &o.train_ratio,
-                                     &split, &null_rtt, &cols, &o.ar_options, &o.shards, &o.plan,
-                                     &o.temp_dir, &mem, &o.command_line, &quiet))
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kw, "O!s|iKdiiOzizzKzppii:_build", names, &PyList_Type, &inputs, &o.output_dir,
+            &o.workers, &max_row, &o.train_ratio, &split, &null_rtt, &cols, &o.ar_options,
+            &o.shards, &o.plan, &o.temp_dir, &mem, &o.command_line, &quiet, &strict, &rtt, &src))
         return NULL;
+    if (rtt < 0 || rtt > PRW_ATLAS_RTT_MAX || src < 0 || src > PRW_ATLAS_SRC_FROM) {
+        PyErr_SetString(PyExc_ValueError, "_build: rtt must be 0..2 and src_addr 0..1");
+        return NULL;
+    }
+    o.strict = strict != 0;
+    o.atlas_rtt = (prw_atlas_rtt)rtt;
+    o.atlas_src = (prw_atlas_src)src;
     o.split = split ? PRW_SPLIT_HASH : PRW_SPLIT_RATIO;
     o.null_rtt = null_rtt == 1   ? PRW_NULL_RTT_DROP
                  : null_rtt == 2 ? PRW_NULL_RTT_FAILED

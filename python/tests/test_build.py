@@ -26,11 +26,33 @@ def test_options_like_the_cli(tmp_path):
     assert m["peak_rss_bytes"] > 0
 
 
+def test_dump_like_the_cli(tmp_path):
+    # A RIPE Atlas dump as input, with the dump options: the same files as the CLI's build.
+    import subprocess
+    from conftest import CLI
+    if not os.access(CLI, os.X_OK):
+        pytest.skip(f"{CLI} is not built")
+    dump = os.path.join(ROOT, "examples", "ping-2024-03-01T0000.bz2")
+    m = proberows.build(dump, str(tmp_path / "py"), rtt="min", src_addr="from", strict=True)
+    assert m["inputs"][0]["format"] == "bzip2" and m["inputs"][0]["rows"] == 4000
+    assert m["options"]["dump_rtt"] == "min" and m["options"]["dump_src_addr"] == "from"
+    assert m["options"]["strict"] is True and m["lines_skipped"]["total"] == 0
+    subprocess.run([CLI, "build", "--quiet", "--input", dump, "--output", str(tmp_path / "cli"),
+                    "--rtt", "min", "--src-addr", "from", "--strict"], check=True)
+    for name in ("train.arrayrecord", "test.arrayrecord"):
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+    bad = os.path.join(ROOT, "tests", "fixtures", "atlas", "bad.jsonl")
+    with pytest.raises(proberows.CorruptError, match="line 6"):
+        proberows.build(bad, str(tmp_path / "strict"), strict=True)
+    assert not (tmp_path / "strict").exists()
+
+
 @pytest.mark.parametrize("kw,match", [
     ({"train_ratio": 2}, "train_ratio"), ({"split": "x"}, "split"),
     ({"null_rtt": "zero"}, "null_rtt"), ({"workers": 0}, "workers"),
     ({"memory_limit": "lots"}, "memory_limit"), ({"column": {"nope": "x"}}, "unknown column"),
-    ({"shards": 1.5}, "integer"), ({"max_row_size_mb": 0}, "max_row_size_mb")])
+    ({"shards": 1.5}, "integer"), ({"max_row_size_mb": 0}, "max_row_size_mb"),
+    ({"rtt": "median"}, "rtt"), ({"src_addr": "to"}, "src_addr"), ({"strict": 1}, "strict")])
 def test_bad_options(tmp_path, kw, match):
     with pytest.raises(proberows.InvalidArgumentError, match=match):
         proberows.build(EXAMPLES, str(tmp_path / "o"), **kw)
