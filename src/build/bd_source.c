@@ -4,6 +4,7 @@
  * its row groups, and the per-worker decoders. The strings
  * are in bd_strings.c, the decoding of a row group into measurement rows in bd_columns.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,6 +89,25 @@ static prw_status open_parquet(pl_file *f, const char *path, const prw_build_opt
     return PRW_OK;
 }
 
+/* Plain text is taken for a dump only when its first non-blank byte opens a JSON object: a
+ * CSV or a README matched by a glob is an error, not a file of skipped lines. */
+static prw_status check_plain(const char *path, prw_error *err) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return prw__error_sys(err, errno, "%s", path);
+    int c;
+    int64_t at = 0;
+    while ((c = getc(fp)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+        at++;
+    fclose(fp);
+    if (c == EOF || c == '{')
+        return PRW_OK;
+    return prw__error_set(err, PRW_E_UNSUPPORTED, at,
+                          "%s: neither a Parquet file nor a RIPE Atlas dump (bzip2, gzip, zstd, "
+                          "or JSON lines, which start with '{'; byte %lld is 0x%02x)",
+                          path, (long long)at, (unsigned)c);
+}
+
 /* A Parquet file, or a RIPE Atlas dump (bd_dump.c): told apart by their first bytes. */
 static prw_status open_file(prw__pl_source *s, pl_file *f, const char *path,
                             const prw_build_options *o, bool use_pread, prw_error *err) {
@@ -97,6 +117,8 @@ static prw_status open_file(prw__pl_source *s, pl_file *f, const char *path,
     f->bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
     if (fmt == PRW_ATLAS_FMT_PARQUET)
         return open_parquet(f, path, o, use_pread, err);
+    if (fmt == PRW_ATLAS_FMT_JSON)
+        PRW_TRY(check_plain(path, err));
     for (int c = 0; c < PRW_COL_COUNT; c++)
         PRW_CHECK(!o->columns[c] || strcmp(o->columns[c], g_logical[c]) == 0, err, PRW_E_INVALID,
                   -1,

@@ -2,8 +2,8 @@
 # first ones reported with file, line, byte offset and column; --strict makes the first one an
 # error (exit 1) and leaves no output; a dump event_time outside 1970..2199 is dropped and
 # counted, or with --strict an error naming the line; a truncated bzip2 dump is an error naming
-# the file, the format and the offset, with no output directory left; and verify --input
-# recounts it all from the dump.
+# the file, the format and the offset, with no output directory left; verify --input
+# recounts it all from the dump; and a file that is no dump is an error.
 bad=tests/fixtures/atlas/bad.jsonl
 "$PRW" build --input "$bad" --output "$TMP/a" 2>&1 | grep -E '^  (dumps|dropped)|^    '
 grep '"lines_skipped"' "$TMP/a/manifest.json"
@@ -25,4 +25,9 @@ head -c $((size - 100)) examples/ping-2024-03-01T0000.bz2 > "$TMP/cut.bz2"
 echo "truncated: exit $?"
 sed "s|$TMP/||; s/byte [0-9]*/byte B/g" "$TMP/err"
 [ -e "$TMP/e" ] && echo "truncated left $TMP/e"
+# A file that is neither Parquet nor a dump (a CSV a glob matched) is an error, not skipped lines.
+printf 'event_time,src_addr\n1,a\n' > "$TMP/x.csv"
+"$PRW" build --quiet --input "$TMP/x.csv" --output "$TMP/f" 2> "$TMP/err"
+echo "csv: exit $?"
+sed "s|$TMP/||" "$TMP/err"
 exit 0
