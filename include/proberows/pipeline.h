@@ -153,6 +153,7 @@ typedef struct prw_build_stats {
      *  dropped_null_src_addr, as a NULL key of a Parquet input is) and the first few of
      *  them with their file. */
     int64_t dump_files, dump_bytes_decompressed;
+    int64_t dump_chunk_bytes; /**< the parsed chunks' bytes in the temporary file */
     int64_t lines_skipped[PRW_ATLAS_BAD_COUNT];
     int64_t lines_skipped_total;
     prw_build_bad_line first_bad[PRW_ATLAS_FIRST_BAD];

@@ -238,6 +238,7 @@ prw_status prw__pl_source_inputs(const prw__pl_source *s, prw__pl_input **out, p
 
 void prw__pl_source_add_stats(const prw__pl_source *s, prw_build_stats *st) {
     st->files += (int64_t)s->nfiles;
+    st->dump_chunk_bytes += s->store_bytes;
     for (size_t f = 0; f < s->nfiles; f++) {
         st->rows_read += s->files[f].rows;
         st->input_bytes += s->files[f].bytes;

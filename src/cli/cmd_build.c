@@ -151,9 +151,12 @@ static void print_summary(const prw_build_stats *s, const char *outdir) {
                 "other than 4 and 6\n",
                 (long long)s->rtt_nan, (long long)s->rtt_inf, (long long)s->ip_version_other);
     if (s->dump_files) {
-        fprintf(stderr, "  dumps: %lld file%s, %s decompressed; lines skipped: %lld",
+        fprintf(stderr,
+                "  dumps: %lld file%s, %s decompressed, parsed into %s of chunks; lines "
+                "skipped: %lld",
                 (long long)s->dump_files, s->dump_files == 1 ? "" : "s",
                 prw_format_bytes((uint64_t)s->dump_bytes_decompressed, b1, sizeof b1),
+                prw_format_bytes((uint64_t)s->dump_chunk_bytes, b2, sizeof b2),
                 (long long)s->lines_skipped_total);
         const char *sep = " (";
         for (int k = 0; k < PRW_ATLAS_BAD_COUNT; k++)
