@@ -227,6 +227,11 @@ prw_status prw__pl_dump_open(prw__pl_source *s, pl_file *f, const char *path,
     ao.strict = o->strict;
     ao.threads = o->workers;
     ao.details = true;
+    /* Text in flight: the reader's 64 MiB, or a quarter of a smaller memory limit (at least
+     * 24 MiB: three pieces of 4 MiB and the bzip2 blocks being decoded). */
+    uint64_t quarter = o->memory_limit / 4;
+    if (o->memory_limit && quarter < (64u << 20))
+        ao.max_memory = quarter > (24u << 20) ? (size_t)quarter : (24u << 20);
     prw_atlas_reader *r = NULL;
     PRW_TRY(prw_atlas_reader_open(path, &ao, &r, err));
     d->fmt = prw_atlas_reader_format(r);
