@@ -176,8 +176,8 @@ static prw_status flush_chunk(prw__pl_source *s, pl_dump *d, gather *g, const ch
         done += (size_t)w;
     }
     if (d->nchunks == d->cap)
-        PRW_TRY(prw__reserve_array((void **)&d->chunks, &d->cap, d->nchunks + 1, sizeof *d->chunks,
-                                   "dump chunks", err));
+        PRW_TRY(prw__grow_array((void **)&d->chunks, &d->cap, d->nchunks + 1, sizeof *d->chunks,
+                                "dump chunks", err));
     d->chunks[d->nchunks++] =
         (dump_chunk){s->store_bytes, packed, at[L_END], g->rows, g->src.len, g->dst.len};
     s->store_bytes += (int64_t)packed;
@@ -239,9 +239,14 @@ prw_status prw__pl_dump_open(prw__pl_source *s, pl_file *f, const char *path,
     memset(&g, 0, sizeof g);
     prw_status st = prw__codec_ctx_create(&g.cc, err);
     const prw_atlas_batch *b;
+    uint64_t chunk_rows = CHUNK_ROWS;
+    /* Tests cut small dumps into many chunks (tests/cli/build_dump_duckdb_equal.cmd). */
+    const char *test_rows = getenv("PROBEROWS_TEST_DUMP_CHUNK_ROWS");
+    if (test_rows && atoi(test_rows) > 0 && atoi(test_rows) < (int)CHUNK_ROWS)
+        chunk_rows = (uint64_t)atoi(test_rows);
     while (st == PRW_OK && (st = prw_atlas_reader_next(r, &b, err)) == PRW_OK) {
         st = gather_batch(&g, b, err);
-        if (st == PRW_OK && g.rows >= CHUNK_ROWS)
+        if (st == PRW_OK && g.rows >= chunk_rows)
             st = flush_chunk(s, d, &g, path, err);
     }
     if (st == PRW_DONE)
