@@ -2,8 +2,8 @@
 # bench_atlas.sh: reading a RIPE Atlas dump, side by side in one run (rounds alternate between
 # the commands; the table gives medians): the parallel bzip2 floor `lbzip2 -d -n 2 > /dev/null`,
 # `bzip2 -d > /dev/null`, `proberows atlas stats` (decompress + parse every line),
-# `proberows build --input DUMP` when build reads dumps, and the users' old path: bzip2 -d to
-# a file, DuckDB read_json -> Parquet (tools/atlas_to_parquet.mjs), proberows build.
+# `proberows build --input DUMP`, and the users' old path: bzip2 -d to a file (the bzip2 -d
+# figure), DuckDB read_json -> Parquet (tools/atlas_to_parquet.mjs), proberows build.
 #
 #   sh bench/bench_atlas.sh [DUMP]          (default: $BENCH_DIR/ping-5M.bz2, generated if absent)
 #   env: BENCH_DIR (default /tmp/prw-bench-atlas), RESULTS (5000000), ROUNDS (3),
@@ -64,7 +64,8 @@ while [ $r -lt "$ROUNDS" ]; do
         timed prw_build_dump "'$PRW' build --quiet --input '$DUMP' --output '$BENCH_DIR/out'"
     fi
     if [ $r -le "$SLOW_ROUNDS" ]; then
-        timed bzip2_d "bzip2 -d < '$DUMP' > /dev/null"
+        # `bzip2 -d` is timed once, as the old path's first step (writing the text to a file,
+        # which costs little beside the decompression): the slowest command here.
         timed old_1_bunzip2 "bzip2 -d < '$DUMP' > '$BENCH_DIR/dump.jsonl'"
         timed old_2_duckdb "cd tools && DUCKDB_THREADS=2 node atlas_to_parquet.mjs '$BENCH_DIR/dump.jsonl' '$BENCH_DIR/dump.parquet'"
         rm -f "$BENCH_DIR/dump.jsonl"
