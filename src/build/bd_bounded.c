@@ -124,7 +124,7 @@ static uint64_t slot_bytes(const bd_build *b) {
         return b->bm.rg_cost;
     uint64_t m = 0, rows = 0;
     for (size_t g = 0; g < b->nrg; g++) {
-        uint64_t c = prw__pl_source_rg_parts_bytes(b->src, g);
+        uint64_t c = prw__pl_source_rg_parts_bytes(b->src, g, b->bm.release);
         uint64_t r = (uint64_t)prw__pl_source_rg_rows(b->src, g);
         m = c > m ? c : m;
         rows = r > rows ? r : rows;
@@ -245,42 +245,54 @@ static size_t largest_rg_rows(const bd_build *b) {
     return m;
 }
 
-/* Sets the decoding of whole row groups (unit_rows 0) or lean, in units of unit_rows. */
-static void set_units(bd_build *b, size_t unit_rows) {
+/* Sets the decoding of whole row groups (unit_rows 0) or lean, in units of unit_rows, with
+ * the column buffers freed as soon as they are done (`release`) or kept for the next row
+ * group (no page faults to fill them again). */
+static void set_units(bd_build *b, size_t unit_rows, bool release) {
     b->bm.lean = unit_rows != 0;
+    b->bm.release = release && unit_rows != 0;
     b->bm.unit_rows = unit_rows ? unit_rows : largest_rg_rows(b);
     b->bm.nunits = unit_rows ? count_units(b, unit_rows) : b->nrg;
 }
 
 /*
  * Sizes the spill mode for w partitions at once with the most row groups decoded at once:
- * whole, or else lean in units of half as many rows each time down to MIN_UNIT_ROWS (smaller
- * units mean more runs to merge: the largest that decodes the most at once wins).
+ * whole, or else lean in units of half as many rows each time down to MIN_UNIT_ROWS, the
+ * column buffers kept and then released. Of those decoding the most at once the first wins:
+ * buffers kept (no page faults to fill them again for every row group), the largest units
+ * (smaller ones mean more runs to merge).
  */
 static prw_status size_slots(bd_build *b, uint64_t w, uint64_t *part, prw_error *err) {
     size_t W = (size_t)b->workers, best = 0, best_slots = 0;
+    bool best_release = false;
     prw_error_clear(err);
-    set_units(b, 0);
+    set_units(b, 0, false);
     prw_status st = size_spill(b, w, part, err);
     if (st == PRW_OK && b->slots_free == W)
         return PRW_OK;
     size_t whole = st == PRW_OK ? b->slots_free : 0;
-    for (size_t u = largest_rg_rows(b);; u = (u + 1) / 2) {
-        size_t unit = u > MIN_UNIT_ROWS ? u : MIN_UNIT_ROWS;
-        prw_error_clear(err);
-        set_units(b, unit);
-        st = size_spill(b, w, part, err);
-        if (st == PRW_OK && b->slots_free > best_slots) {
-            best = unit;
-            best_slots = b->slots_free;
+    for (int release = 0; release < 2 && best_slots < W; release++) {
+        for (size_t u = largest_rg_rows(b);; u = (u + 1) / 2) {
+            size_t unit = u > MIN_UNIT_ROWS ? u : MIN_UNIT_ROWS;
+            prw_error_clear(err);
+            set_units(b, unit, release);
+            st = size_spill(b, w, part, err);
+            if (st == PRW_OK && b->slots_free > best_slots) {
+                best = unit;
+                best_slots = b->slots_free;
+                best_release = release;
+            }
+            if (best_slots == W || u <= MIN_UNIT_ROWS)
+                break;
         }
-        if (best_slots == W || u <= MIN_UNIT_ROWS)
-            break;
     }
     if (best_slots == 0 && whole == 0)
         return st;
     prw_error_clear(err);
-    set_units(b, best_slots > whole ? best : 0);
+    if (best_slots > whole)
+        set_units(b, best, best_release);
+    else
+        set_units(b, 0, false);
     return size_spill(b, w, part, err);
 }
 
@@ -375,7 +387,8 @@ static prw_status spill_rg_parts(bd_build *b, size_t di, size_t g, prw__pl_decod
                                  prw_error *err) {
     prw__pl_decoder *dec = b->decoders[di];
     PRW_TRY(prw__pl_decode_cols(dec, g, PRW_PL_COLS_STR, &b->pr.src_tab, &b->pr.dst_tab, err));
-    prw__pl_decoder_release_cols(dec, PRW_PL_COLS_STR);
+    if (b->bm.release)
+        prw__pl_decoder_release_cols(dec, PRW_PL_COLS_STR);
     PRW_TRY(prw__pl_decode_cols(dec, g, PRW_PL_COLS_NUM, &b->pr.src_tab, &b->pr.dst_tab, err));
     size_t n = (size_t)prw__pl_source_rg_rows(b->src, g), U = b->bm.unit_rows;
     PRW_TRY(prw__reserve_array((void **)&b->bm.urows[di], &b->bm.urows_cap[di], U,
@@ -390,7 +403,8 @@ static prw_status spill_rg_parts(bd_build *b, size_t di, size_t g, prw__pl_decod
         prw__pl_decoded_add_counts(d, &part);
         PRW_TRY(spill_unit(b, di, u, part.rows, part.n, err));
     }
-    prw__pl_decoder_release_cols(dec, PRW_PL_COLS_NUM | PRW_PL_COLS_STR);
+    if (b->bm.release)
+        prw__pl_decoder_release_cols(dec, PRW_PL_COLS_NUM | PRW_PL_COLS_STR);
     return PRW_OK;
 }
 
@@ -510,10 +524,10 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
     /* Before any work: a limit that cannot hold one row group decoded in parts (or whole, if
      * that is less) fails at once. */
     uint64_t usable = plan_usable(b);
-    b->bm.lean = true;
+    b->bm.lean = b->bm.release = true;
     b->bm.unit_rows = MIN_UNIT_ROWS;
     uint64_t parts = slot_bytes(b);
-    b->bm.lean = false;
+    b->bm.lean = b->bm.release = false;
     uint64_t least = parts < b->bm.rg_cost ? parts : b->bm.rg_cost;
     if (PRW_BD_RSS_BASE + least > usable)
         return too_small(b, PRW_BD_RSS_BASE + least,

@@ -202,6 +202,7 @@ typedef struct bd_bounded {
      * spilled unit_rows at a time: each such range is a spill unit of its own (the run index
      * and the merge count units, in input order). */
     bool lean;
+    bool release;        /* lean: column buffers freed between the halves and row groups */
     size_t unit_rows;    /* rows per spill unit (lean), else the largest row group */
     size_t nunits;       /* spill units of all row groups */
     size_t *unit0;       /* by row group: its first spill unit */

@@ -240,9 +240,9 @@ prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decod
  * one, decoded strings first) holds no more than it needs (bd_rgparts.c).
  */
 void prw__pl_decoder_release_cols(prw__pl_decoder *d, unsigned which);
-/** Bytes one decoder holds decoding row group rg in parts (strings, released, then numbers),
- * without the assembled rows. */
-uint64_t prw__pl_source_rg_parts_bytes(const prw__pl_source *s, size_t rg);
+/** Bytes one decoder holds decoding row group rg in parts (strings, then numbers; with
+ * `release` the strings' buffers freed between them), without the assembled rows. */
+uint64_t prw__pl_source_rg_parts_bytes(const prw__pl_source *s, size_t rg, bool release);
 
 /**
  * The key pass (memory-bounded build, plan): decodes only src_addr of row group rg and interns

@@ -48,7 +48,7 @@ static uint64_t col_row_bytes(const pl_file *f, int rg, int c) {
     return dict_only ? 1 + 4 : 1 + 4 + 8;
 }
 
-uint64_t prw__pl_source_rg_parts_bytes(const prw__pl_source *s, size_t rg) {
+uint64_t prw__pl_source_rg_parts_bytes(const prw__pl_source *s, size_t rg, bool release) {
     const pl_rg *g = &s->rgs[rg];
     const pl_file *f = &s->files[g->file];
     uint64_t num = 0, str = 0, pages = 0;
@@ -59,7 +59,9 @@ uint64_t prw__pl_source_rg_parts_bytes(const prw__pl_source *s, size_t rg) {
         if (prw_pq_chunk(f->pq, g->rg, f->col[c], &ci, NULL) == PRW_OK && ci.uncompressed_size > 0)
             pages += (uint64_t)ci.uncompressed_size;
     }
-    /* The time and id scratch (16 bytes a row) with the larger half's arrays; the chunks'
-     * uncompressed bytes cover the read chunk, a page, the dictionaries. */
-    return (uint64_t)g->rows * (16 + (num > str ? num : str)) + pages;
+    /* The time and id scratch (16 bytes a row) with the larger half's arrays, or both halves'
+     * when the strings' buffers are kept; the chunks' uncompressed bytes cover the read
+     * chunk, a page, the dictionaries. */
+    uint64_t arrays = release ? (num > str ? num : str) : num + str;
+    return (uint64_t)g->rows * (16 + arrays) + pages;
 }
