@@ -23,14 +23,53 @@
 /* A merge window row: the row (24), its probe columns (36), destination bytes (~12). */
 #define MERGE_ROW_BYTES 72
 #define MIN_PART_ROWS 1024
+/* The fewest rows a spill unit of a row group decoded in parts holds. */
+#define MIN_UNIT_ROWS 16384
 /* Percent of the limit left unplanned: allocator slack, per-thread arenas, page-granular
- * buffers (with prw__alloc_bound_retention, M at 256M peaks at ~75% of the limit). */
-#define PLAN_SLACK_PCT 10
+ * buffers. The estimates below are upper bounds of what the phases touch (M at 128M: the
+ * decode phase peaks at 121.5 MiB where the plan counts 127 MiB), and the resident set may
+ * exceed the limit by 10% (docs/MEMORY.md). */
+#define PLAN_SLACK_PCT 5
+/* Bytes per probe of the probe tables: rank and by_rank (4 + 4), rows, estimated bytes and
+ * src_id (3 x 8), split (1), shard and partition (4 + 4), key-pass rows (8), part_big (1). */
+#define PROBE_TABLE_BYTES 50
 
+/* Bytes the key pass's row group rg needs at most: its src_addr chunk, ids, and the decoder's
+ * src cache of one row group of as many rows as the first one read, whose cache held c0. */
+static uint64_t key_slot_bytes(const bd_build *b, uint64_t c0, uint64_t rows0) {
+    uint64_t m = 1;
+    for (size_t g = 0; g < b->nrg; g++) {
+        uint64_t r = (uint64_t)prw__pl_source_rg_rows(b->src, g);
+        uint64_t c = (uint64_t)prw__pl_source_rg_key_bytes(b->src, g) +
+                     (rows0 ? (c0 * r + rows0 - 1) / rows0 : c0);
+        m = c > m ? c : m;
+    }
+    return m;
+}
+
+/*
+ * The key pass of row group rg. A decoder's src cache keeps every string it has seen, which
+ * at small limits does not fit once per worker: the first row group runs alone, the slots for
+ * the others are sized from what its cache took (scaled to the largest row group), and a
+ * cache above its slot's share is dropped after its row group, so a slot holds its share plus
+ * the new strings of one row group at most.
+ */
 static prw_status keys_work(bd_build *b, size_t di, size_t rg, int64_t *done, prw_error *err) {
     size_t n = 0;
-    PRW_TRY(prw__pl_scan_keys_rg(b->decoders[di], rg, &b->pr.src_tab, &n, err));
+    prw__pl_decoder *d = b->decoders[di];
+    PRW_TRY(prw__pl_scan_keys_rg(d, rg, &b->pr.src_tab, &n, err));
     *done = (int64_t)n;
+    size_t c = prw__pl_decoder_cache_bytes(d, 0);
+    if (!atomic_exchange(&b->bm.keys_sized, true)) {
+        uint64_t slot = key_slot_bytes(b, c, n), key = key_slot_bytes(b, 0, n);
+        uint64_t slots = b->bm.key_limit / slot, w = (uint64_t)b->workers;
+        slots = slots < 1 ? 1 : slots < w ? slots : w;
+        uint64_t share = b->bm.key_limit / slots;
+        b->bm.key_share = share > key ? share - key : 0;
+        prw__bd_slots_add(b, (size_t)slots - 1);
+    }
+    if (c > b->bm.key_share)
+        prw__pl_decoder_set_keymap(d, NULL); /* drops the src cache */
     return PRW_OK;
 }
 
@@ -38,8 +77,10 @@ static prw_status keys_task(void *ctx, size_t rg, prw_error *err) {
     return prw__bd_rg_task(ctx, rg, true, keys_work, err);
 }
 
+/* What an intern table holds resident: its bytes, offsets and hashes as far as written (a
+ * buffer grown by doubling touches only what it holds), the slot array whole. */
 static uint64_t intern_bytes(const prw__intern *t) {
-    return t->bytes.cap + t->ncap * 16 + t->nslots * 4;
+    return t->bytes.len + (t->n + 1) * 16 + t->nslots * 4;
 }
 
 /* The part of the limit the plan may use. */
@@ -49,7 +90,8 @@ static uint64_t plan_usable(const bd_build *b) {
 
 /* `planned`: the bytes the plan needs; the limit must also hold the unplanned share. */
 static prw_status too_small(bd_build *b, uint64_t planned, const char *what, prw_error *err) {
-    uint64_t need = planned / (100 - PLAN_SLACK_PCT) * 100;
+    uint64_t need =
+        (planned / 1024 * 100 + (100 - PLAN_SLACK_PCT) - 1) / (100 - PLAN_SLACK_PCT) * 1024;
     char lim[PRW_BYTES_STR_MAX], nd[PRW_BYTES_STR_MAX]; /* printed as the summary prints them */
     return prw__error_set(err, PRW_E_LIMIT, -1,
                           "memory limit of %s is too small for this input: at least %s is "
@@ -58,82 +100,212 @@ static prw_status too_small(bd_build *b, uint64_t planned, const char *what, prw
                           prw_format_bytes(need, nd, sizeof nd), what);
 }
 
+/* Spill units of row group g, of every row group, when each unit holds at most `rows` rows. */
+static size_t units_of(const bd_build *b, size_t g, size_t rows) {
+    size_t r = (size_t)prw__pl_source_rg_rows(b->src, g);
+    return r > rows ? (r + rows - 1) / rows : 1;
+}
+
+static size_t count_units_rg(const bd_build *b, size_t g) {
+    return units_of(b, g, b->bm.unit_rows);
+}
+
+static size_t count_units(const bd_build *b, size_t rows) {
+    size_t n = 0;
+    for (size_t g = 0; g < b->nrg; g++)
+        n += units_of(b, g, rows);
+    return n;
+}
+
+/* Bytes one decoding slot needs: a row group decoded whole (rg_cost), or lean: decoded in
+ * parts, its rows assembled and scattered unit_rows at a time. */
+static uint64_t slot_bytes(const bd_build *b) {
+    if (!b->bm.lean)
+        return b->bm.rg_cost;
+    uint64_t m = 0, rows = 0;
+    for (size_t g = 0; g < b->nrg; g++) {
+        uint64_t c = prw__pl_source_rg_parts_bytes(b->src, g, b->bm.release);
+        uint64_t r = (uint64_t)prw__pl_source_rg_rows(b->src, g);
+        m = c > m ? c : m;
+        rows = r > rows ? r : rows;
+    }
+    uint64_t unit = b->bm.unit_rows < rows ? b->bm.unit_rows : rows;
+    return m + unit * 2 * sizeof(prw__pl_row) + prw__spill_scratch_bytes(8192);
+}
+
 /*
- * Sizes the spill mode for `w` row groups decoded and partitions encoded at once (w <= workers):
- * sets slots_free, block_rows and window (partitions being encoded plus finished ones waiting),
- * and *part_out to the partition size in rows, leaving room for a probe merged from runs; or
- * fails with how much memory that would need.
+ * The partition size for `avail` bytes of the write phase at per_row bytes a row, with room
+ * for a probe merged from runs and for the run index (*index bytes): partitions are cut again
+ * with each smaller size until the probes to merge, and so the room they need, stop changing.
+ */
+static prw_status size_parts(bd_build *b, uint64_t avail, uint64_t per_row, size_t nunits,
+                             uint64_t *part_out, uint64_t *index_out, prw_error *err) {
+    uint64_t before = plan_usable(b) - avail, part = avail / per_row; /* planned elsewhere */
+    for (int round = 0; round < 64; round++) {
+        uint64_t rows = 0, nbig = 0;
+        size_t src_len = SIZE_MAX; /* the shortest src_addr among probes to be merged */
+        for (uint32_t r = 0; r < b->pr.n_probes; r++) {
+            uint64_t k = b->bm.key_rows[r];
+            rows += k;
+            if (k > part || k > MAX_PART_ROWS) {
+                nbig++;
+                size_t l = prw__intern_len(&b->pr.src_tab, b->pr.by_rank[r]);
+                src_len = l < src_len ? l : src_len;
+            }
+        }
+        /* A probe merged from runs: one block per run, a window of the rows of a piece and
+         * one more (a row takes at least 17 + len(src_addr) inner bytes: the window grows no
+         * further, bd_merge.c), a piece and its chunk. */
+        uint64_t piece_rows = nbig ? b->max_row / (17 + src_len) + 1 : 0;
+        uint64_t merge = nbig ? (uint64_t)nunits * b->bm.block_rows * 2 * sizeof(prw__pl_row) +
+                                    (piece_rows + 1 + PRW_BD_MERGE_WINDOW) * MERGE_ROW_BYTES +
+                                    2 * b->max_row
+                              : 0;
+        /* The run index: a partition of the greedy cut and the one after it hold more than
+         * `part` rows together, so there are at most 2 * rows / part + 1 of them, and up to
+         * two more around each probe alone in one. */
+        uint64_t index = (uint64_t)nunits * (2 * (rows / part) + 2 * nbig + 3) * 32;
+        if (avail <= merge + index + MIN_PART_ROWS * per_row)
+            return too_small(b, before + merge + index + MIN_PART_ROWS * per_row,
+                             nbig ? "merging a probe larger than memory" : "a minimal partition",
+                             err);
+        uint64_t next = (avail - merge - index) / per_row;
+        if (next >= part) {
+            b->bm.merge_rows = (size_t)piece_rows + 1;
+            *part_out = part;
+            *index_out = index;
+            return PRW_OK;
+        }
+        part = next;
+    }
+    return too_small(b, before + 2 * avail, "a stable partition size", err);
+}
+
+/*
+ * Sizes the spill mode for `w` row groups decoded and partitions encoded at once (w <= workers)
+ * with the decoding of b->bm.lean and unit_rows: sets slots_free, block_rows and window
+ * (partitions being encoded plus finished ones waiting), and *part_out to the partition size
+ * in rows, leaving room for a probe merged from runs; or fails with how much memory that
+ * would need. The decode phase (slots, per-probe sums, the key map) and the write phase
+ * (writers, partitions, the merge) do not overlap: each must fit on its own.
  */
 static prw_status size_spill(bd_build *b, uint64_t w, uint64_t *part_out, prw_error *err) {
     uint64_t W = (uint64_t)b->workers;
     uint64_t probes = b->pr.n_probes;
     uint64_t dst_reserve = b->bm.limit / 16 < (32u << 20) ? b->bm.limit / 16 : (32u << 20);
+    size_t nunits = b->bm.nunits ? b->bm.nunits : 1;
+    /* Held through both phases: the src strings, the probe tables, the dst strings, the row
+     * group list (and the run index, size_parts); then the key map and each spilling worker's
+     * buffers while decoding. */
+    uint64_t common = PRW_BD_RSS_BASE + intern_bytes(&b->pr.src_tab) + probes * PROBE_TABLE_BYTES +
+                      dst_reserve + (uint64_t)b->nrg * (sizeof(prw__pl_decoded) + 16);
+    uint64_t decoding = common + prw__pl_keymap_bytes(probes) + W * (256u << 10);
     /* The writers' queues: finished chunks pass through; records wait for compression; the
      * two output files' direct-I/O buffers. */
     uint64_t writer =
         (b->chunked ? 0 : (4ull << 20) * W) + 3 * b->max_row + 2 * PRW__WFILE_DIRECT_BYTES;
-    /* The src key map (shared, read-only); each decoding slot's per-probe sums are charged
-     * with its row group, for the slots that fit (issue 22: charging them for every worker
-     * made M at 256M fall back to one partition at a time, the write phase on one core). */
-    uint64_t fixed = PRW_BD_RSS_BASE + intern_bytes(&b->pr.src_tab) + probes * 64 + dst_reserve +
-                     writer + W * (256u << 10) + prw__pl_keymap_bytes(probes) + b->nrg * 64;
     uint64_t usable = plan_usable(b);
-    uint64_t sums = probes * sizeof(bd_probe_acc), slot = b->bm.rg_cost + sums;
-    if (fixed >= usable)
-        return too_small(b, fixed + slot, "probe tables and writers", err);
-    uint64_t avail = usable - fixed;
-    if (avail < slot)
-        return too_small(b, fixed + slot, "one row group decoded at a time", err);
-    uint64_t slots = avail / slot;
+    /* Each decoding slot's per-probe sums are charged with its row group, for the slots that
+     * fit (issue 22: charging them for every worker made M at 256M fall back to one partition
+     * at a time, the write phase on one core). */
+    uint64_t sums = probes * sizeof(bd_probe_acc), slot = slot_bytes(b) + sums;
+    const char *unit =
+        b->bm.lean ? "a part of a row group decoded at a time" : "one row group decoded at a time";
+    if (decoding >= usable || usable - decoding < slot)
+        return too_small(b, decoding + slot, unit, err);
+    uint64_t slots = (usable - decoding) / slot;
     b->slots_free = (size_t)(slots < w ? slots : w);
-    avail -= b->slots_free * sums;
-    size_t nrg = b->nrg ? b->nrg : 1;
-    uint64_t br = avail / 16 / (nrg * 2 * sizeof(prw__pl_row));
+    if (common + writer >= usable)
+        return too_small(b, common + writer + MIN_PART_ROWS * ENCODE_ROW_BYTES,
+                         "probe tables and writers", err);
+    uint64_t avail = usable - common - writer;
+    uint64_t br = avail / 16 / (nunits * 2 * sizeof(prw__pl_row));
     b->bm.block_rows = (size_t)(br < 256 ? 256 : br > 8192 ? 8192 : br);
     /* Partitions in flight: being encoded (at most one per pool thread) or waiting to be
      * written. With every worker, one more than the threads keeps them all busy. */
     b->bm.window = (size_t)(w == W ? W + 1 : w);
     uint64_t encoding = b->bm.window < W ? b->bm.window : W;
     uint64_t per_row = encoding * ENCODE_ROW_BYTES + b->bm.window * OUTPUT_ROW_BYTES;
-    uint64_t part = avail / per_row;
-    bool big = false;
-    size_t src_len = SIZE_MAX; /* the shortest src_addr among probes to be merged */
-    for (uint32_t r = 0; r < b->pr.n_probes; r++) {
-        if (b->bm.key_rows[r] > part || b->bm.key_rows[r] > MAX_PART_ROWS) {
-            big = true;
-            size_t l = prw__intern_len(&b->pr.src_tab, b->pr.by_rank[r]);
-            src_len = l < src_len ? l : src_len;
-        }
-    }
-    /* A probe merged from runs: one block per run, a window of at most twice the rows of a
-     * piece (a row takes at least 17 + len(src_addr) inner bytes), a piece and its chunk. */
-    uint64_t piece_rows = big ? b->max_row / (17 + src_len) + 1 : 0;
-    uint64_t merge = (uint64_t)nrg * b->bm.block_rows * 2 * sizeof(prw__pl_row) +
-                     (2 * piece_rows + PRW_BD_MERGE_WINDOW) * MERGE_ROW_BYTES + 2 * b->max_row;
-    if (big) {
-        if (avail <= merge + MIN_PART_ROWS * per_row)
-            return too_small(b, fixed + merge + MIN_PART_ROWS * per_row,
-                             "merging a probe larger than memory", err);
-        part = (avail - merge) / per_row;
-    }
-    if (part < MIN_PART_ROWS)
-        return too_small(b, fixed + MIN_PART_ROWS * per_row, "a minimal partition", err);
+    uint64_t part = 0, index = 0;
+    PRW_TRY(size_parts(b, avail, per_row, nunits, &part, &index, err));
+    while (b->slots_free > 1 && decoding + index + b->slots_free * slot > usable)
+        b->slots_free--;
+    if (decoding + index + slot > usable)
+        return too_small(b, decoding + index + slot, "the run index", err);
     *part_out = part;
     return PRW_OK;
 }
 
+static size_t largest_rg_rows(const bd_build *b) {
+    size_t m = 1;
+    for (size_t g = 0; g < b->nrg; g++) {
+        size_t r = (size_t)prw__pl_source_rg_rows(b->src, g);
+        m = r > m ? r : m;
+    }
+    return m;
+}
+
+/* Sets the decoding of whole row groups (unit_rows 0) or lean, in units of unit_rows, with
+ * the column buffers freed as soon as they are done (`release`) or kept for the next row
+ * group (no page faults to fill them again). */
+static void set_units(bd_build *b, size_t unit_rows, bool release) {
+    b->bm.lean = unit_rows != 0;
+    b->bm.release = release && unit_rows != 0;
+    b->bm.unit_rows = unit_rows ? unit_rows : largest_rg_rows(b);
+    b->bm.nunits = unit_rows ? count_units(b, unit_rows) : b->nrg;
+}
+
 /*
- * Chooses the sizes of the spill mode from the limit (size_spill), with fewer row groups and
+ * Sizes the spill mode for w partitions at once with the most row groups decoded at once:
+ * whole, or else lean in units of half as many rows each time down to MIN_UNIT_ROWS, the
+ * column buffers kept and then released. Of those decoding the most at once the first wins:
+ * buffers kept (no page faults to fill them again for every row group), the largest units
+ * (smaller ones mean more runs to merge).
+ */
+static prw_status size_slots(bd_build *b, uint64_t w, uint64_t *part, prw_error *err) {
+    size_t W = (size_t)b->workers, best = 0, best_slots = 0;
+    bool best_release = false;
+    prw_error_clear(err);
+    set_units(b, 0, false);
+    prw_status st = size_spill(b, w, part, err);
+    if (st == PRW_OK && b->slots_free == W)
+        return PRW_OK;
+    size_t whole = st == PRW_OK ? b->slots_free : 0;
+    for (int release = 0; release < 2 && best_slots < W; release++) {
+        for (size_t u = largest_rg_rows(b);; u = (u + 1) / 2) {
+            size_t unit = u > MIN_UNIT_ROWS ? u : MIN_UNIT_ROWS;
+            prw_error_clear(err);
+            set_units(b, unit, release);
+            st = size_spill(b, w, part, err);
+            if (st == PRW_OK && b->slots_free > best_slots) {
+                best = unit;
+                best_slots = b->slots_free;
+                best_release = release;
+            }
+            if (best_slots == W || u <= MIN_UNIT_ROWS)
+                break;
+        }
+    }
+    if (best_slots == 0 && whole == 0)
+        return st;
+    prw_error_clear(err);
+    if (best_slots > whole)
+        set_units(b, best, best_release);
+    else
+        set_units(b, 0, false);
+    return size_spill(b, w, part, err);
+}
+
+/*
+ * Chooses the sizes of the spill mode from the limit (size_slots), with fewer row groups and
  * partitions at once than workers when all of them would not fit, then the key ranges.
  */
 static prw_status plan_spill(bd_build *b, prw_error *err) {
     uint64_t part = 0;
     prw_status st = PRW_OK;
-    for (uint64_t w = (uint64_t)b->workers; w >= 1; w--) {
-        prw_error_clear(err);
-        if ((st = size_spill(b, w, &part, err)) == PRW_OK)
+    for (uint64_t w = (uint64_t)b->workers; w >= 1; w--)
+        if ((st = size_slots(b, w, &part, err)) == PRW_OK)
             break;
-    }
     PRW_TRY(st);
     if (part > MAX_PART_ROWS)
         part = MAX_PART_ROWS;
@@ -169,13 +341,12 @@ static prw_status plan_spill(bd_build *b, prw_error *err) {
     return PRW_OK;
 }
 
-/* Decodes row group g, ranks its keys, scatters it by partition (input order kept; slices of
- * merged probes sorted by time) and appends each slice to this worker's run file. */
-static prw_status spill_rg(bd_build *b, size_t di, size_t g, prw_error *err) {
-    prw__pl_decoded *d = &b->dec[g];
-    PRW_TRY(prw__pl_decode_rg(b->decoders[di], g, &b->pr.src_tab, &b->pr.dst_tab, b->o->null_rtt, d,
-                              err));
-    size_t n = d->n, np = b->pt.nparts;
+/* Scatters rows[0, n) of spill unit u by partition into this worker's wrows (input order
+ * kept; slices of merged probes sorted by time, with `rows` as the sort buffer) and appends
+ * each slice to this worker's run file. */
+static prw_status spill_unit(bd_build *b, size_t di, size_t u, prw__pl_row *rows, size_t n,
+                             prw_error *err) {
+    size_t np = b->pt.nparts;
     size_t *cnt = b->bm.wcount[di];
     bd_probe_acc *acc = b->wprobe[di];
     memset(cnt, 0, (np + 1) * sizeof *cnt);
@@ -183,7 +354,7 @@ static prw_status spill_rg(bd_build *b, size_t di, size_t g, prw_error *err) {
     prw__mutex_lock(&b->pr.dst_tab.mu);
     const uint64_t *doffs = b->pr.dst_tab.offs;
     for (size_t i = 0; i < n; i++) {
-        prw__pl_row *r = &d->rows[i];
+        prw__pl_row *r = &rows[i];
         uint32_t k = r->key; /* the key map gave ranks */
         acc[k].rows++;
         acc[k].bytes += 28 + (r->dst == PRW_PL_NULL_ID ? 0 : doffs[r->dst + 1] - doffs[r->dst]);
@@ -192,24 +363,63 @@ static prw_status spill_rg(bd_build *b, size_t di, size_t g, prw_error *err) {
     prw__mutex_unlock(&b->pr.dst_tab.mu);
     for (size_t p = 0; p < np; p++)
         cnt[p + 1] += cnt[p];
-    PRW_TRY(prw__reserve_array((void **)&b->bm.wrows[di], &b->bm.wrows_cap[di], n,
+    PRW_TRY(prw__reserve_array((void **)&b->bm.wrows[di], &b->bm.wrows_cap[di], n ? n : 1,
                                sizeof(prw__pl_row), "a row group's partitions", err));
     prw__pl_row *out = b->bm.wrows[di];
     for (size_t i = 0; i < n; i++)
-        out[cnt[b->pr.probe_part[d->rows[i].key]]++] = d->rows[i];
-    /* cnt[p] is now the end of slice p; the decoded rows serve as the sort buffer. */
+        out[cnt[b->pr.probe_part[rows[i].key]]++] = rows[i];
+    /* cnt[p] is now the end of slice p. */
     size_t start = 0;
     for (size_t p = 0; p < np; p++) {
         size_t end = cnt[p];
         if (b->bm.part_big[p])
-            prw__pl_sort_by_time(out + start, d->rows, end - start);
-        PRW_TRY(prw__spill_put(b->bm.spill, di, b->bm.wcc[di], g, p, out + start, end - start,
+            prw__pl_sort_by_time(out + start, rows, end - start);
+        PRW_TRY(prw__spill_put(b->bm.spill, di, b->bm.wcc[di], u, p, out + start, end - start,
                                &b->bm.wbuf[di], err));
         start = end;
     }
+    return PRW_OK;
+}
+
+/* Lean: decodes row group g strings first (their buffers freed), then numbers, and assembles
+ * and spills its rows a unit at a time; d gets the row group's counts. */
+static prw_status spill_rg_parts(bd_build *b, size_t di, size_t g, prw__pl_decoded *d,
+                                 prw_error *err) {
+    prw__pl_decoder *dec = b->decoders[di];
+    PRW_TRY(prw__pl_decode_cols(dec, g, PRW_PL_COLS_STR, &b->pr.src_tab, &b->pr.dst_tab, err));
+    if (b->bm.release)
+        prw__pl_decoder_release_cols(dec, PRW_PL_COLS_STR);
+    PRW_TRY(prw__pl_decode_cols(dec, g, PRW_PL_COLS_NUM, &b->pr.src_tab, &b->pr.dst_tab, err));
+    size_t n = (size_t)prw__pl_source_rg_rows(b->src, g), U = b->bm.unit_rows;
+    PRW_TRY(prw__reserve_array((void **)&b->bm.urows[di], &b->bm.urows_cap[di], U,
+                               sizeof(prw__pl_row), "a row group's rows", err));
+    memset(d, 0, sizeof *d);
+    size_t u = b->bm.unit0[g];
+    for (size_t r0 = 0; r0 < n; r0 += U, u++) {
+        prw__pl_decoded part = {.rows = b->bm.urows[di]};
+        PRW_TRY(prw__pl_assemble_rows(dec, dec, g, r0, n - r0 < U ? n : r0 + U, b->o->null_rtt,
+                                      &part, err));
+        d->n += part.n;
+        prw__pl_decoded_add_counts(d, &part);
+        PRW_TRY(spill_unit(b, di, u, part.rows, part.n, err));
+    }
+    if (b->bm.release)
+        prw__pl_decoder_release_cols(dec, PRW_PL_COLS_NUM | PRW_PL_COLS_STR);
+    return PRW_OK;
+}
+
+/* Decodes row group g, ranks its keys, scatters it by partition and appends each slice to
+ * this worker's run file: whole, or lean in parts. */
+static prw_status spill_rg(bd_build *b, size_t di, size_t g, prw_error *err) {
+    prw__pl_decoded *d = &b->dec[g];
+    if (b->bm.lean)
+        return spill_rg_parts(b, di, g, d, err);
+    PRW_TRY(prw__pl_decode_rg(b->decoders[di], g, &b->pr.src_tab, &b->pr.dst_tab, b->o->null_rtt, d,
+                              err));
+    prw_status st = spill_unit(b, di, b->bm.unit0[g], d->rows, d->n, err);
     prw__free(d->rows);
     d->rows = NULL;
-    return PRW_OK;
+    return st;
 }
 
 static prw_status spill_work(bd_build *b, size_t di, size_t rg, int64_t *done, prw_error *err) {
@@ -230,13 +440,20 @@ static prw_status spill_setup(bd_build *b, prw_error *err) {
     b->bm.wcc = prw__calloc(W, sizeof *b->bm.wcc);
     b->bm.wbuf = prw__calloc(W, sizeof *b->bm.wbuf);
     b->bm.part_n = prw__calloc(b->pt.nparts, sizeof *b->bm.part_n);
+    b->bm.urows = prw__calloc(W, sizeof *b->bm.urows);
+    b->bm.urows_cap = prw__calloc(W, sizeof *b->bm.urows_cap);
+    b->bm.unit0 = prw__calloc(b->nrg + 1, sizeof *b->bm.unit0);
     if (!b->bm.wcount || !b->bm.wrows || !b->bm.wrows_cap || !b->wprobe || !b->bm.wcc ||
-        !b->bm.wbuf || !b->bm.part_n)
-        return prw__error_nomem(err, "spill workers",
-                                W * (sizeof *b->bm.wcount + sizeof *b->bm.wrows +
-                                     sizeof *b->bm.wrows_cap + sizeof *b->wprobe +
-                                     sizeof *b->bm.wcc + sizeof *b->bm.wbuf) +
-                                    b->pt.nparts * sizeof *b->bm.part_n);
+        !b->bm.wbuf || !b->bm.part_n || !b->bm.urows || !b->bm.urows_cap || !b->bm.unit0)
+        return prw__error_nomem(
+            err, "spill workers",
+            W * (sizeof *b->bm.wcount + sizeof *b->bm.wrows + sizeof *b->bm.wrows_cap +
+                 sizeof *b->wprobe + sizeof *b->bm.wcc + sizeof *b->bm.wbuf + sizeof *b->bm.urows +
+                 sizeof *b->bm.urows_cap) +
+                b->pt.nparts * sizeof *b->bm.part_n + (b->nrg + 1) * sizeof *b->bm.unit0);
+    /* Spill units in input order: a row group's units follow each other. */
+    for (size_t g = 0; g < b->nrg; g++)
+        b->bm.unit0[g + 1] = b->bm.unit0[g] + (b->bm.lean ? count_units_rg(b, g) : 1);
     for (size_t i = 0; i < b->slots_free; i++) {
         b->wprobe[i] = prw__calloc(b->pr.n_probes ? b->pr.n_probes : 1, sizeof **b->wprobe);
         if (!b->wprobe[i])
@@ -265,7 +482,7 @@ static prw_status spill_setup(bd_build *b, prw_error *err) {
     prw__bd_path_fmt(b->bm.spill_dir, sizeof b->bm.spill_dir, "%s", od.path);
     prw__free(od.path);
     b->bm.spill_slot = prw__pl_temp_register(b->bm.spill_dir);
-    return prw__spill_create(&b->bm.spill, b->bm.spill_dir, W, b->nrg, b->pt.nparts,
+    return prw__spill_create(&b->bm.spill, b->bm.spill_dir, W, b->bm.nunits, b->pt.nparts,
                              b->bm.block_rows, err);
 }
 
@@ -273,6 +490,7 @@ void prw__bd_bounded_release(bd_build *b) {
     for (size_t i = 0; i < (size_t)b->workers && b->bm.wcount; i++) {
         prw__free(b->bm.wcount[i]);
         prw__free(b->bm.wrows[i]);
+        prw__free(b->bm.urows ? b->bm.urows[i] : NULL);
         prw__free(b->wprobe[i]);
         prw__codec_ctx_destroy(b->bm.wcc[i]);
         prw__buf_cleanup(&b->bm.wbuf[i]);
@@ -282,6 +500,10 @@ void prw__bd_bounded_release(bd_build *b) {
     prw__free(b->wprobe);
     b->wprobe = NULL;
     prw__free(b->bm.wrows_cap);
+    prw__free(b->bm.urows);
+    prw__free(b->bm.urows_cap);
+    b->bm.urows = NULL;
+    b->bm.urows_cap = NULL;
     prw__free(b->bm.wcc);
     prw__free(b->bm.wbuf);
     b->bm.wcount = NULL;
@@ -290,26 +512,33 @@ void prw__bd_bounded_release(bd_build *b) {
     b->bm.wcc = NULL;
     b->bm.wbuf = NULL;
     prw__bd_release_decoders(b);
+    /* Only decoders map through the key map. */
+    prw__pl_keymap_destroy(b->bm.keymap);
+    b->bm.keymap = NULL;
 }
 
 /* Key pass, plan, spill: afterwards every row is in the run files, by partition. */
 prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) {
     prw_build_stats *st = b->stats;
     double t = prw__now(), cpu = prw__bd_cpu_now();
-    /* Before any work: a limit that cannot hold one decoded row group fails at once, and the
-     * key pass reads only as many row groups at a time as half of the limit holds. */
+    /* Before any work: a limit that cannot hold one row group decoded in parts (or whole, if
+     * that is less) fails at once. */
     uint64_t usable = plan_usable(b);
-    if (PRW_BD_RSS_BASE + b->bm.rg_cost > usable)
-        return too_small(b, PRW_BD_RSS_BASE + b->bm.rg_cost, "one row group decoded at a time",
+    b->bm.lean = b->bm.release = true;
+    b->bm.unit_rows = MIN_UNIT_ROWS;
+    uint64_t parts = slot_bytes(b);
+    b->bm.lean = b->bm.release = false;
+    uint64_t least = parts < b->bm.rg_cost ? parts : b->bm.rg_cost;
+    if (PRW_BD_RSS_BASE + least > usable)
+        return too_small(b, PRW_BD_RSS_BASE + least,
+                         parts < b->bm.rg_cost ? "a part of a row group decoded at a time"
+                                               : "one row group decoded at a time",
                          err);
-    uint64_t key_cost = 1;
-    for (size_t g = 0; g < b->nrg; g++) {
-        uint64_t c = (uint64_t)prw__pl_source_rg_key_bytes(b->src, g);
-        key_cost = c > key_cost ? c : key_cost;
-    }
-    uint64_t key_slots = (usable - PRW_BD_RSS_BASE) / 2 / key_cost;
-    uint64_t nw = (uint64_t)b->workers;
-    b->slots_free = (size_t)(key_slots < 1 ? 1 : key_slots < nw ? key_slots : nw);
+    /* The key pass's slots may use three quarters of the limit: the rest is for the src
+     * strings, which the decode phase must hold (with their key map, three times as large). */
+    b->bm.key_limit = (usable - PRW_BD_RSS_BASE) / 4 * 3;
+    atomic_store(&b->bm.keys_sized, false);
+    b->slots_free = 1;
     PRW_TRY(prw__bd_run_all(b, pool, b->nrg, keys_task, "keys", st->rows_read, err));
     b->bm.key_rows_cap = b->pr.src_tab.n;
     b->bm.key_rows =
@@ -331,7 +560,12 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
     b->bm.key_rows = by_rank;
     b->bm.key_rows_cap = b->pr.n_probes;
     /* The key pass saw every src_addr: from now on decoders map strings straight to ranks
-     * through one shared read-only index, and their own src caches go. */
+     * through one shared read-only index, and their own src caches and buffers go (first, so
+     * the index is not built beside them). */
+    for (size_t i = 0; i < b->ndecoders; i++) {
+        prw__pl_decoder_set_keymap(b->decoders[i], NULL);
+        prw__pl_decoder_release_cols(b->decoders[i], PRW_PL_COLS_NUM | PRW_PL_COLS_STR);
+    }
     PRW_TRY(prw__pl_keymap_build(&b->bm.keymap, &b->pr.src_tab, b->pr.rank, err));
     for (size_t i = 0; i < b->ndecoders; i++)
         prw__pl_decoder_set_keymap(b->decoders[i], b->bm.keymap);
@@ -357,9 +591,10 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
         const prw__pl_decoded *d = &b->dec[g];
         b->pt.nrows += d->n;
         prw__pl_stats_add_counts(st, d);
-        for (size_t p = 0; p < b->pt.nparts; p++)
-            b->bm.part_n[p] += (size_t)prw__spill_rows(b->bm.spill, g, p);
     }
+    for (size_t u = 0; u < b->bm.nunits; u++)
+        for (size_t p = 0; p < b->pt.nparts; p++)
+            b->bm.part_n[p] += (size_t)prw__spill_rows(b->bm.spill, u, p);
     st->seconds_decode = prw__now() - t;
     st->cpu_decode = prw__bd_cpu_now() - cpu;
     cpu = prw__bd_cpu_now();
@@ -370,8 +605,9 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
     prw__bd_report(b, "group", (int64_t)b->pt.nrows, (int64_t)b->pt.nrows, true);
     st->seconds_group = prw__now() - t;
     st->cpu_group = prw__bd_cpu_now() - cpu;
-    return prw__bd_spill_source(&b->source, b->bm.spill, b->bm.part_n, b->bm.part_big, b->nrg,
-                                b->bm.block_rows, (size_t)b->workers, b->bm.window, err);
+    return prw__bd_spill_source(&b->source, b->bm.spill, b->bm.part_n, b->bm.part_big, b->bm.nunits,
+                                b->bm.block_rows, (size_t)b->workers, b->bm.window,
+                                b->bm.merge_rows, err);
 }
 
 void prw__bd_bounded_cleanup(bd_bounded *bm) {
@@ -379,6 +615,7 @@ void prw__bd_bounded_cleanup(bd_bounded *bm) {
     prw__free(bm->key_rows);
     prw__free(bm->part_big);
     prw__free(bm->part_n);
+    prw__free(bm->unit0);
     prw__spill_destroy(bm->spill);
     if (bm->spill_dir[0]) {
         (void)prw__remove_dir(bm->spill_dir, NULL); /* its .owner too, then the lock goes */

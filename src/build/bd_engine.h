@@ -198,6 +198,20 @@ typedef struct bd_bounded {
     prw__buf *wbuf;       /* by decoder */
     size_t block_rows, window;
     uint64_t rg_cost; /* bytes one row group in flight needs */
+    /* A row group too large to decode whole is decoded in parts and its rows assembled and
+     * spilled unit_rows at a time: each such range is a spill unit of its own (the run index
+     * and the merge count units, in input order). */
+    bool lean;
+    bool release;        /* lean: column buffers freed between the halves and row groups */
+    size_t unit_rows;    /* rows per spill unit (lean), else the largest row group */
+    size_t nunits;       /* spill units of all row groups */
+    size_t *unit0;       /* by row group: its first spill unit */
+    prw__pl_row **urows; /* by decoder: the unit's assembled rows (lean) */
+    size_t *urows_cap;
+    _Atomic bool keys_sized; /* the key pass's first row group is done, its slots sized */
+    uint64_t key_limit;      /* bytes the key pass's slots may use */
+    uint64_t key_share;      /* bytes a key-pass decoder's src cache may keep */
+    size_t merge_rows;       /* rows a merge window needs at most: a piece and one more */
 } bd_bounded;
 
 typedef struct bd_build {
@@ -278,6 +292,8 @@ void prw__bd_give_decoder(bd_build *b, size_t i);
  * `slotted` a decode slot), run the work, count its progress. */
 prw_status prw__bd_rg_task(bd_build *b, size_t rg, bool slotted, bd_rg_work_fn work,
                            prw_error *err);
+/* Makes k more decode slots free (a phase that sized its slots after its first task). */
+void prw__bd_slots_add(bd_build *b, size_t k);
 /* Runs fn(b, i) for i in [0, n) on the pool (prw__pool_run_all), reporting progress of
  * `phase` (out of `total`); the build's first error is returned and recorded. */
 prw_status prw__bd_run_all(bd_build *b, prw__pool *pool, size_t n, prw__run_fn fn,
@@ -303,10 +319,11 @@ void prw__bd_bounded_cleanup(bd_bounded *bm);
 void prw__bd_memsrc_cleanup(bd_memsrc *m);
 
 /* ---- bd_merge.c ---- */
-/* The spill files' source; part_n and part_big are by partition (borrowed). */
+/* The spill files' source; part_n and part_big are by partition (borrowed). A merge window
+ * grows to window_max rows at most (0: no bound), enough rows for one piece and its cut. */
 prw_status prw__bd_spill_source(prw__part_source **out, prw__spill *spill, const size_t *part_n,
                                 const uint8_t *part_big, size_t nrg, size_t block_rows,
-                                size_t workers, size_t window, prw_error *err);
+                                size_t workers, size_t window, size_t window_max, prw_error *err);
 
 /* ---- bd_encode.c ---- */
 void prw__bd_scratch_cleanup(bd_scratch *s);

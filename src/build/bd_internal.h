@@ -244,6 +244,16 @@ prw_status prw__pl_assemble_rows(const prw__pl_decoder *num, const prw__pl_decod
                                  prw_error *err);
 
 /**
+ * Frees the decoder's buffers of the columns named by `which` (PRW_PL_COLS_*), and with both
+ * its id and time scratch too, so a decoder between row groups (or between the two halves of
+ * one, decoded strings first) holds no more than it needs (bd_rgparts.c).
+ */
+void prw__pl_decoder_release_cols(prw__pl_decoder *d, unsigned which);
+/** Bytes one decoder holds decoding row group rg in parts (strings, then numbers; with
+ * `release` the strings' buffers freed between them), without the assembled rows. */
+uint64_t prw__pl_source_rg_parts_bytes(const prw__pl_source *s, size_t rg, bool release);
+
+/**
  * The key pass (memory-bounded build, plan): decodes only src_addr of row group rg and interns
  * it (exactly as prw__pl_decode_rg does, dictionary entries included), and adds its rows per
  * src id to the decoder's own counts, so workers never share a counter. *n: the rows read.
@@ -269,6 +279,9 @@ void prw__pl_keymap_destroy(prw__pl_keymap *m);
  * the decoder's own src cache is freed. A string missing from m fails with PRW_E_CORRUPT.
  */
 void prw__pl_decoder_set_keymap(prw__pl_decoder *d, const prw__pl_keymap *m);
+/** Bytes of the decoder's string cache `which` (0 src_addr, 1 dst_addr); set_keymap (with m
+ * NULL too) frees the src cache. */
+size_t prw__pl_decoder_cache_bytes(const prw__pl_decoder *d, int which);
 
 /* ---- manifest.json (pl_manifest.c) ------------------------------------------------------ */
 

@@ -15,6 +15,7 @@ typedef struct spill_source {
     const size_t *part_n;    /* by partition: rows spilled */
     const uint8_t *part_big; /* by partition: streamed */
     size_t nrg, block_rows, workers;
+    size_t window_max;   /* merge window rows at most (0: no bound) */
     prw__codec_ctx **cc; /* by worker, and one more for the writing thread */
     prw__buf *io;        /* by worker, and one more */
     prw__pl_row *window; /* the writing thread's merge window */
@@ -76,8 +77,11 @@ static void heap_down(const prw__spill_run *runs, size_t *heap, size_t n, size_t
     }
 }
 
+/* Doubles the window, but not past window_max: a piece needs no more rows to be cut. */
 static prw_status grow_window(spill_source *s, size_t keep, prw_error *err) {
     size_t cap = s->window_cap * 2;
+    if (s->window_max && cap > s->window_max)
+        cap = s->window_max > s->window_cap ? s->window_max : s->window_cap + 1;
     prw__pl_row *p = prw__malloc_array(cap, sizeof *p);
     if (!p)
         return prw__error_nomem(err, "a merge window", cap * sizeof *p);
@@ -178,7 +182,7 @@ static void spill_release(prw__part_source *self) {
 
 prw_status prw__bd_spill_source(prw__part_source **out, prw__spill *spill, const size_t *part_n,
                                 const uint8_t *part_big, size_t nrg, size_t block_rows,
-                                size_t workers, size_t window, prw_error *err) {
+                                size_t workers, size_t window, size_t window_max, prw_error *err) {
     spill_source *s = prw__calloc(1, sizeof *s);
     if (!s)
         return prw__error_nomem(err, "the spill source", sizeof *s);
@@ -190,6 +194,7 @@ prw_status prw__bd_spill_source(prw__part_source **out, prw__spill *spill, const
         nrg,
         block_rows,
         workers,
+        window_max,
         NULL,
         NULL,
         NULL,

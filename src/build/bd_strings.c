@@ -205,6 +205,14 @@ static inline bool keymap_find(const prw__pl_keymap *m, const uint8_t *p, size_t
     return slot_find(m->slots, m->nslots, m->tab->bytes.data, h, p, len, val);
 }
 
+size_t prw__pl_decoder_cache_bytes(const prw__pl_decoder *d, int which) {
+    const pl_cache *c = &d->cache[which];
+    if (!c->init)
+        return 0;
+    const prw__intern *t = &c->local;
+    return t->bytes.len + t->n * 16 + t->nslots * 4 + c->cap * 4 + (c->nfast + 1) * sizeof(pl_slot);
+}
+
 void prw__pl_decoder_set_keymap(prw__pl_decoder *d, const prw__pl_keymap *m) {
     d->keymap = m;
     pl_cache *c = &d->cache[0];

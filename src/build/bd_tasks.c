@@ -50,6 +50,15 @@ static void slot_give(bd_build *b) {
     prw__mutex_unlock(&b->slot_mu);
 }
 
+void prw__bd_slots_add(bd_build *b, size_t k) {
+    if (k == 0)
+        return;
+    prw__mutex_lock(&b->slot_mu);
+    b->slots_free += k;
+    prw__cond_broadcast(&b->slot_cv);
+    prw__mutex_unlock(&b->slot_mu);
+}
+
 prw_status prw__bd_rg_task(bd_build *b, size_t rg, bool slotted, bd_rg_work_fn work,
                            prw_error *err) {
     if (atomic_load(&b->failed))
