@@ -18,6 +18,10 @@ void prw__pl_decoder_release_cols(prw__pl_decoder *d, unsigned which) {
         prw__free(d->times);
         d->times = NULL;
         d->times_cap = 0;
+        /* A dump chunk's columns (bd_dump.c) are read back whole: freed with the last part. */
+        prw__buf_cleanup(&d->dump_packed);
+        prw__buf_cleanup(&d->dump_cols);
+        d->dump_rg = SIZE_MAX;
     }
 }
 
@@ -51,6 +55,8 @@ static uint64_t col_row_bytes(const pl_file *f, int rg, int c) {
 uint64_t prw__pl_source_rg_parts_bytes(const prw__pl_source *s, size_t rg, bool release) {
     const pl_rg *g = &s->rgs[rg];
     const pl_file *f = &s->files[g->file];
+    if (f->dump) /* a dump's chunk is read back whole, either way */
+        return (uint64_t)prw__pl_dump_chunk_bytes(f, (size_t)g->rg) + (uint64_t)g->rows * 16;
     uint64_t num = 0, str = 0, pages = 0;
     for (int c = 0; c < PRW_COL_COUNT; c++) {
         bool is_str = c == PRW_COL_SRC_ADDR || c == PRW_COL_DST_ADDR;
