@@ -31,4 +31,7 @@ printf 'event_time,src_addr\n1,a\n' > "$TMP/x.csv"
 "$PRW" build --quiet --input "$TMP/x.csv" --output "$TMP/f" 2> "$TMP/err"
 echo "csv: exit $?"
 sed "s|$TMP/||" "$TMP/err"
+# Reading a dump needs 64 MiB: a smaller --memory-limit is refused before any work.
+"$PRW" build --quiet --input "$bad" --output "$TMP/g" --memory-limit 40M 2>&1
+echo "40M: exit $?"
 exit 0

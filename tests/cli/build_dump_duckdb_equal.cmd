@@ -19,13 +19,13 @@ ex="$PWD/examples/ping-2024-03-01T0000.bz2"
 bzip2 -dc "$ex" > "$TMP/ex.jsonl"
 same_as_duckdb "$TMP/ex.jsonl" "$ex" example
 same_as_duckdb "$TMP/ex.jsonl" "$ex" example --src-addr from --shards 3
-same_as_duckdb "$TMP/ex.jsonl" "$ex" example --memory-limit 48M
-grep -q '"spilled": true' "$TMP/dump/manifest.json" && echo "example at 48M: spilled"
+same_as_duckdb "$TMP/ex.jsonl" "$ex" example --memory-limit 64M
+grep -q '"spilled": true' "$TMP/dump/manifest.json" && echo "example at 64M: spilled"
 # Many chunks per dump (a test hook: 97 results per chunk instead of 131,072), in memory and
 # spilled, on one worker and two.
 export PROBEROWS_TEST_DUMP_CHUNK_ROWS=97
 same_as_duckdb "$fw" "$TMP/fw.bz2" "97-row chunks: bzip2 x3"
 same_as_duckdb "$TMP/ex.jsonl" "$ex" "97-row chunks: example" --workers 1
-same_as_duckdb "$TMP/ex.jsonl" "$ex" "97-row chunks: example" --memory-limit 48M
-grep -q '"spilled": true' "$TMP/dump/manifest.json" && echo "97-row chunks at 48M: spilled"
+same_as_duckdb "$TMP/ex.jsonl" "$ex" "97-row chunks: example" --memory-limit 64M
+grep -q '"spilled": true' "$TMP/dump/manifest.json" && echo "97-row chunks at 64M: spilled"
 unset PROBEROWS_TEST_DUMP_CHUNK_ROWS

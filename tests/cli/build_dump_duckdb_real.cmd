@@ -7,4 +7,4 @@ f=$(cd "$SHARED/testdata/atlas" && pwd)/results.jsonl
 bzip2 -c "$f" > "$TMP/real.bz2"
 same_as_duckdb "$f" "$TMP/real.bz2" real
 same_as_duckdb "$f" "$TMP/real.bz2" real --rtt min --src-addr from
-same_as_duckdb "$f" "$TMP/real.bz2" real --memory-limit 48M
+same_as_duckdb "$f" "$TMP/real.bz2" real --memory-limit 64M
