@@ -118,6 +118,7 @@ static prw_status run(bd_build *b, prw__pool *pool, const char *stage, prw_error
     prw__pl_free_paths(paths, npaths);
     PRW_TRY(s);
     st->files = (int64_t)prw__pl_source_files(b->src);
+    st->files_writer_bug = prw__pl_source_warn(b->src, o->warning, o->warning_ctx);
     for (size_t f = 0; f < (size_t)st->files; f++) {
         st->rows_read += prw__pl_source_file_rows(b->src, f);
         st->input_bytes += prw__pl_source_file_bytes(b->src, f);

@@ -146,6 +146,16 @@ int64_t prw__pl_source_file_rows(const prw__pl_source *s, size_t file) {
 int64_t prw__pl_source_file_bytes(const prw__pl_source *s, size_t file) {
     return s->files[file].bytes;
 }
+int64_t prw__pl_source_warn(const prw__pl_source *s, prw_warning_fn fn, void *ctx) {
+    int64_t n = 0;
+    for (size_t i = 0; i < s->nfiles; i++) {
+        const char *w = prw_pq_writer_warning(s->files[i].pq);
+        if (w && fn)
+            fn(ctx, prw_pq_path(s->files[i].pq), w);
+        n += w != NULL;
+    }
+    return n;
+}
 size_t prw__pl_source_row_groups(const prw__pl_source *s) {
     return s->nrgs;
 }

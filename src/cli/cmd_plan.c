@@ -197,7 +197,7 @@ int cmd_map(int argc, char **argv) {
         return rc;
     prw_error err;
     prw_error_clear(&err);
-    prw_status s = prw_map(plan, (int)task, 0, &err);
+    prw_status s = prw_map(plan, (int)task, 0, NULL, NULL, &err);
     return cli_status("map ", s, &err);
 }
 
