@@ -87,6 +87,11 @@ typedef struct prw_build_options {
      *  bad dump line is an error too, naming the file, line and byte offset. */
     prw_atlas_rtt atlas_rtt;
     prw_atlas_src atlas_src;
+    /** Called once per input file that is read with a known writer bug worked around
+     *  (PARQUET-816 files of parquet-mr < 1.2.9); may be NULL. prw_plan calls it too; a
+     *  plan does not record it. stats->files_writer_bug counts those files either way. */
+    prw_warning_fn warning;
+    void *warning_ctx;
 } prw_build_options;
 
 /** The valid event_time range, in microseconds since the epoch: 1970-01-01T00:00:00 up to (not
@@ -117,6 +122,7 @@ typedef struct prw_build_bad_line {
 
 typedef struct prw_build_stats {
     int64_t files;
+    int64_t files_writer_bug; /**< files read with a known writer bug worked around (warning) */
     int64_t row_groups;
     int64_t rows_read;
     int64_t input_bytes;

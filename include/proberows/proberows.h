@@ -73,6 +73,15 @@ PRW_API const char *prw_strerror(prw_status code);
  */
 PRW_API const char *prw_format_bytes(uint64_t bytes, char *buf, size_t cap);
 
+/**
+ * Receives one warning the library does not print itself: `path` (an input file) was read
+ * although its writer broke the format in a way the reader knows and works around, as
+ * `message` (one sentence naming the writer and the workaround; prw_pq_writer_warning) says.
+ * Called from the calling thread, at most once per file and call, before the file's rows are
+ * read. Both strings live only during the call.
+ */
+typedef void (*prw_warning_fn)(void *ctx, const char *path, const char *message);
+
 /** A borrowed byte view; its lifetime is stated by the function that returns it. */
 typedef struct prw_bytes {
     const uint8_t *ptr;

@@ -56,11 +56,14 @@ PRW_API prw_status prw_plan(const prw_build_options *opts, int map_tasks, int re
  * keys as probe ranks, dst_addr strings in a per-block dictionary, zstd-compressed blocks with
  * CRC-32). Each run file appears atomically; running the task again rewrites identical
  * files. `workers` is unused today (0 is fine) and reserved for parallel decoding.
+ * `warning` (may be NULL) gets each of the task's files read with a known writer bug worked
+ * around, as prw_build_options.warning.
  * Errors: PRW_E_INVALID (task out of range), PRW_E_CORRUPT (plan damaged, or an input holds
  * a src_addr missing from the plan: the inputs changed since planning), PRW_E_CHECKSUM
  * (plan.probes does not match plan.json), PRW_E_IO, decoding errors, PRW_E_NOMEM.
  */
-PRW_API prw_status prw_map(const char *plan_path, int task, int workers, prw_error *err);
+PRW_API prw_status prw_map(const char *plan_path, int task, int workers, prw_warning_fn warning,
+                           void *warning_ctx, prw_error *err);
 
 /**
  * Runs reduce task `task` (0-based) of the plan: reads range `task`'s run file from every map

@@ -25,6 +25,10 @@ typedef struct prw_verify_options {
     uint64_t sample;     /**< 0: every record; else about this many records (in pairs) */
     int workers;         /**< threads; 0: online CPUs */
     size_t max_failures; /**< failures kept in the report (all are counted); 0: 20 */
+    /** Called once per input file read with a known writer bug worked around (as
+     *  prw_build_options.warning); may be NULL. */
+    prw_warning_fn warning;
+    void *warning_ctx;
 } prw_verify_options;
 
 /** Sets the defaults: every record, online CPUs, 20 failures kept. */

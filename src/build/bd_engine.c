@@ -115,6 +115,7 @@ static prw_status run(bd_build *b, prw__pool *pool, const char *stage, prw_error
         /* Mapped input pages would count in the resident set: read with pread instead. */
         PRW_TRY(prw__pl_source_use_pread(b->src, o, err));
     }
+    st->files_writer_bug = prw__pl_source_warn(b->src, o->warning, o->warning_ctx);
     prw__pl_source_add_stats(b->src, st);
     b->nrg = prw__pl_source_row_groups(b->src);
     st->row_groups = (int64_t)b->nrg;

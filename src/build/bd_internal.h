@@ -167,6 +167,9 @@ const char *prw__pl_source_format(const prw__pl_source *s, size_t file);
 void prw__pl_source_add_stats(const prw__pl_source *s, prw_build_stats *st);
 int64_t prw__pl_source_file_rows(const prw__pl_source *s, size_t file);
 int64_t prw__pl_source_file_bytes(const prw__pl_source *s, size_t file);
+/** Passes each file read with a known writer bug worked around (prw_pq_writer_warning) to fn
+ * (may be NULL), in input order; returns how many there are. */
+int64_t prw__pl_source_warn(const prw__pl_source *s, prw_warning_fn fn, void *ctx);
 /** Row groups of all files, numbered in input order. */
 size_t prw__pl_source_row_groups(const prw__pl_source *s);
 int64_t prw__pl_source_rg_rows(const prw__pl_source *s, size_t rg);

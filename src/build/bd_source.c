@@ -249,6 +249,16 @@ void prw__pl_source_add_stats(const prw__pl_source *s, prw_build_stats *st) {
 int64_t prw__pl_source_file_bytes(const prw__pl_source *s, size_t file) {
     return s->files[file].bytes;
 }
+int64_t prw__pl_source_warn(const prw__pl_source *s, prw_warning_fn fn, void *ctx) {
+    int64_t n = 0;
+    for (size_t i = 0; i < s->nfiles; i++) {
+        const char *w = s->files[i].pq ? prw_pq_writer_warning(s->files[i].pq) : NULL;
+        if (w && fn)
+            fn(ctx, s->files[i].path, w);
+        n += w != NULL;
+    }
+    return n;
+}
 size_t prw__pl_source_row_groups(const prw__pl_source *s) {
     return s->nrgs;
 }

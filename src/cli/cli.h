@@ -25,6 +25,8 @@ typedef struct cli_command {
 int cli_error(const char *file, const prw_error *err);
 /** Prints `proberows: message` (printf-style) to stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** A prw_warning_fn (ctx unused): prints `proberows: warning: PATH: message` to stderr. */
+void cli_warning(void *ctx, const char *path, const char *message);
 /** Prints `proberows: message` and `Try '...--help'`; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -30,6 +30,11 @@ int cli_fail(const char *fmt, ...) {
     return CLI_FAIL;
 }
 
+void cli_warning(void *ctx, const char *path, const char *message) {
+    (void)ctx;
+    fprintf(stderr, "proberows: warning: %s: %s\n", path, message);
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     fputs("proberows: ", stderr);
     va_list ap;

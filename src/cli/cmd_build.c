@@ -395,6 +395,7 @@ int cmd_build(int argc, char **argv) {
     progress_state ps = {isatty(2) != 0, quiet, 0, NULL};
     o.progress = on_progress;
     o.progress_ctx = &ps;
+    o.warning = cli_warning;
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

@@ -213,7 +213,7 @@ int cmd_parquet(int argc, char **argv) {
     if (prw_pq_open(&f, path, NULL, &err) < 0)
         return cli_error(NULL, &err);
     if (prw_pq_writer_warning(f))
-        fprintf(stderr, "proberows: warning: %s: %s\n", path, prw_pq_writer_warning(f));
+        cli_warning(NULL, path, prw_pq_writer_warning(f));
     int rc;
     if (is_schema) {
         rc = cmd_schema(path, f);

@@ -132,6 +132,7 @@ int cmd_plan(int argc, char **argv) {
     }
     o.inputs = inputs;
     o.n_inputs = ninputs;
+    o.warning = cli_warning;
     prw_plan_stats st;
     prw_error err;
     prw_error_clear(&err);
@@ -203,7 +204,7 @@ int cmd_map(int argc, char **argv) {
         return rc;
     prw_error err;
     prw_error_clear(&err);
-    prw_status s = prw_map(plan, (int)task, 0, &err);
+    prw_status s = prw_map(plan, (int)task, 0, cli_warning, NULL, &err);
     return cli_status("map ", s, &err);
 }
 

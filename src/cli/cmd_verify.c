@@ -116,6 +116,7 @@ int cmd_verify(int argc, char **argv) {
     }
     o.inputs = inputs;
     o.n_inputs = n_inputs;
+    o.warning = cli_warning;
     prw_verify_report rep;
     prw_error err;
     prw_error_clear(&err);

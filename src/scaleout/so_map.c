@@ -335,6 +335,7 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     size_t f0 = p->map_first[task], f1 = p->map_first[task + 1];
     if (f1 > f0) {
         PRW_TRY(prw__pl_source_open(&m->src, p->paths + f0, f1 - f0, &p->opts, true, err));
+        prw__pl_source_warn(m->src, p->opts.warning, p->opts.warning_ctx);
         PRW_TRY(prw__pl_decoder_create(m->src, &m->dec, err));
         prw__pl_decoder_set_keymap(m->dec, m->keymap);
         prw__pl_source_add_stats(m->src, &st);
@@ -363,7 +364,8 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     return write_stats(m, task, &st, err);
 }
 
-prw_status prw_map(const char *plan_path, int task, int workers, prw_error *err) {
+prw_status prw_map(const char *plan_path, int task, int workers, prw_warning_fn warning,
+                   void *warning_ctx, prw_error *err) {
     (void)workers;
     PRW_CHECK(plan_path, err, PRW_E_INVALID, -1, "no --plan given");
     map_state m;
@@ -371,6 +373,8 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_error *err)
     prw__buf_init(&m.raw);
     prw__buf_init(&m.comp);
     PRW_TRY(prw__plan_load(plan_path, &m.plan, err));
+    m.plan->opts.warning = warning;
+    m.plan->opts.warning_ctx = warning_ctx;
     prw_status st = PRW_OK;
     if (task < 0 || (uint32_t)task >= m.plan->map_tasks)
         st = prw__error_set(err, PRW_E_INVALID, -1, "map task %d is outside 0..%u", task,

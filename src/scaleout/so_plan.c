@@ -297,6 +297,7 @@ static prw_status plan_run(plan_state *s, const prw_build_options *o, int M, int
         paths[i] = c;
     }
     PRW_TRY(prw__pl_source_open(&s->src, paths, npaths, o, true, err));
+    prw__pl_source_warn(s->src, o->warning, o->warning_ctx);
     PRW_TRY(prw__intern_init(&s->tab, err));
     PRW_TRY(key_pass(s, o->workers > 0 ? o->workers : prw__online_cpus(), err));
     size_t n = s->tab.n;

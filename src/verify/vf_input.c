@@ -266,6 +266,7 @@ static prw_status run_input(vin *in, const vprobes *ps, const vtotals *t, prw_er
     prw_status st = prw__pl_source_open(&in->src, paths, npaths, &bo, false, err);
     prw__pl_free_paths(paths, npaths);
     PRW_TRY(st);
+    prw__pl_source_warn(in->src, v->o->warning, v->o->warning_ctx);
     size_t nf = prw__pl_source_files(in->src), nrg = prw__pl_source_row_groups(in->src);
     int64_t rows = 0;
     for (size_t f = 0; f < nf; f++) {

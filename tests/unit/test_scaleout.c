@@ -109,7 +109,7 @@ static void run_and_compare(const char *const *in, size_t nin, const char *dir, 
     ASSERT_OK(plan(in, nin, dir, M, N, tweak, &err), &err);
     const char *pj = th_fmt("%s/plan.json", dir);
     for (int i = 0; i < M; i++)
-        ASSERT_OK(prw_map(pj, i, 0, &err), &err);
+        ASSERT_OK(prw_map(pj, i, 0, NULL, NULL, &err), &err);
     reduce_and_compare(dir, N);
 }
 
@@ -200,12 +200,12 @@ TEST(so_small_pending_budget_gives_same_output) {
     ASSERT_OK(plan(g_fixtures, NFIX, dir, 2, 3, NULL, &err), &err);
     const char *pj = th_fmt("%s/plan.json", dir);
     const char *run = th_fmt("%s/.runs/map-00001-range-00001.run", dir);
-    ASSERT_OK(prw_map(pj, 1, 0, &err), &err);
+    ASSERT_OK(prw_map(pj, 1, 0, NULL, NULL, &err), &err);
     uint64_t blocks = run_blocks(run);
     prw__map_set_pending_rows(700);
-    prw_status st = prw_map(pj, 0, 0, &err);
+    prw_status st = prw_map(pj, 0, 0, NULL, NULL, &err);
     if (st == PRW_OK)
-        st = prw_map(pj, 1, 0, &err);
+        st = prw_map(pj, 1, 0, NULL, NULL, &err);
     prw__map_set_pending_rows(0);
     ASSERT_OK(st, &err);
     ASSERT_TRUE(blocks > 0 && run_blocks(run) > blocks);
@@ -266,23 +266,23 @@ TEST(so_map_failed_mid_write_then_rerun_gives_same_files) {
     prw_error err;
     prw_error_clear(&err);
     ASSERT_OK(plan(g_fixtures, NFIX, dir, 2, 3, NULL, &err), &err);
-    ASSERT_OK(prw_map(pj, 0, 0, &err), &err);
+    ASSERT_OK(prw_map(pj, 0, 0, NULL, NULL, &err), &err);
     copy_tree_files(th_fmt("%s/.runs", dir), th_fmt("%s/clean", d));
     ASSERT_EQ_I64(th_sh(th_fmt("rm -rf '%s/.runs'", dir)), 0);
     /* ENOSPC after a few KiB: the task fails naming the file and leaves no run file. */
     prw__io_inject_write_fault(3000, ENOSPC);
-    prw_status st = prw_map(pj, 0, 0, &err);
+    prw_status st = prw_map(pj, 0, 0, NULL, NULL, &err);
     prw__io_inject_write_fault(-1, 0);
     ASSERT_ERR(st, PRW_E_IO);
     ASSERT_TRUE(strstr(err.msg, ".runs/") != NULL);
     for (int k = 0; k < 3; k++)
         ASSERT_TRUE(access(th_fmt("%s/.runs/map-00000-range-%05d.run", dir, k), F_OK) != 0);
-    ASSERT_OK(prw_map(pj, 0, 0, &err), &err);
+    ASSERT_OK(prw_map(pj, 0, 0, NULL, NULL, &err), &err);
     for (int k = 0; k < 3; k++)
         ASSERT_TRUE(same_file(th_fmt("%s/.runs/map-00000-range-%05d.run", dir, k),
                               th_fmt("%s/clean/map-00000-range-%05d.run", d, k)));
     /* Rerunning a finished task rewrites the same bytes. */
-    ASSERT_OK(prw_map(pj, 0, 0, &err), &err);
+    ASSERT_OK(prw_map(pj, 0, 0, NULL, NULL, &err), &err);
     for (int k = 0; k < 3; k++)
         ASSERT_TRUE(same_file(th_fmt("%s/.runs/map-00000-range-%05d.run", dir, k),
                               th_fmt("%s/clean/map-00000-range-%05d.run", d, k)));
@@ -319,7 +319,7 @@ static const char *mapped(const char *dir, int M, int N) {
     if (plan(g_fixtures, NFIX, dir, M, N, NULL, &err) != PRW_OK)
         return NULL;
     for (int i = 0; i < M; i++)
-        if (prw_map(pj, i, 0, &err) != PRW_OK)
+        if (prw_map(pj, i, 0, NULL, NULL, &err) != PRW_OK)
             return NULL;
     return pj;
 }
@@ -448,7 +448,7 @@ TEST(so_damaged_plan_and_changed_inputs_are_refused) {
     memcpy(b, probes, n);
     b[n - 9] ^= 1; /* inside the last probe's string */
     ASSERT_TRUE(th_write(pp, b, n));
-    ASSERT_ERR(prw_map(pj, 0, 0, &err), PRW_E_CHECKSUM);
+    ASSERT_ERR(prw_map(pj, 0, 0, NULL, NULL, &err), PRW_E_CHECKSUM);
     ASSERT_TRUE(th_write(pp, probes, n));
     /* plan.json cut at every length: an error, never a crash. */
     size_t jn = 0;
@@ -456,17 +456,17 @@ TEST(so_damaged_plan_and_changed_inputs_are_refused) {
     ASSERT_TRUE(js != NULL);
     for (size_t cut = 0; cut < jn; cut += 7) {
         ASSERT_TRUE(th_write(pj, js, cut));
-        ASSERT_TRUE(prw_map(pj, 0, 0, &err) < 0);
+        ASSERT_TRUE(prw_map(pj, 0, 0, NULL, NULL, &err) < 0);
     }
     ASSERT_TRUE(th_write(pj, js, jn));
-    ASSERT_ERR(prw_map(pj, 1, 0, &err), PRW_E_INVALID);
+    ASSERT_ERR(prw_map(pj, 1, 0, NULL, NULL, &err), PRW_E_INVALID);
     ASSERT_ERR(prw_reduce(pj, 2, 0, NULL, &err), PRW_E_INVALID);
     /* The input replaced after planning: map and build --plan refuse it. */
     ASSERT_EQ_I64(th_sh(th_fmt("cp tests/fixtures/verify_rtt_changed.parquet '%s' && "
                                "cp tests/fixtures/one_probe.parquet '%s'",
                                th_fmt("%s/x", d), in)),
                   0);
-    ASSERT_ERR(prw_map(pj, 0, 0, &err), PRW_E_CORRUPT);
+    ASSERT_ERR(prw_map(pj, 0, 0, NULL, NULL, &err), PRW_E_CORRUPT);
     ASSERT_ERR(build_plan(pj, th_fmt("%s/ref", d), &err), PRW_E_CORRUPT);
     ASSERT_TRUE(strstr(err.msg, "changed since planning") != NULL);
     /* build --plan with --input is a usage error. */
