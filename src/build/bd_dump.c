@@ -80,17 +80,13 @@ static prw_status open_store(prw__pl_source *s, const prw_build_options *o, prw_
     return PRW_OK;
 }
 
-static prw_status append(prw__buf *b, const void *p, size_t n, prw_error *err) {
-    return prw__buf_append(b, p, n, err);
-}
-
 /* Adds the batch's rows to the chunk being gathered (offsets rebased on the chunk's bytes). */
 static prw_status gather_batch(gather *g, const prw_atlas_batch *b, prw_error *err) {
     size_t n = (size_t)b->num_rows;
     if (!n)
         return PRW_OK;
-    PRW_TRY(append(&g->times, b->event_time, n * 8, err));
-    PRW_TRY(append(&g->lines, b->line, n * 8, err));
+    PRW_TRY(prw__buf_append(&g->times, b->event_time, n * 8, err));
+    PRW_TRY(prw__buf_append(&g->lines, b->line, n * 8, err));
     const int64_t *off[2] = {b->src_offsets, b->dst_offsets};
     const uint8_t *bytes[2] = {b->src_bytes, b->dst_bytes};
     prw__buf *ob[2] = {&g->src_off, &g->dst_off}, *bb[2] = {&g->src, &g->dst};
@@ -101,17 +97,17 @@ static prw_status gather_batch(gather *g, const prw_atlas_batch *b, prw_error *e
         for (size_t r = 0; r < n; r++)
             o[r] = base + off[k][r + 1];
         ob[k]->len += n * 8;
-        PRW_TRY(append(bb[k], bytes[k], (size_t)off[k][n], err));
+        PRW_TRY(prw__buf_append(bb[k], bytes[k], (size_t)off[k][n], err));
     }
     PRW_TRY(prw__buf_reserve(&g->ipv, n * 4, err));
     int32_t *ipv = (int32_t *)(g->ipv.data + g->ipv.len);
     for (size_t r = 0; r < n; r++)
         ipv[r] = b->ip_version[r];
     g->ipv.len += n * 4;
-    PRW_TRY(append(&g->rtt, b->rtt, n * 8, err));
-    PRW_TRY(append(&g->dst_valid, b->dst_valid, n, err));
-    PRW_TRY(append(&g->ip_valid, b->ip_valid, n, err));
-    PRW_TRY(append(&g->rtt_valid, b->rtt_valid, n, err));
+    PRW_TRY(prw__buf_append(&g->rtt, b->rtt, n * 8, err));
+    PRW_TRY(prw__buf_append(&g->dst_valid, b->dst_valid, n, err));
+    PRW_TRY(prw__buf_append(&g->ip_valid, b->ip_valid, n, err));
+    PRW_TRY(prw__buf_append(&g->rtt_valid, b->rtt_valid, n, err));
     g->rows += n;
     return PRW_OK;
 }
