@@ -55,7 +55,9 @@ PRW_API prw_status prw_plan(const prw_build_options *opts, int map_tasks, int re
  * writes DIR/.runs/map-IIIII-range-KKKKK.run for every key range K (rows in input order,
  * keys as probe ranks, dst_addr strings in a per-block dictionary, zstd-compressed blocks with
  * CRC-32). Each run file appears atomically; running the task again rewrites identical
- * files. `workers` is unused today (0 is fine) and reserved for parallel decoding.
+ * files, for any `workers`: threads decoding row groups ahead while the calling thread writes
+ * (0 or 1: none, the calling thread does both); the task then holds workers + 1 decoded row
+ * groups.
  * `warning` (may be NULL) gets each of the task's files read with a known writer bug worked
  * around, as prw_build_options.warning.
  * Errors: PRW_E_INVALID (task out of range), PRW_E_CORRUPT (plan damaged, or an input holds

@@ -1,7 +1,7 @@
 /*
  * Scale-out subcommands (include/proberows/scaleout.h, docs/SLURM.md):
  *   proberows plan --input GLOB... --output DIR --map-tasks M --reduce-tasks N [build options]
- *   proberows map --plan DIR/plan.json [--task I]
+ *   proberows map --plan DIR/plan.json [--task I] [--workers N]
  *   proberows reduce --plan DIR/plan.json [--task K] [--workers N]
  *   proberows finalize --plan DIR/plan.json
  * --task defaults to $SLURM_ARRAY_TASK_ID, so one sbatch array line runs every task.
@@ -63,21 +63,20 @@ static void task_help(FILE *out, const char *name) {
     }
     bool map = strcmp(name, "map") == 0;
     fprintf(out,
-            "Usage: proberows %s --plan DIR/plan.json [--task %s]%s\n\n%s\n"
+            "Usage: proberows %s --plan DIR/plan.json [--task %s] [--workers N]\n\n%s\n"
             "Options:\n"
             "  --plan FILE    the plan.json written by 'proberows plan'\n"
             "  --task %s       0-based task number; default $SLURM_ARRAY_TASK_ID\n"
-            "%s"
+            "  --workers N    threads (default: %s)\n"
             "  -h, --help     this help\n\n"
             "Safe to rerun: files appear only complete (temporary + rename).\n"
             "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n",
-            name, map ? "I" : "K", map ? "" : " [--workers N]",
+            name, map ? "I" : "K",
             map ? "Decodes the task's input files and writes one run file per key range to\n"
                   "DIR/.runs/.\n"
                 : "Merges key range K's run files from every map task and writes\n"
                   "DIR/train.arrayrecord-0000K-of-0000N and DIR/test.arrayrecord-... .\n",
-            map ? "I" : "K",
-            map ? "" : "  --workers N    threads (default: the CPUs it may use)\n");
+            map ? "I" : "K", map ? "1; N + 1 decoded row groups in memory" : "the CPUs it may use");
 }
 
 int cmd_plan(int argc, char **argv) {
@@ -193,9 +192,9 @@ static int parse_task(int argc, char **argv, const char **plan, int64_t *task, i
 
 int cmd_map(int argc, char **argv) {
     const char *plan = NULL;
-    int64_t task = -1;
+    int64_t task = -1, workers = 0;
     bool help = false;
-    int rc = parse_task(argc, argv, &plan, &task, NULL, true, &help);
+    int rc = parse_task(argc, argv, &plan, &task, &workers, true, &help);
     if (help) {
         task_help(stdout, "map");
         return CLI_OK;
@@ -204,7 +203,7 @@ int cmd_map(int argc, char **argv) {
         return rc;
     prw_error err;
     prw_error_clear(&err);
-    prw_status s = prw_map(plan, (int)task, 0, cli_warning, NULL, &err);
+    prw_status s = prw_map(plan, (int)task, (int)workers, cli_warning, NULL, &err);
     return cli_status("map ", s, &err);
 }
 

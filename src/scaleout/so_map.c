@@ -21,6 +21,7 @@
 #include "common/hash.h"
 #include "common/io.h"
 #include "common/publish.h"
+#include "common/thread.h"
 #include "scaleout/so_plan.h"
 #include "scaleout/so_run.h"
 #include "proberows/scaleout.h"
@@ -37,6 +38,18 @@ void prw__map_set_pending_rows(size_t rows) {
     g_pending_rows = rows;
 }
 
+/* One decoding slot: slot i decodes row groups i, i + W, i + 2W, ... with its own decoder, on
+ * the pool, while the task's thread appends the finished row groups in input order. */
+typedef struct map_slot {
+    struct map_state *m;
+    prw__pl_decoder *dec;
+    prw__pl_decoded d;
+    size_t rg;
+    bool done;
+    prw_status st;
+    prw_error err;
+} map_slot;
+
 typedef struct map_pending {
     prw__pl_row *rows;
     size_t n, cap;
@@ -48,7 +61,12 @@ typedef struct map_state {
     uint32_t *ident;
     prw__pl_keymap *keymap;
     prw__pl_source *src;
-    prw__pl_decoder *dec;
+    size_t workers; /* threads decoding: the pool's, beside this one appending rows */
+    map_slot *slots;
+    size_t nslots;
+    prw__pool *pool;
+    pthread_mutex_t mu; /* guards the slots' done flags */
+    pthread_cond_t cv;
     prw__wfile *files;
     uint64_t *blocks, *rows; /* by range */
     uint64_t *est_rows;      /* by rank: plan.probes counts */
@@ -64,7 +82,6 @@ typedef struct map_state {
     uint32_t *newd;          /* dst ids entering a file's dictionary (fdict_cap entries) */
     prw__buf raw, comp, rec; /* rec: a block's rows as 24-byte records, before shuffling */
     prw__codec_ctx *cc;
-    prw__pl_decoded d;
 } map_state;
 
 void prw__run_name(const prw__plan *p, char *buf, size_t cap, uint32_t map, uint32_t range) {
@@ -95,24 +112,30 @@ static prw_status write_block(map_state *m, uint32_t k, uint32_t tag, size_t cou
 
 /* Writes the dst_addr strings newd[0..n) as dictionary blocks of run file k. */
 static prw_status write_dict(map_state *m, uint32_t k, size_t n, prw_error *err) {
-    const prw__intern *dt = &m->dst_tab;
+    prw__intern *dt = &m->dst_tab;
     size_t i = 0;
     while (i < n) {
+        /* The decoding slots add strings to the table (moving its bytes) while we copy. */
+        prw__mutex_lock(&dt->mu);
         size_t j = i, bytes = 0;
         while (j < n &&
                (j - i + 1) * 4 + bytes + prw__intern_len(dt, m->newd[j]) <= PRW_SO_RUN_BLOCK_MAX)
             bytes += prw__intern_len(dt, m->newd[j++]);
-        PRW_CHECK(j > i, err, PRW_E_LIMIT, -1,
-                  "a dst_addr string of %zu bytes is too long for a run file",
-                  prw__intern_len(dt, m->newd[i]));
-        PRW_TRY(prw__buf_resize(&m->raw, (j - i) * 4 + bytes, err));
-        uint8_t *lens = m->raw.data, *out = lens + (j - i) * 4;
-        for (size_t x = i; x < j; x++) {
-            size_t l = prw__intern_len(dt, m->newd[x]);
-            prw__store_le32(lens + 4 * (x - i), (uint32_t)l);
-            memcpy(out, prw__intern_ptr(dt, m->newd[x]), l);
-            out += l;
+        size_t first_len = prw__intern_len(dt, m->newd[i]);
+        prw_status s = j > i ? prw__buf_resize(&m->raw, (j - i) * 4 + bytes, err) : PRW_OK;
+        if (s == PRW_OK && j > i) {
+            uint8_t *lens = m->raw.data, *out = lens + (j - i) * 4;
+            for (size_t x = i; x < j; x++) {
+                size_t l = prw__intern_len(dt, m->newd[x]);
+                prw__store_le32(lens + 4 * (x - i), (uint32_t)l);
+                memcpy(out, prw__intern_ptr(dt, m->newd[x]), l);
+                out += l;
+            }
         }
+        prw__mutex_unlock(&dt->mu);
+        PRW_TRY(s);
+        PRW_CHECK(j > i, err, PRW_E_LIMIT, -1,
+                  "a dst_addr string of %zu bytes is too long for a run file", first_len);
         PRW_TRY(write_block(m, k, PRW_SO_RUN_DICT_TAG, j - i, err));
         i = j;
     }
@@ -165,7 +188,9 @@ static prw_status flush_part(map_state *m, uint32_t gp, prw_error *err) {
 
 /* Room for every dst id in the file dictionaries' maps (the table grows while decoding). */
 static prw_status grow_fdict(map_state *m, prw_error *err) {
+    prw__mutex_lock(&m->dst_tab.mu);
     size_t need = m->dst_tab.n;
+    prw__mutex_unlock(&m->dst_tab.mu);
     if (need <= m->fdict_cap)
         return PRW_OK;
     size_t cap = need * 2;
@@ -185,11 +210,11 @@ static prw_status grow_fdict(map_state *m, prw_error *err) {
 }
 
 /* Appends one decoded row group's rows to their parts' pending rows (input order kept). */
-static prw_status put_row_group(map_state *m, prw_error *err) {
+static prw_status put_row_group(map_state *m, const prw__pl_decoded *d, prw_error *err) {
     PRW_TRY(grow_fdict(m, err));
-    size_t n = m->d.n;
+    size_t n = d->n;
     for (size_t i = 0; i < n; i++) {
-        const prw__pl_row *r = &m->d.rows[i];
+        const prw__pl_row *r = &d->rows[i];
         uint32_t gp = m->part_of[r->key];
         map_pending *q = &m->pend[gp];
         if (q->n == q->cap) /* doubling up to PRW_SO_RUN_BLOCK_ROWS, where the part is written */
@@ -304,6 +329,70 @@ static prw_status open_files(map_state *m, uint32_t task, prw_error *err) {
     return PRW_OK;
 }
 
+static void decode_task(void *arg) {
+    map_slot *sl = arg;
+    map_state *m = sl->m;
+    prw_error_clear(&sl->err);
+    sl->st = prw__pl_decode_rg(sl->dec, sl->rg, &m->src_tab, &m->dst_tab, m->plan->opts.null_rtt,
+                               &sl->d, &sl->err);
+    prw__mutex_lock(&m->mu);
+    sl->done = true;
+    prw__cond_broadcast(&m->cv);
+    prw__mutex_unlock(&m->mu);
+}
+
+static void start_decode(map_state *m, map_slot *sl, size_t rg) {
+    sl->rg = rg;
+    sl->done = false;
+    if (m->pool)
+        prw__pool_submit(m->pool, decode_task, sl);
+    else
+        decode_task(sl);
+}
+
+/* Decodes the task's nrg row groups on m->nslots slots (the pool's threads decode ahead while
+ * this thread appends each row group, in input order, to its parts): the run files are the
+ * same bytes for any worker count, since a file's dictionary ids follow its rows' order. The
+ * first failing row group in input order is the error. */
+static prw_status decode_all(map_state *m, size_t nrg, prw_build_stats *st, prw_error *err) {
+    /* workers + 1 slots: every pool thread decodes while this one appends. */
+    size_t W = m->workers > 1 ? m->workers + 1 : 1;
+    W = W < nrg ? W : nrg ? nrg : 1;
+    m->slots = prw__calloc(W, sizeof *m->slots);
+    if (!m->slots)
+        return prw__error_nomem(err, "decoding slots", W * sizeof *m->slots);
+    m->nslots = W;
+    for (size_t i = 0; i < W; i++) {
+        m->slots[i].m = m;
+        PRW_TRY(prw__pl_decoder_create(m->src, &m->slots[i].dec, err));
+        prw__pl_decoder_set_keymap(m->slots[i].dec, m->keymap);
+    }
+    if (W > 1)
+        PRW_TRY(prw__pool_create(&m->pool, (int)W - 1, W, err));
+    for (size_t g = 0; g < W && g < nrg; g++)
+        start_decode(m, &m->slots[g], g);
+    for (size_t g = 0; g < nrg; g++) {
+        map_slot *sl = &m->slots[g % W];
+        prw__mutex_lock(&m->mu);
+        while (!sl->done)
+            prw__cond_wait(&m->cv, &m->mu);
+        prw__mutex_unlock(&m->mu);
+        prw_status s = sl->st;
+        if (s == PRW_OK) {
+            prw__pl_stats_add_counts(st, &sl->d);
+            s = put_row_group(m, &sl->d, err);
+        } else {
+            *err = sl->err;
+        }
+        prw__free(sl->d.rows);
+        sl->d.rows = NULL;
+        PRW_TRY(s);
+        if (g + W < nrg)
+            start_decode(m, sl, g + W);
+    }
+    return PRW_OK;
+}
+
 static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     const prw__plan *p = m->plan;
     uint32_t N = p->reduce_tasks;
@@ -336,20 +425,10 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     if (f1 > f0) {
         PRW_TRY(prw__pl_source_open(&m->src, p->paths + f0, f1 - f0, &p->opts, true, err));
         prw__pl_source_warn(m->src, p->opts.warning, p->opts.warning_ctx);
-        PRW_TRY(prw__pl_decoder_create(m->src, &m->dec, err));
-        prw__pl_decoder_set_keymap(m->dec, m->keymap);
         prw__pl_source_add_stats(m->src, &st);
         size_t nrg = prw__pl_source_row_groups(m->src);
         st.row_groups = (int64_t)nrg;
-        for (size_t g = 0; g < nrg; g++) {
-            PRW_TRY(prw__pl_decode_rg(m->dec, g, &m->src_tab, &m->dst_tab, p->opts.null_rtt, &m->d,
-                                      err));
-            prw__pl_stats_add_counts(&st, &m->d);
-            prw_status s = put_row_group(m, err);
-            prw__free(m->d.rows);
-            m->d.rows = NULL;
-            PRW_TRY(s);
-        }
+        PRW_TRY(decode_all(m, nrg, &st, err));
     }
     for (uint32_t gp = 0; gp < m->part_base[N]; gp++)
         PRW_TRY(flush_part(m, gp, err));
@@ -366,8 +445,9 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
 
 prw_status prw_map(const char *plan_path, int task, int workers, prw_warning_fn warning,
                    void *warning_ctx, prw_error *err) {
-    (void)workers;
     PRW_CHECK(plan_path, err, PRW_E_INVALID, -1, "no --plan given");
+    PRW_CHECK(workers >= 0 && workers <= 1024, err, PRW_E_INVALID, -1,
+              "--workers must be between 1 and 1024");
     map_state m;
     memset(&m, 0, sizeof m);
     prw__buf_init(&m.raw);
@@ -375,6 +455,11 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_warning_fn 
     PRW_TRY(prw__plan_load(plan_path, &m.plan, err));
     m.plan->opts.warning = warning;
     m.plan->opts.warning_ctx = warning_ctx;
+    /* One thread unless asked: map tasks usually run one per CPU, many at once. */
+    m.workers = (size_t)(workers > 0 ? workers : 1);
+    m.plan->opts.workers = (int)m.workers; /* a dump's reader threads */
+    prw__mutex_init(&m.mu);
+    prw__cond_init(&m.cv);
     prw_status st = PRW_OK;
     if (task < 0 || (uint32_t)task >= m.plan->map_tasks)
         st = prw__error_set(err, PRW_E_INVALID, -1, "map task %d is outside 0..%u", task,
@@ -386,6 +471,14 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_warning_fn 
     if (st == PRW_OK)
         st = map_run(&m, (uint32_t)task, err);
     prw__dirlock_release(&lock);
+    prw__pool_destroy(m.pool); /* waits for the row groups still decoding after an error */
+    for (size_t i = 0; i < m.nslots; i++) {
+        prw__free(m.slots[i].d.rows);
+        prw__pl_decoder_destroy(m.slots[i].dec);
+    }
+    prw__free(m.slots);
+    prw__cond_destroy(&m.cv);
+    prw__mutex_destroy(&m.mu);
     for (uint32_t k = 0; m.files && k < m.plan->reduce_tasks; k++)
         prw__wfile_abort(&m.files[k]);
     prw__free(m.files);
@@ -405,12 +498,10 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_warning_fn 
     prw__free(m.digest);
     prw__free(m.est_rows);
     prw__free(m.ident);
-    prw__free(m.d.rows);
     prw__buf_cleanup(&m.raw);
     prw__buf_cleanup(&m.comp);
     prw__buf_cleanup(&m.rec);
     prw__codec_ctx_destroy(m.cc);
-    prw__pl_decoder_destroy(m.dec);
     prw__pl_source_close(m.src);
     prw__pl_keymap_destroy(m.keymap);
     prw__intern_cleanup(&m.src_tab);

@@ -212,6 +212,67 @@ TEST(so_small_pending_budget_gives_same_output) {
     reduce_and_compare(dir, 3);
 }
 
+/* The run files of map tasks decoding on 2 or 3 threads are those of one thread, byte for
+ * byte (a file's dictionary follows its rows' order, not the string ids' order). */
+TEST(so_map_workers_write_the_same_run_files) {
+    const char *d = th_tmpdir();
+    const char *in[NFIX + 1];
+    memcpy(in, g_fixtures, sizeof g_fixtures);
+    size_t nin = NFIX;
+    const char *shared = th_shared_dir();
+    if (shared)
+        in[nin++] = th_fmt("%s/testdata/parquet/writers/v*.parquet", shared);
+    prw_error err;
+    prw_error_clear(&err);
+    const char *dir = th_fmt("%s/p", d), *pj = th_fmt("%s/p/plan.json", d);
+    ASSERT_OK(plan(in, nin, dir, 2, 3, NULL, &err), &err);
+    static const int workers[] = {1, 2, 3};
+    for (int w = 0; w < 3; w++) {
+        for (int t = 0; t < 2; t++)
+            ASSERT_OK(prw_map(pj, t, workers[w], NULL, NULL, &err), &err);
+        ASSERT_EQ_I64(
+            th_sh(th_fmt("mkdir -p '%s/w%d' && cp '%s'/.runs/* '%s/w%d/'", d, w, dir, d, w)), 0);
+    }
+    for (int w = 1; w < 3; w++)
+        for (int t = 0; t < 2; t++) {
+            ASSERT_TRUE(same_file(th_fmt("%s/w0/map-%05d.json", d, t),
+                                  th_fmt("%s/w%d/map-%05d.json", d, w, t)));
+            for (int k = 0; k < 3; k++) {
+                const char *name = th_fmt("map-%05d-range-%05d.run", t, k);
+                ASSERT_TRUE(
+                    same_file(th_fmt("%s/w0/%s", d, name), th_fmt("%s/w%d/%s", d, w, name)));
+            }
+        }
+    reduce_and_compare(dir, 3);
+}
+
+/* An input changed after planning fails the map task with the same message on any number of
+ * threads (the first failing row group in input order), and nothing leaks of the row groups
+ * still decoding. */
+TEST(so_map_workers_fail_like_one_thread) {
+    const char *d = th_tmpdir();
+    const char *a = th_fmt("%s/a.parquet", d), *b = th_fmt("%s/b.parquet", d);
+    ASSERT_EQ_I64(th_sh(th_fmt("cp tests/fixtures/verify_base.parquet '%s' && "
+                               "cp tests/fixtures/nulls.parquet '%s'",
+                               a, b)),
+                  0);
+    const char *ins[] = {a, b, "tests/fixtures/dominant_probe.parquet"};
+    prw_error err;
+    prw_error_clear(&err);
+    const char *dir = th_fmt("%s/p", d), *pj = th_fmt("%s/p/plan.json", d);
+    ASSERT_OK(plan(ins, 3, dir, 1, 2, NULL, &err), &err);
+    ASSERT_EQ_I64(th_sh(th_fmt("cp tests/fixtures/one_probe.parquet '%s'", b)), 0);
+    ASSERT_ERR(prw_map(pj, 0, 1, NULL, NULL, &err), PRW_E_CORRUPT);
+    char one[sizeof err.msg];
+    memcpy(one, err.msg, sizeof one);
+    ASSERT_TRUE(strstr(one, "b.parquet") != NULL);
+    for (int w = 2; w <= 4; w++) {
+        ASSERT_ERR(prw_map(pj, 0, w, NULL, NULL, &err), PRW_E_CORRUPT);
+        ASSERT_TRUE(strcmp(err.msg, one) == 0);
+    }
+    ASSERT_ERR(prw_map(pj, 0, -1, NULL, NULL, &err), PRW_E_INVALID);
+}
+
 TEST(so_union_of_shards_equals_plain_build) {
     const char *d = th_tmpdir();
     run_and_compare(g_fixtures, NFIX, th_fmt("%s/p", d), 3, 7, NULL);
