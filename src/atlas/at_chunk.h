@@ -11,8 +11,8 @@
 
 typedef struct prw__at_chunk {
     /* input, filled by the splitter */
-    uint8_t *data; /* whole lines; the last may lack its line end at the end of the file */
-    size_t len, cap;
+    uint8_t *data;       /* whole lines; the last may lack its line end at the end of the file */
+    size_t len, cap;     /* cap: bytes allocated, grown as lines come in */
     int64_t offset;      /* decompressed offset of data[0] */
     int64_t nlong_total; /* over-long lines skipped right before data[0] */
     int npre_long;       /* ... of which the first few, with their offsets: */
@@ -27,7 +27,8 @@ typedef struct prw__at_chunk {
     prw__buf src_bytes, dst_bytes;
     prw_atlas_stats stats; /* first_bad[].line relative to the chunk's first line (0) */
     /* worker state */
-    uint8_t *scratch;
+    uint8_t *scratch; /* scratch_cap >= the longest line parsed (at most PRW_ATLAS_MAX_LINE) */
+    size_t scratch_cap;
     prw__at_ping ping;
     int32_t last_fw;
     int64_t last_fw_n;

@@ -9,6 +9,10 @@
  * limit they are skipped up to the next line end and the line is counted (the first few with
  * their offsets) in the piece that follows. Memory in flight is bounded by the number of
  * pieces (max_memory / CHUNK_CAP, at least 2, at most 2 per thread + 2) and their size.
+ *
+ * Buffers grow to what the data needs (pieces up to CHUNK_CAP, the carry up to a line), and
+ * the workers start with the second piece: an input that fits in one piece is parsed on the
+ * caller's thread, so opening many small files costs neither threads nor megabytes.
  */
 #include "atlas/at_chunk.h"
 #include "common/thread.h"
@@ -39,7 +43,7 @@ struct prw_atlas_reader {
     bool eof, skipping;
     int64_t in_off; /* decompressed bytes taken from the stream */
     uint8_t *carry;
-    size_t carry_len;
+    size_t carry_len, carry_cap;
     int64_t pend_long; /* offset of an over-long line for the next piece, or -1 */
     /* output */
     prw_atlas_batch batch;
@@ -93,11 +97,28 @@ static size_t last_line_end(const prw__at_chunk *c) {
     return 0;
 }
 
+/* Grows *p (keeping its bytes) to hold `need` <= most bytes: doubling from 64 KiB, capped. */
+static prw_status grow(uint8_t **p, size_t *cap, size_t need, size_t most, const char *what,
+                       prw_error *err) {
+    if (need <= *cap)
+        return PRW_OK;
+    size_t c = *cap ? *cap : 65536;
+    while (c < need)
+        c *= 2;
+    c = c < most ? c : most;
+    uint8_t *q = prw__realloc(*p, c);
+    if (!q)
+        return prw__error_nomem(err, what, c);
+    *p = q;
+    *cap = c;
+    return PRW_OK;
+}
+
 static prw_status fill(prw_atlas_reader *r, prw__at_chunk *c, prw_error *err) {
-    if (!c->data && !(c->data = prw__malloc(CHUNK_CAP)))
-        return prw__error_nomem(err, "dump piece", CHUNK_CAP);
-    c->cap = CHUNK_CAP;
-    memcpy(c->data, r->carry, r->carry_len);
+    /* never NULL, even for a piece of over-long lines only */
+    PRW_TRY(grow(&c->data, &c->cap, r->carry_len ? r->carry_len : 1, CHUNK_CAP, "dump piece", err));
+    if (r->carry_len)
+        memcpy(c->data, r->carry, r->carry_len);
     c->len = r->carry_len;
     c->offset = r->in_off - (int64_t)r->carry_len;
     r->carry_len = 0;
@@ -121,7 +142,8 @@ static prw_status fill(prw_atlas_reader *r, prw__at_chunk *c, prw_error *err) {
         if (c->len == 0)
             c->offset = r->in_off;
         size_t n = r->piece_len - r->piece_pos;
-        n = n < c->cap - c->len ? n : c->cap - c->len;
+        n = n < CHUNK_CAP - c->len ? n : CHUNK_CAP - c->len;
+        PRW_TRY(grow(&c->data, &c->cap, c->len + n, CHUNK_CAP, "dump piece", err));
         memcpy(c->data + c->len, r->piece + r->piece_pos, n);
         c->len += n;
         r->piece_pos += n;
@@ -138,6 +160,7 @@ static prw_status fill(prw_atlas_reader *r, prw__at_chunk *c, prw_error *err) {
             return PRW_OK;
         }
         if (keep && c->len >= CHUNK_TARGET) {
+            PRW_TRY(grow(&r->carry, &r->carry_cap, tail, PRW_ATLAS_MAX_LINE + 2, "dump line", err));
             memcpy(r->carry, c->data + keep, tail);
             r->carry_len = tail;
             c->len = keep;
@@ -176,16 +199,12 @@ static prw_status reader_open(const char *path, const uint8_t *data, size_t size
         goto fail;
     st = PRW_E_NOMEM;
     r->slots = prw__calloc((size_t)r->nslots, sizeof *r->slots);
-    r->carry = prw__malloc(PRW_ATLAS_MAX_LINE + 2);
-    if (!r->slots || !r->carry) {
+    if (!r->slots) {
         prw__error_nomem(err, "atlas reader pieces", (size_t)r->nslots * sizeof *r->slots);
         goto fail;
     }
     for (int i = 0; i < r->nslots; i++)
         r->slots[i].r = r;
-    st = prw__pool_create(&r->pool, o.threads, (size_t)r->nslots, err);
-    if (st < 0)
-        goto fail;
     r->stats.bytes_in = prw__at_stream_size(r->s);
     *out = r;
     return PRW_OK;
@@ -276,6 +295,13 @@ prw_status prw_atlas_reader_next(prw_atlas_reader *r, const prw_atlas_batch **ba
             break;
         sl->done = false;
         r->inflight++;
+        if (r->eof && r->inflight == 1 && !r->pool) { /* the whole input in one piece */
+            parse_task(sl);
+            break;
+        }
+        if (!r->pool &&
+            (st = prw__pool_create(&r->pool, r->opt.threads, (size_t)r->nslots, &e)) < 0)
+            return fail(r, st, &e, err);
         prw__pool_submit(r->pool, parse_task, sl);
     }
     if (r->inflight == 0)

@@ -19,6 +19,7 @@
 #ifndef PRW_BZIP2_BZ_H
 #define PRW_BZIP2_BZ_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +33,8 @@ typedef struct prw__bz_reader prw__bz_reader;
 /*
  * Decodes the bzip2 data held whole in data[0..size) (typically a mmap'd file): one stream or
  * several concatenated (pbzip2/lbzip2 output), on `threads` threads (1 = on the caller's
- * thread, no thread started). At most about `max_buffered` decoded bytes are held ahead of the
+ * thread, no thread started; so is small data with a single block, which threads cannot
+ * speed up). At most about `max_buffered` decoded bytes are held ahead of the
  * consumer. `name` is used in messages. `data` must stay valid until destroy.
  */
 prw_status prw__bz_reader_create(const uint8_t *data, size_t size, const char *name, int threads,
@@ -77,7 +79,8 @@ typedef struct prw__bz_block {
  * is not checked), appending its bytes to `out` (cleared first). `max_nblock` is 100000 times
  * the stream's level (PRW_BZ_MAX_BLOCK when unknown: the caller checks info->nblock later).
  * Errors: PRW_E_CORRUPT (structure), PRW_E_TRUNCATED (data ends inside the block),
- * PRW_E_CHECKSUM (block CRC), PRW_E_NOMEM.
+ * PRW_E_CHECKSUM (block CRC), PRW_E_NOMEM. PRW_DONE (out and info unspecified) when
+ * *w->cancel became true during the decode.
  */
 prw_status prw__bz_decode_block(const uint8_t *data, size_t size, uint64_t bit, uint32_t max_nblock,
                                 const char *name, prw__bz_work *w, prw__buf *out,
@@ -120,20 +123,35 @@ prw_status prw__bz_bwt_output(prw__bz_work *w, uint32_t nblock, uint32_t orig, b
                               const char *name, uint64_t bit, prw__buf *out, prw_error *err);
 
 /* The inverse BWT walks PRW_BZ_CHAINS pieces of the chain at once, each writing its bytes into
- * chunks of PRW_BZ_CHUNK bytes from a pool (every chain's last chunk is part full). */
+ * chunks of PRW_BZ_CHUNK bytes from a pool (every chain's last chunk is part full). A block of
+ * n rows needs at most PRW_BZ_CHUNKS(n) chunks when the chain is one cycle. */
 #define PRW_BZ_CHAINS 32
 #define PRW_BZ_CHUNK 4096u
-#define PRW_BZ_CHUNKS (PRW_BZ_MAX_BLOCK / PRW_BZ_CHUNK + PRW_BZ_CHAINS + 1)
+#define PRW_BZ_CHUNKS(n) ((n) / PRW_BZ_CHUNK + PRW_BZ_CHAINS + 1)
 
-/** Scratch arrays; the block decoder fills ll[0..nblock) and counts[256]. */
+/**
+ * Scratch arrays; the block decoder fills ll[0..nblock) and counts[256]. They grow to the
+ * largest block decoded so far (ll while the symbols are decoded, the others once nblock is
+ * known), so a reader of small blocks never holds the few MB a 900 kB block needs.
+ */
 struct prw__bz_work {
     uint8_t *ll;     /* block bytes as decoded (the BWT's last column), then the BWT output */
     uint32_t *tt;    /* inverse-BWT links */
-    uint8_t *pool;   /* PRW_BZ_CHUNKS chunks of chain output */
+    uint8_t *pool;   /* PRW_BZ_CHUNKS(rows) chunks of chain output */
     uint32_t *links; /* the chunk after each chunk of the same chain */
     uint8_t *mark;   /* one bit per row: where a chain starts (all zero between blocks) */
+    uint32_t ll_cap; /* bytes in ll */
+    uint32_t rows;   /* rows tt and mark hold */
+    uint32_t chunks; /* chunks in pool and links: PRW_BZ_CHUNKS(rows) */
     uint32_t counts[256];
     uint8_t *selectors; /* up to 18002 */
+    /* Set by a caller that may give up on a block (the reader's speculative decodes): once it
+     * reads true, prw__bz_decode_block stops between stages and returns PRW_DONE. */
+    const atomic_bool *cancel;
 };
+
+static inline bool prw__bz_cancelled(const prw__bz_work *w) {
+    return w->cancel && atomic_load_explicit(w->cancel, memory_order_relaxed);
+}
 
 #endif

@@ -232,12 +232,32 @@ static inline uint8_t mtf_take(uint8_t *mtf, unsigned i) {
     return v;
 }
 
+/* Grows w->ll (keeping its bytes) to more than `need` bytes if that is at most `max`, by
+ * doubling from 64 KiB; *lim becomes what ll now holds, capped at max. */
+static prw_status grow_ll(prw__bz_work *w, uint64_t need, uint32_t max, uint32_t *lim,
+                          prw_error *err) {
+    uint64_t cap = w->ll_cap ? w->ll_cap : 65536;
+    while (cap <= need)
+        cap *= 2;
+    if (cap > max)
+        cap = max;
+    uint8_t *p = prw__realloc(w->ll, cap);
+    if (!p)
+        return prw__error_nomem(err, "bzip2 block", (size_t)cap);
+    w->ll = p;
+    w->ll_cap = (uint32_t)cap;
+    *lim = w->ll_cap;
+    return PRW_OK;
+}
+
 /** Huffman symbols -> block bytes in w->ll and their counts; returns nblock via *nblock. */
 static prw_status decode_symbols(blk *k, prw__bz_work *w, uint32_t max, uint32_t *nblock,
                                  prw_error *err) {
     uint8_t mtf[256];
     memcpy(mtf, k->unseq, 256);
     memset(w->counts, 0, sizeof w->counts);
+    /* ll holds lim bytes; past that it grows, up to max: only there is the block too long */
+    uint32_t lim = w->ll_cap < max ? w->ll_cap : max;
     uint8_t *ll = w->ll;
     const int eob = (int)k->ninuse + 1;
     uint32_t n = 0, run = 0, runbit = 0;
@@ -270,9 +290,13 @@ static prw_status decode_symbols(blk *k, prw__bz_work *w, uint32_t max, uint32_t
             continue;
         }
         if (runbit) {
-            if (run > max - n) {
-                k->br = b;
-                return corrupt(k, err, "block longer than its level allows");
+            if (run > lim - n) {
+                if (run > max - n) {
+                    k->br = b;
+                    return corrupt(k, err, "block longer than its level allows");
+                }
+                PRW_TRY(grow_ll(w, (uint64_t)n + run, max, &lim, err));
+                ll = w->ll;
             }
             memset(ll + n, mtf[0], run);
             w->counts[mtf[0]] += run;
@@ -281,9 +305,13 @@ static prw_status decode_symbols(blk *k, prw__bz_work *w, uint32_t max, uint32_t
         }
         if (sym == eob)
             break;
-        if (n >= max) {
-            k->br = b;
-            return corrupt(k, err, "block longer than its level allows");
+        if (n >= lim) {
+            if (n >= max) {
+                k->br = b;
+                return corrupt(k, err, "block longer than its level allows");
+            }
+            PRW_TRY(grow_ll(w, n, max, &lim, err));
+            ll = w->ll;
         }
         uint8_t v = mtf_take(mtf, (unsigned)sym - 1);
         ll[n++] = v;
@@ -318,7 +346,11 @@ prw_status prw__bz_decode_block(const uint8_t *data, size_t size, uint64_t bit, 
         return corrupt(&k, err, "origin pointer out of range");
     info->end_bit = br_pos(&k.br);
     info->nblock = n;
+    if (prw__bz_cancelled(w))
+        return PRW_DONE;
     PRW_TRY(prw__bz_bwt_output(w, n, k.orig, info->randomised, name, bit, out, err));
+    if (prw__bz_cancelled(w))
+        return PRW_DONE;
     info->crc = prw__bz_crc_final(prw__bz_crc_update(prw__bz_crc_init(), out->data, out->len));
     if (info->crc != info->stored_crc)
         return prw__bz_error(err, PRW_E_CHECKSUM, name, bit,
@@ -331,15 +363,10 @@ prw_status prw__bz_work_create(prw__bz_work **out, prw_error *err) {
     prw__bz_work *w = prw__calloc(1, sizeof *w);
     if (!w)
         return prw__error_nomem(err, "bzip2 work area", sizeof *w);
-    w->ll = prw__malloc(PRW_BZ_MAX_BLOCK);
-    w->tt = prw__malloc_array(PRW_BZ_MAX_BLOCK, sizeof *w->tt);
-    w->pool = prw__malloc_array(PRW_BZ_CHUNKS, PRW_BZ_CHUNK);
-    w->links = prw__malloc_array(PRW_BZ_CHUNKS, sizeof *w->links);
-    w->mark = prw__calloc(PRW_BZ_MAX_BLOCK / 8 + 1, 1);
-    w->selectors = prw__malloc(MAX_SELECTORS);
-    if (!w->ll || !w->tt || !w->pool || !w->links || !w->mark || !w->selectors) {
+    w->selectors = prw__malloc(MAX_SELECTORS); /* the block arrays come with the first block */
+    if (!w->selectors) {
         prw__bz_work_destroy(w);
-        return prw__error_nomem(err, "bzip2 work area", 6 * (size_t)PRW_BZ_MAX_BLOCK);
+        return prw__error_nomem(err, "bzip2 work area", MAX_SELECTORS);
     }
     *out = w;
     return PRW_OK;

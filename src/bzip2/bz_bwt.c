@@ -46,7 +46,7 @@ typedef struct {
 } chain;
 
 static bool chain_chunk(prw__bz_work *w, chain *c, uint32_t *next_free) {
-    if (*next_free >= PRW_BZ_CHUNKS)
+    if (*next_free >= w->chunks)
         return false;
     w->links[c->cur] = *next_free;
     c->cur = (*next_free)++;
@@ -103,6 +103,40 @@ static bool stitch(prw__bz_work *w, const chain *ch, int k, uint8_t *t, uint32_t
             break;
     }
     return c == 0 && at == n;
+}
+
+/* Grows tt to n rows and, for the chain walk (n >= 64 x PRW_BZ_CHAINS), mark, pool and links
+ * with it. The old contents are not kept (mark is all zero between blocks). */
+static prw_status reserve_rows(prw__bz_work *w, uint32_t n, prw_error *err) {
+    bool chains = n >= 64 * PRW_BZ_CHAINS;
+    if (n <= w->rows && (!chains || w->pool))
+        return PRW_OK;
+    uint32_t rows = n > w->rows ? n : w->rows;
+    prw__free(w->tt);
+    w->tt = prw__malloc_array(rows, sizeof *w->tt);
+    w->rows = w->tt ? rows : 0;
+    if (!w->tt)
+        return prw__error_nomem(err, "bzip2 block links", (size_t)rows * sizeof *w->tt);
+    prw__free(w->mark);
+    prw__free(w->pool);
+    prw__free(w->links);
+    w->mark = NULL;
+    w->pool = NULL;
+    w->links = NULL;
+    w->chunks = 0;
+    if (!chains)
+        return PRW_OK;
+    uint32_t chunks = PRW_BZ_CHUNKS(rows);
+    w->mark = prw__calloc(rows / 8 + 1, 1);
+    w->pool = prw__malloc_array(chunks, PRW_BZ_CHUNK);
+    w->links = prw__malloc_array(chunks, sizeof *w->links);
+    if (!w->mark || !w->pool || !w->links) {
+        prw__free(w->pool); /* keeps "pool set" meaning all three are there */
+        w->pool = NULL;
+        return prw__error_nomem(err, "bzip2 chain pool", (size_t)chunks * PRW_BZ_CHUNK);
+    }
+    w->chunks = chunks;
+    return PRW_OK;
 }
 
 /*
@@ -196,7 +230,10 @@ static prw_status rle1(const uint8_t *t, uint32_t n, const char *name, uint64_t 
 
 prw_status prw__bz_bwt_output(prw__bz_work *w, uint32_t nblock, uint32_t orig, bool randomised,
                               const char *name, uint64_t bit, prw__buf *out, prw_error *err) {
+    PRW_TRY(reserve_rows(w, nblock, err));
     inverse_bwt(w, nblock, orig);
+    if (prw__bz_cancelled(w))
+        return PRW_DONE;
     if (randomised)
         derandomise(w->ll, nblock);
     return rle1(w->ll, nblock, name, bit, out, err);

@@ -7,11 +7,13 @@
  * offset where the block magic occurs, and decode the block starting there into a slot of a
  * ring. A candidate can be a false match inside compressed data; its slot is only used when
  * the walk arrives at exactly its offset (the previous block ended there, or a stream header
- * precedes it), so a false match costs a wasted decode at most, never output. Memory: a
- * worker starts a block other than the one the walk waits for only while the decoded bytes
- * waiting in slots stay under max_buffered, and at most 2 x threads + 2 slots exist.
+ * precedes it), so a false match costs a wasted decode at most, never output; a decode the walk
+ * has passed, or one still running when the reader is destroyed, gives up at its next stage.
+ * Memory: a worker starts a block other than the one the walk waits for only while the decoded
+ * bytes waiting in slots stay under max_buffered, and at most 2 x threads + 2 slots exist.
  *
- * With threads == 1 the walk decodes each block itself, on the caller's thread.
+ * With threads == 1 the walk decodes each block itself, on the caller's thread; so it does
+ * for data of at most SCAN_CHUNK bytes in which the block finder sees fewer than two magics.
  */
 #include <pthread.h>
 
@@ -25,7 +27,8 @@ enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE };
 
 typedef struct {
     int state;
-    bool discard; /* a false candidate the walk has passed: free on completion */
+    bool discard;       /* a false candidate the walk has passed: free on completion */
+    atomic_bool cancel; /* discard or stop: its decode may give up (prw__bz_work.cancel) */
     size_t cand;
     prw_status st;
     prw_error err;
@@ -95,6 +98,7 @@ static slot *claim(prw__bz_reader *r, uint64_t *bit) {
         return NULL;
     s->state = SLOT_BUSY;
     s->discard = false;
+    atomic_store_explicit(&s->cancel, false, memory_order_relaxed);
     s->cand = k;
     *bit = r->cand[k];
     r->next_claim = k + 1;
@@ -116,6 +120,8 @@ static void *worker(void *arg) {
         }
         prw__mutex_unlock(&r->mu);
         s->st = wst;
+        if (w)
+            w->cancel = &s->cancel;
         if (wst == PRW_OK)
             s->st = prw__bz_decode_block(r->data, r->size, bit, PRW_BZ_MAX_BLOCK, r->name, w,
                                          &s->out, &s->info, &s->err);
@@ -148,6 +154,7 @@ static void pass_candidate(prw__bz_reader *r, size_t k) {
         return;
     if (s->state == SLOT_BUSY) {
         s->discard = true;
+        atomic_store_explicit(&s->cancel, true, memory_order_relaxed);
         return;
     }
     if (s->st == PRW_OK)
@@ -352,6 +359,12 @@ prw_status prw__bz_reader_create(const uint8_t *data, size_t size, const char *n
     r->max_buffered = max_buffered;
     r->name = prw__strdup(name ? name : "input");
     prw_status st = r->name ? PRW_OK : prw__error_nomem(err, "bzip2 reader name", 64);
+    if (st == PRW_OK && threads > 1 && r->size <= SCAN_CHUNK) {
+        /* data holding at most one block magic leaves nothing to decode ahead: no threads */
+        st = scan_more(r, err);
+        if (st == PRW_OK && r->ncand < 2)
+            threads = 1;
+    }
     if (st == PRW_OK && threads == 1)
         st = prw__bz_work_create(&r->work, err);
     else if (st == PRW_OK)
@@ -370,6 +383,8 @@ void prw__bz_reader_destroy(prw__bz_reader *r) {
     if (r->threaded) {
         prw__mutex_lock(&r->mu);
         r->stop = true;
+        for (size_t i = 0; r->slots && i < r->nslots; i++)
+            atomic_store_explicit(&r->slots[i].cancel, true, memory_order_relaxed);
         prw__cond_broadcast(&r->cv_work);
         prw__mutex_unlock(&r->mu);
         for (int i = 0; i < r->nthreads; i++)

@@ -8,6 +8,7 @@
  */
 #include <bzlib.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <zlib.h>
@@ -606,4 +607,79 @@ TEST(atlas_pieces_long_lines_and_threads) {
     th_note("%lld lines, %lld over 1 MiB, %zu bytes", (long long)line, (long long)nlong, in.len);
     prw__buf_cleanup(&in);
     prw__buf_cleanup(&want);
+}
+
+/* ---- small inputs ------------------------------------------------------------------------ */
+
+static _Atomic size_t g_largest; /* the largest single allocation while installed */
+static void *largest_realloc(void *ctx, void *p, size_t n) {
+    (void)ctx;
+    size_t cur = atomic_load(&g_largest);
+    while (n > cur && !atomic_compare_exchange_weak(&g_largest, &cur, n))
+        ;
+    return realloc(p, n);
+}
+static void largest_free(void *ctx, void *p) {
+    (void)ctx;
+    free(p);
+}
+
+/* Threads of this process now, from /proc/self/status (-1 if unknown). */
+static int threads_now(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+TEST(atlas_small_input_small_buffers_no_threads) {
+    /* A dump of 40 lines, plain and as one bzip2 block, read with 2 threads: no allocation
+     * near the 5 MiB piece, the 1 MiB carry or the 4.5 MB bzip2 work area, and no thread
+     * started while it is read (one piece, one block: nothing to do in parallel). */
+    prw__buf text, bz;
+    prw__buf_init(&text);
+    prw__buf_init(&bz);
+    for (int i = 0; i < 40; i++)
+        bprintf(&text,
+                "{\"fw\":5020,\"timestamp\":%d,\"src_addr\":\"10.0.0.%d\",\"dst_addr\":"
+                "\"10.1.0.1\",\"af\":4,\"avg\":1.5,\"type\":\"ping\"}\n",
+                1600000000 + i, i);
+    ASSERT_TRUE(bz2_part(&bz, text.data, text.len));
+    const prw__buf *inputs[] = {&text, &bz};
+    prw_allocator a = {largest_realloc, largest_free, NULL};
+    for (int k = 0; k < 2; k++) {
+        int before = threads_now();
+        atomic_store(&g_largest, 0);
+        prw_set_allocator(&a);
+        prw_atlas_options o = {.threads = 2};
+        prw_atlas_reader *r = NULL;
+        prw_error err;
+        prw_status st =
+            prw__at_reader_open_mem(inputs[k]->data, inputs[k]->len, "small", &o, &r, &err);
+        const prw_atlas_batch *b;
+        int during = -1;
+        int64_t rows = 0;
+        while (st == PRW_OK && (st = prw_atlas_reader_next(r, &b, &err)) == PRW_OK) {
+            rows += b->num_rows;
+            during = threads_now();
+        }
+        int64_t lines = r ? prw_atlas_reader_stats(r)->lines : -1;
+        prw_atlas_reader_close(r);
+        prw_set_allocator(NULL);
+        size_t largest = atomic_load(&g_largest);
+        th_note("%s: largest allocation %zu bytes, threads %d -> %d", k ? "bzip2" : "plain",
+                largest, before, during);
+        ASSERT_ERR(st, PRW_DONE);
+        ASSERT_EQ_I64(lines, 40);
+        ASSERT_EQ_I64(rows, 40);
+        ASSERT_TRUE(largest <= (256u << 10));
+        ASSERT_EQ_I64(during, before);
+    }
+    prw__buf_cleanup(&text);
+    prw__buf_cleanup(&bz);
 }
