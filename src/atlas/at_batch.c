@@ -167,16 +167,8 @@ prw_status prw__at_chunk_parse(prw__at_chunk *c, const prw_atlas_options *opt, p
     PRW_TRY(grow_rows(c, opt->details, err));
     c->src_off[0] = c->dst_off[0] = 0;
     size_t need = c->len < PRW_ATLAS_MAX_LINE ? c->len : PRW_ATLAS_MAX_LINE; /* longest line */
-    if (need > c->scratch_cap) {
-        size_t cap = c->scratch_cap ? 2 * c->scratch_cap : 4096;
-        cap = cap < need ? need : cap > PRW_ATLAS_MAX_LINE ? PRW_ATLAS_MAX_LINE : cap;
-        prw__free(c->scratch);
-        if (!(c->scratch = prw__malloc(cap))) {
-            c->scratch_cap = 0;
-            return prw__error_nomem(err, "line scratch", cap);
-        }
-        c->scratch_cap = cap;
-    }
+    PRW_TRY(prw__reserve_array((void **)&c->scratch, &c->scratch_cap, need ? need : 1, 1,
+                               "line scratch", err));
     c->ping.want_pkts = false;
     for (int k = 0; k < c->npre_long; k++) { /* over-long lines the splitter skipped */
         s->lines++;

@@ -121,9 +121,12 @@ static prw_status write_dict(map_state *m, uint32_t k, size_t n, prw_error *err)
         while (j < n &&
                (j - i + 1) * 4 + bytes + prw__intern_len(dt, m->newd[j]) <= PRW_SO_RUN_BLOCK_MAX)
             bytes += prw__intern_len(dt, m->newd[j++]);
-        size_t first_len = prw__intern_len(dt, m->newd[i]);
-        prw_status s = j > i ? prw__buf_resize(&m->raw, (j - i) * 4 + bytes, err) : PRW_OK;
-        if (s == PRW_OK && j > i) {
+        prw_status s = j > i ? prw__buf_resize(&m->raw, (j - i) * 4 + bytes, err)
+                             : prw__error_set(err, PRW_E_LIMIT, -1,
+                                              "a dst_addr string of %zu bytes is too long for a "
+                                              "run file",
+                                              prw__intern_len(dt, m->newd[i]));
+        if (s == PRW_OK) {
             uint8_t *lens = m->raw.data, *out = lens + (j - i) * 4;
             for (size_t x = i; x < j; x++) {
                 size_t l = prw__intern_len(dt, m->newd[x]);
@@ -134,8 +137,6 @@ static prw_status write_dict(map_state *m, uint32_t k, size_t n, prw_error *err)
         }
         prw__mutex_unlock(&dt->mu);
         PRW_TRY(s);
-        PRW_CHECK(j > i, err, PRW_E_LIMIT, -1,
-                  "a dst_addr string of %zu bytes is too long for a run file", first_len);
         PRW_TRY(write_block(m, k, PRW_SO_RUN_DICT_TAG, j - i, err));
         i = j;
     }
@@ -457,7 +458,8 @@ prw_status prw_map(const char *plan_path, int task, int workers, prw_warning_fn 
     m.plan->opts.warning_ctx = warning_ctx;
     /* One thread unless asked: map tasks usually run one per CPU, many at once. */
     m.workers = (size_t)(workers > 0 ? workers : 1);
-    m.plan->opts.workers = (int)m.workers; /* a dump's reader threads */
+    if (workers > 0) /* a dump's reader threads; unset, they stay the CPUs, as before */
+        m.plan->opts.workers = workers;
     prw__mutex_init(&m.mu);
     prw__cond_init(&m.cv);
     prw_status st = PRW_OK;
