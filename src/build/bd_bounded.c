@@ -57,7 +57,9 @@ static uint64_t key_slot_bytes(const bd_build *b, uint64_t c0, uint64_t rows0) {
 static prw_status keys_work(bd_build *b, size_t di, size_t rg, int64_t *done, prw_error *err) {
     size_t n = 0;
     prw__pl_decoder *d = b->decoders[di];
-    PRW_TRY(prw__pl_scan_keys_rg(d, rg, &b->pr.src_tab, &n, err));
+    const uint32_t *ids = NULL;
+    PRW_TRY(prw__pl_scan_keys_rg(d, rg, &b->pr.src_tab, &n, &ids, err));
+    PRW_TRY(prw__pl_keyids_put(b->bm.keyids, di, rg, ids, n, err));
     *done = (int64_t)n;
     size_t c = prw__pl_decoder_cache_bytes(d, 0);
     if (!atomic_exchange(&b->bm.keys_sized, true)) {
@@ -186,7 +188,7 @@ static prw_status size_parts(bd_build *b, uint64_t avail, uint64_t per_row, size
  * with the decoding of b->bm.lean and unit_rows: sets slots_free, block_rows and window
  * (partitions being encoded plus finished ones waiting), and *part_out to the partition size
  * in rows, leaving room for a probe merged from runs; or fails with how much memory that
- * would need. The decode phase (slots, per-probe sums, the key map) and the write phase
+ * would need. The decode phase (slots, per-probe sums) and the write phase
  * (writers, partitions, the merge) do not overlap: each must fit on its own.
  */
 static prw_status size_spill(bd_build *b, uint64_t w, uint64_t *part_out, prw_error *err) {
@@ -195,11 +197,11 @@ static prw_status size_spill(bd_build *b, uint64_t w, uint64_t *part_out, prw_er
     uint64_t dst_reserve = b->bm.limit / 16 < (32u << 20) ? b->bm.limit / 16 : (32u << 20);
     size_t nunits = b->bm.nunits ? b->bm.nunits : 1;
     /* Held through both phases: the src strings, the probe tables, the dst strings, the row
-     * group list (and the run index, size_parts); then the key map and each spilling worker's
-     * buffers while decoding. */
+     * group list (and the run index, size_parts); then each spilling worker's buffers while
+     * decoding. */
     uint64_t common = PRW_BD_RSS_BASE + intern_bytes(&b->pr.src_tab) + probes * PROBE_TABLE_BYTES +
                       dst_reserve + (uint64_t)b->nrg * (sizeof(prw__pl_decoded) + 16);
-    uint64_t decoding = common + prw__pl_keymap_bytes(probes) + W * (256u << 10);
+    uint64_t decoding = common + W * (256u << 10);
     /* The writers' queues: finished chunks pass through; records wait for compression; the
      * two output files' direct-I/O buffers. */
     uint64_t writer =
@@ -355,7 +357,7 @@ static prw_status spill_unit(bd_build *b, size_t di, size_t u, prw__pl_row *rows
     const uint64_t *doffs = b->pr.dst_tab.offs;
     for (size_t i = 0; i < n; i++) {
         prw__pl_row *r = &rows[i];
-        uint32_t k = r->key; /* the key map gave ranks */
+        uint32_t k = r->key; /* the key ids gave ranks */
         acc[k].rows++;
         acc[k].bytes += 28 + (r->dst == PRW_PL_NULL_ID ? 0 : doffs[r->dst + 1] - doffs[r->dst]);
         cnt[b->pr.probe_part[k] + 1]++;
@@ -471,6 +473,12 @@ static prw_status spill_setup(bd_build *b, prw_error *err) {
     b->nfree_dec = 0;
     for (size_t i = 0; i < b->slots_free; i++)
         b->free_dec[b->nfree_dec++] = i;
+    return prw__spill_create(&b->bm.spill, b->bm.spill_dir, W, b->bm.nunits, b->pt.nparts,
+                             b->bm.block_rows, err);
+}
+
+/* The spill folder (before the key pass, whose ids go there too). */
+static prw_status spill_dir_create(bd_build *b, prw_error *err) {
     const char *base = b->o->temp_dir ? b->o->temp_dir : b->o->output_dir;
     PRW_CHECK(strlen(base) <= PRW_BD_MAX_DIR, err, PRW_E_INVALID, -1,
               "--temp-dir path longer than %d bytes", PRW_BD_MAX_DIR);
@@ -482,8 +490,7 @@ static prw_status spill_setup(bd_build *b, prw_error *err) {
     prw__bd_path_fmt(b->bm.spill_dir, sizeof b->bm.spill_dir, "%s", od.path);
     prw__free(od.path);
     b->bm.spill_slot = prw__pl_temp_register(b->bm.spill_dir);
-    return prw__spill_create(&b->bm.spill, b->bm.spill_dir, W, b->bm.nunits, b->pt.nparts,
-                             b->bm.block_rows, err);
+    return prw__pl_keyids_create(&b->bm.keyids, b->bm.spill_dir, b->ndecoders, b->nrg, err);
 }
 
 void prw__bd_bounded_release(bd_build *b) {
@@ -512,9 +519,9 @@ void prw__bd_bounded_release(bd_build *b) {
     b->bm.wcc = NULL;
     b->bm.wbuf = NULL;
     prw__bd_release_decoders(b);
-    /* Only decoders map through the key map. */
-    prw__pl_keymap_destroy(b->bm.keymap);
-    b->bm.keymap = NULL;
+    /* Only decoders read the key ids. */
+    prw__pl_keyids_destroy(b->bm.keyids);
+    b->bm.keyids = NULL;
 }
 
 /* Key pass, plan, spill: afterwards every row is in the run files, by partition. */
@@ -535,8 +542,9 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
                                                : "one row group decoded at a time",
                          err);
     /* The key pass's slots may use three quarters of the limit: the rest is for the src
-     * strings, which the decode phase must hold (with their key map, three times as large). */
+     * strings, which both later phases hold. */
     b->bm.key_limit = (usable - PRW_BD_RSS_BASE) / 4 * 3;
+    PRW_TRY(spill_dir_create(b, err));
     atomic_store(&b->bm.keys_sized, false);
     b->slots_free = 1;
     PRW_TRY(prw__bd_run_all(b, pool, b->nrg, keys_task, "keys", st->rows_read, err));
@@ -559,16 +567,14 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
     prw__free(b->bm.key_rows);
     b->bm.key_rows = by_rank;
     b->bm.key_rows_cap = b->pr.n_probes;
-    /* The key pass saw every src_addr: from now on decoders map strings straight to ranks
-     * through one shared read-only index, and their own src caches and buffers go (first, so
-     * the index is not built beside them). */
+    /* The key pass saw every src_addr: from now on decoders read each row group's src ids
+     * back as ranks (bd_keyids.c), and their own src caches and buffers go. */
+    PRW_TRY(prw__pl_keyids_finish(b->bm.keyids, b->pr.rank, err));
     for (size_t i = 0; i < b->ndecoders; i++) {
         prw__pl_decoder_set_keymap(b->decoders[i], NULL);
         prw__pl_decoder_release_cols(b->decoders[i], PRW_PL_COLS_NUM | PRW_PL_COLS_STR);
+        prw__pl_decoder_set_keyids(b->decoders[i], b->bm.keyids);
     }
-    PRW_TRY(prw__pl_keymap_build(&b->bm.keymap, &b->pr.src_tab, b->pr.rank, err));
-    for (size_t i = 0; i < b->ndecoders; i++)
-        prw__pl_decoder_set_keymap(b->decoders[i], b->bm.keymap);
     st->seconds_keys = prw__now() - t;
     st->cpu_keys = prw__bd_cpu_now() - cpu;
     cpu = prw__bd_cpu_now();
@@ -582,10 +588,11 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
     prw_status s = prw__bd_run_all(b, pool, b->nrg, spill_task, "decode", st->rows_read, err);
     if (s == PRW_OK)
         prw__bd_add_probe_sums(&b->pr, b->wprobe, b->slots_free);
+    st->temp_bytes = prw__pl_keyids_bytes(b->bm.keyids);
     prw__bd_bounded_release(b);
     PRW_TRY(s);
     PRW_TRY(prw__spill_finish(b->bm.spill, err));
-    st->temp_bytes = prw__spill_bytes(b->bm.spill);
+    st->temp_bytes += prw__spill_bytes(b->bm.spill);
     b->pt.nrows = 0;
     for (size_t g = 0; g < b->nrg; g++) {
         const prw__pl_decoded *d = &b->dec[g];
@@ -611,7 +618,7 @@ prw_status prw__bd_bounded_phases(bd_build *b, prw__pool *pool, prw_error *err) 
 }
 
 void prw__bd_bounded_cleanup(bd_bounded *bm) {
-    prw__pl_keymap_destroy(bm->keymap);
+    prw__pl_keyids_destroy(bm->keyids); /* before its folder goes */
     prw__free(bm->key_rows);
     prw__free(bm->part_big);
     prw__free(bm->part_n);

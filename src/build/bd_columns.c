@@ -47,7 +47,8 @@ prw_status prw__pl_decode_cols(prw__pl_decoder *d, size_t rg, unsigned which, pr
         PRW_TRY(prw__pl_dump_columns(d, rg, false, err));
     for (int c = 0; c < PRW_COL_COUNT && !f->dump; c++) {
         bool str = c == PRW_COL_SRC_ADDR || c == PRW_COL_DST_ADDR;
-        if (!(which & (str ? PRW_PL_COLS_STR : PRW_PL_COLS_NUM)))
+        if (!(which & (str ? PRW_PL_COLS_STR : PRW_PL_COLS_NUM)) ||
+            (c == PRW_COL_SRC_ADDR && d->keyids))
             continue;
         PRW_TRY(prw_pq_decode_column(d->pq, f->pq, g->rg, f->col[c], str ? PRW_PQ_DECODE_DICT : 0,
                                      &d->cd[c], err));
@@ -72,7 +73,13 @@ prw_status prw__pl_decode_cols(prw__pl_decoder *d, size_t rg, unsigned which, pr
         return PRW_OK;
     uint32_t *src_ids = (uint32_t *)(d->times + n);
     uint32_t *dst_ids = src_ids + n;
-    if (d->keymap) {
+    if (d->keyids) {
+        prw_status st = prw__pl_keyids_get(d->keyids, rg, src_ids, n, err);
+        if (st < 0) {
+            prw__error_prefix(err, "%s: row group %d: ", path, g->rg);
+            return st;
+        }
+    } else if (d->keymap) {
         prw_status st = prw__pl_map_column(d, &d->cd[PRW_COL_SRC_ADDR], src_ids, err);
         if (st < 0) {
             prw__error_prefix(err, "%s: row group %d: ", path, g->rg);
@@ -197,7 +204,7 @@ prw_status prw__pl_decode_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab
 }
 
 prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab, size_t *n,
-                                prw_error *err) {
+                                const uint32_t **ids_out, prw_error *err) {
     const pl_rg *g = &d->src->rgs[rg];
     const pl_file *f = &d->src->files[g->file];
     prw_pq_column_data *cd = &d->cd[PRW_COL_SRC_ADDR];
@@ -231,6 +238,7 @@ prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_
         if (ids[r] != PRW_PL_NULL_ID)
             d->key_rows[ids[r]]++;
     *n = rows;
+    *ids_out = ids;
     return PRW_OK;
 }
 

@@ -183,7 +183,7 @@ typedef struct bd_bounded {
     uint64_t limit;
     bool on; /* the build runs in this mode */
     prw__spill *spill;
-    prw__pl_keymap *keymap; /* src_addr -> rank, after the key pass */
+    prw__pl_keyids *keyids; /* the key pass's src ids by row group, read back as ranks */
     char spill_dir[PRW_PATH_BUF];
     int spill_owner_fd; /* the locked .owner file inside spill_dir (prw__owned_dir) */
     int spill_slot;

@@ -259,10 +259,11 @@ uint64_t prw__pl_source_rg_parts_bytes(const prw__pl_source *s, size_t rg, bool 
 /**
  * The key pass (memory-bounded build, plan): decodes only src_addr of row group rg and interns
  * it (exactly as prw__pl_decode_rg does, dictionary entries included), and adds its rows per
- * src id to the decoder's own counts, so workers never share a counter. *n: the rows read.
+ * src id to the decoder's own counts, so workers never share a counter. *n: the rows read;
+ * *ids: their src ids (PRW_PL_NULL_ID for NULL), valid until the decoder's next use.
  */
 prw_status prw__pl_scan_keys_rg(prw__pl_decoder *d, size_t rg, prw__intern *src_tab, size_t *n,
-                                prw_error *err);
+                                const uint32_t **ids, prw_error *err);
 /** Adds the decoder's key-pass counts to counts[0, n) (by src id) and frees them. */
 void prw__pl_decoder_take_key_rows(prw__pl_decoder *d, uint64_t *counts, size_t n);
 
@@ -282,6 +283,24 @@ void prw__pl_keymap_destroy(prw__pl_keymap *m);
  * the decoder's own src cache is freed. A string missing from m fails with PRW_E_CORRUPT.
  */
 void prw__pl_decoder_set_keymap(prw__pl_decoder *d, const prw__pl_keymap *m);
+/*
+ * The key pass's src ids of every row group, in files of the spill folder (bd_keyids.c):
+ * `nfiles` writers (one per decoder: put from one thread per file), then, after finish with
+ * the id -> rank table, read by any thread. A decoder given them (set_keyids) takes src_addr
+ * of a row group from there, as ranks, and does not decode the column again.
+ */
+typedef struct prw__pl_keyids prw__pl_keyids;
+prw_status prw__pl_keyids_create(prw__pl_keyids **out, const char *dir, size_t nfiles, size_t nrg,
+                                 prw_error *err);
+prw_status prw__pl_keyids_put(prw__pl_keyids *k, size_t file, size_t rg, const uint32_t *ids,
+                              size_t n, prw_error *err);
+prw_status prw__pl_keyids_finish(prw__pl_keyids *k, const uint32_t *rank, prw_error *err);
+/** ids[0, n) := the ranks of row group rg's src_addr (PRW_PL_NULL_ID for NULL). */
+prw_status prw__pl_keyids_get(const prw__pl_keyids *k, size_t rg, uint32_t *ids, size_t n,
+                              prw_error *err);
+int64_t prw__pl_keyids_bytes(const prw__pl_keyids *k);
+void prw__pl_keyids_destroy(prw__pl_keyids *k);
+void prw__pl_decoder_set_keyids(prw__pl_decoder *d, const prw__pl_keyids *k);
 /** Bytes of the decoder's string cache `which` (0 src_addr, 1 dst_addr); set_keymap (with m
  * NULL too) frees the src cache. */
 size_t prw__pl_decoder_cache_bytes(const prw__pl_decoder *d, int which);

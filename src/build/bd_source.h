@@ -87,6 +87,7 @@ struct prw__pl_decoder {
     size_t key_rows_cap;
     pl_cache cache[2];            /* src_addr, dst_addr */
     const prw__pl_keymap *keymap; /* when set: src_addr strings map through it, read-only */
+    const prw__pl_keyids *keyids; /* when set: src_addr ranks are read from there */
     /* A dump chunk read back (bd_dump.c): its compressed bytes, its columns, which it is. */
     prw__buf dump_packed, dump_cols;
     prw__codec_ctx *dump_cc;

@@ -213,6 +213,10 @@ size_t prw__pl_decoder_cache_bytes(const prw__pl_decoder *d, int which) {
     return t->bytes.len + t->n * 16 + t->nslots * 4 + c->cap * 4 + (c->nfast + 1) * sizeof(pl_slot);
 }
 
+void prw__pl_decoder_set_keyids(prw__pl_decoder *d, const prw__pl_keyids *k) {
+    d->keyids = k;
+}
+
 void prw__pl_decoder_set_keymap(prw__pl_decoder *d, const prw__pl_keymap *m) {
     d->keymap = m;
     pl_cache *c = &d->cache[0];

@@ -87,7 +87,8 @@ static prw_status key_worker(void *ctx, size_t i, prw_error *err) {
         if (g >= nrg)
             return PRW_OK;
         size_t n = 0;
-        prw_status st = prw__pl_scan_keys_rg(w->dec, g, &s->tab, &n, err);
+        const uint32_t *ids = NULL;
+        prw_status st = prw__pl_scan_keys_rg(w->dec, g, &s->tab, &n, &ids, err);
         if (st < 0) {
             atomic_store(&s->failed, 1);
             return st;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "build/bd_internal.h"
 #include "common/io.h"
 #include "harness.h"
 #include "proberows/pipeline.h"
@@ -248,7 +249,8 @@ TEST(mem_enospc_while_spilling_and_writing) {
     ASSERT_OK(run_build(in, th_fmt("%s/ok", d), 2, 16 * MIB, 64 * KIB, NULL, &st, &err), &err);
     int64_t spill = st.temp_bytes;
     ASSERT_TRUE(spill > 1000);
-    /* Faults inside the spill, and after it (in the output files). */
+    /* Faults in the key pass (its src ids are the first bytes spilled), inside the spill, and
+     * after it (in the output files). */
     const int64_t at[] = {0, spill / 2, spill + 1000};
     for (int i = 0; i < 3; i++) {
         const char *out = th_fmt("%s/full%d", d, i);
@@ -312,4 +314,44 @@ TEST(mem_sigterm_removes_temp_files) {
     ASSERT_EQ_I64(leftovers(out), 0);
     ASSERT_EQ_I64(leftovers(tmp), 0);
     ASSERT_TRUE(access(th_fmt("%s/train.arrayrecord", out), F_OK) != 0);
+}
+
+/* The key pass's src ids (bd_keyids.c): written per row group into the decoders' files, read
+ * back as ranks in any order; a row count other than the key pass's, a row group it did not
+ * write and a full disk are errors. */
+TEST(mem_key_ids_read_back_as_ranks) {
+    const char *d = th_tmpdir();
+    prw_error err;
+    prw_error_clear(&err);
+    prw__pl_keyids *k = NULL;
+    ASSERT_OK(prw__pl_keyids_create(&k, d, 2, 4, &err), &err);
+    const uint32_t g0[] = {0, 1, PRW_PL_NULL_ID}, g1[] = {1}, g2[] = {2, 0};
+    ASSERT_OK(prw__pl_keyids_put(k, 0, 0, g0, 3, &err), &err);
+    ASSERT_OK(prw__pl_keyids_put(k, 1, 2, g2, 2, &err), &err);
+    ASSERT_OK(prw__pl_keyids_put(k, 0, 1, g1, 1, &err), &err);
+    ASSERT_EQ_I64(prw__pl_keyids_bytes(k), 24);
+    const uint32_t rank[] = {7, 5, 6};
+    ASSERT_OK(prw__pl_keyids_finish(k, rank, &err), &err);
+    uint32_t got[3];
+    ASSERT_OK(prw__pl_keyids_get(k, 2, got, 2, &err), &err);
+    ASSERT_EQ_U64(got[0], 6);
+    ASSERT_EQ_U64(got[1], 7);
+    ASSERT_OK(prw__pl_keyids_get(k, 0, got, 3, &err), &err);
+    ASSERT_EQ_U64(got[0], 7);
+    ASSERT_EQ_U64(got[1], 5);
+    ASSERT_EQ_U64(got[2], PRW_PL_NULL_ID);
+    ASSERT_OK(prw__pl_keyids_get(k, 1, got, 1, &err), &err);
+    ASSERT_EQ_U64(got[0], 5);
+    ASSERT_ERR(prw__pl_keyids_get(k, 1, got, 2, &err), PRW_E_CORRUPT);
+    ASSERT_TRUE(strstr(err.msg, "the key pass saw 1") != NULL);
+    ASSERT_ERR(prw__pl_keyids_get(k, 3, got, 1, &err), PRW_E_CORRUPT);
+    prw__pl_keyids_destroy(k);
+    ASSERT_OK(prw__pl_keyids_create(&k, d, 1, 1, &err), &err);
+    prw__io_inject_write_fault(0, ENOSPC);
+    prw_status s = prw__pl_keyids_put(k, 0, 0, g0, 3, &err);
+    prw__io_inject_write_fault(-1, 0);
+    ASSERT_ERR(s, PRW_E_IO);
+    ASSERT_TRUE(strstr(err.msg, "spilling to") != NULL);
+    ASSERT_TRUE(strstr(err.msg, strerror(ENOSPC)) != NULL);
+    prw__pl_keyids_destroy(k);
 }
