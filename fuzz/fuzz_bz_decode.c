@@ -202,15 +202,16 @@ static void check_ours(const uint8_t *data, size_t size, int threads, size_t max
 #define SMALL_BYTES (1u << 20)
 
 /* Whether data holds two block magics or more, and the block at each is small (see above). A
- * block decoded with SMALL_ROWS as its limit stops there, so this costs little. */
+ * block decoded with SMALL_ROWS as its limit stops there, so this costs little. The work area
+ * and the output are kept for the next input, as the reader keeps them from block to block. */
 static bool small_blocks(const uint8_t *data, size_t size) {
-    uint64_t *cand = NULL;
-    size_t n = 0, cap = 0;
-    prw__bz_work *w = NULL;
-    prw__buf out;
-    prw__buf_init(&out);
+    static prw__bz_work *w;
+    static prw__buf out;
+    static uint64_t *cand;
+    static size_t cap;
+    size_t n = 0;
     bool ok = prw__bz_scan(data, size, 0, size, &cand, &n, &cap) && n >= 2 &&
-              prw__bz_work_create(&w, NULL) == PRW_OK;
+              (w || prw__bz_work_create(&w, NULL) == PRW_OK);
     for (size_t i = 0; ok && i < n; i++) {
         prw__bz_block info;
         prw_error err;
@@ -222,9 +223,6 @@ static bool small_blocks(const uint8_t *data, size_t size) {
                           : st != PRW_E_NOMEM && !strstr(err.msg, "longer than its level") &&
                                 !strstr(err.msg, "origin pointer");
     }
-    prw__buf_cleanup(&out);
-    prw__bz_work_destroy(w);
-    prw__free(cand);
     return ok;
 }
 
