@@ -47,29 +47,59 @@ static bool append(uint8_t **out, size_t *len, size_t *cap_now, const void *p, s
     return true;
 }
 
-/* One libbz2 stream from data[0..size): its length in *used; 0, -1 or 1 as prw_fuzz_bz_ref. */
-static int ref_stream(const uint8_t *data, size_t size, size_t cap, uint8_t **out, size_t *len,
-                      size_t *cap_now, size_t *used) {
+/* libbz2's output: bytes p[0, len) of cap. The target keeps one from input to input, as a
+ * fresh buffer of megabytes per input costs page faults under ASan. */
+typedef struct {
+    uint8_t *p;
+    size_t len, cap;
+} refbuf;
+
+/* Room for a byte or more after b->len: doubling from 64 KiB, up to `limit` bytes in all;
+ * false when b holds limit bytes already or memory runs out. */
+static bool ref_room(refbuf *b, size_t limit) {
+    if (b->len < b->cap)
+        return true;
+    if (b->cap >= limit)
+        return false;
+    size_t c = b->cap ? 2 * b->cap : 65536;
+    c = c < limit ? c : limit;
+    uint8_t *q = realloc(b->p, c);
+    if (!q)
+        return false;
+    b->p = q;
+    b->cap = c;
+    return true;
+}
+
+/* One libbz2 stream from data[0..size), appended to b straight from libbz2: its length in
+ * *used; 0, -1 or 1 as prw_fuzz_bz_ref. cache: for libbz2's blocks (NULL: malloc and free). */
+static int ref_stream(const uint8_t *data, size_t size, size_t cap, refbuf *b,
+                      prw_fuzz_bz_cache *cache, size_t *used) {
     bz_stream s;
     memset(&s, 0, sizeof s);
+    if (cache)
+        prw_fuzz_bz_cache_use(&s, cache);
     if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)
         return -1;
     s.next_in = (char *)(uintptr_t)data;
     s.avail_in = (unsigned)size;
-    char chunk[65536];
     int rc, res = 0;
     do {
-        s.next_out = chunk;
-        s.avail_out = sizeof chunk;
-        rc = BZ2_bzDecompress(&s);
-        size_t got = sizeof chunk - s.avail_out;
-        if (!append(out, len, cap_now, chunk, got, cap)) {
+        if (b->len > cap || !ref_room(b, cap + 1)) {
             res = 1;
             break;
         }
-        if (rc == BZ_OK && s.avail_in == 0 && got < sizeof chunk)
+        size_t room = b->cap - b->len;
+        room = room < 0xffffffffu ? room : 0xffffffffu;
+        s.next_out = (char *)b->p + b->len;
+        s.avail_out = (unsigned)room;
+        rc = BZ2_bzDecompress(&s);
+        b->len += room - s.avail_out;
+        if (rc == BZ_OK && s.avail_in == 0 && s.avail_out > 0)
             rc = BZ_UNEXPECTED_EOF; /* libbz2 waits for more input: the data is truncated */
     } while (rc == BZ_OK);
+    if (res == 0 && b->len > cap)
+        res = 1;
     if (res == 0 && rc != BZ_STREAM_END)
         res = -1;
     *used = size - s.avail_in;
@@ -77,21 +107,30 @@ static int ref_stream(const uint8_t *data, size_t size, size_t cap, uint8_t **ou
     return res;
 }
 
-int prw_fuzz_bz_ref(const uint8_t *data, size_t size, size_t cap, uint8_t **out, size_t *len) {
-    *out = NULL;
-    *len = 0;
-    size_t cap_now = 0, pos = 0;
+/* prw_fuzz_bz_ref into b (cleared first; its bytes are meaningful only when 0 is returned). */
+static int ref_decode(const uint8_t *data, size_t size, size_t cap, refbuf *b,
+                      prw_fuzz_bz_cache *cache) {
+    b->len = 0;
+    size_t pos = 0;
     int res = size == 0 || size > 0xffffffffu ? -1 : 0;
     while (res == 0 && pos < size) {
         size_t used = 0;
-        res = ref_stream(data + pos, size - pos, cap, out, len, &cap_now, &used);
+        res = ref_stream(data + pos, size - pos, cap, b, cache, &used);
         pos += used;
     }
-    if (res != 0) {
-        free(*out);
-        *out = NULL;
-        *len = 0;
+    return res;
+}
+
+int prw_fuzz_bz_ref(const uint8_t *data, size_t size, size_t cap, uint8_t **out, size_t *len) {
+    refbuf b = {NULL, 0, 0};
+    int res = ref_decode(data, size, cap, &b, NULL);
+    if (res != 0 || b.len == 0) {
+        free(b.p);
+        b.p = NULL;
+        b.len = 0;
     }
+    *out = b.p;
+    *len = b.len;
     return res;
 }
 
@@ -163,15 +202,16 @@ static void check_ours(const uint8_t *data, size_t size, int threads, size_t max
 #define SMALL_BYTES (1u << 20)
 
 /* Whether data holds two block magics or more, and the block at each is small (see above). A
- * block decoded with SMALL_ROWS as its limit stops there, so this costs little. */
+ * block decoded with SMALL_ROWS as its limit stops there, so this costs little. The work area
+ * and the output are kept for the next input, as the reader keeps them from block to block. */
 static bool small_blocks(const uint8_t *data, size_t size) {
-    uint64_t *cand = NULL;
-    size_t n = 0, cap = 0;
-    prw__bz_work *w = NULL;
-    prw__buf out;
-    prw__buf_init(&out);
+    static prw__bz_work *w;
+    static prw__buf out;
+    static uint64_t *cand;
+    static size_t cap;
+    size_t n = 0;
     bool ok = prw__bz_scan(data, size, 0, size, &cand, &n, &cap) && n >= 2 &&
-              prw__bz_work_create(&w, NULL) == PRW_OK;
+              (w || prw__bz_work_create(&w, NULL) == PRW_OK);
     for (size_t i = 0; ok && i < n; i++) {
         prw__bz_block info;
         prw_error err;
@@ -183,22 +223,19 @@ static bool small_blocks(const uint8_t *data, size_t size) {
                           : st != PRW_E_NOMEM && !strstr(err.msg, "longer than its level") &&
                                 !strstr(err.msg, "origin pointer");
     }
-    prw__buf_cleanup(&out);
-    prw__bz_work_destroy(w);
-    prw__free(cand);
     return ok;
 }
 
 FUZZ_TARGET(bz_decode) {
+    static refbuf ref;              /* libbz2's output, kept for the next input */
+    static prw_fuzz_bz_cache cache; /* libbz2's state and block array, likewise */
     const size_t cap = 2u << 20;
-    uint8_t *ref = NULL;
-    size_t nref = 0;
-    int rr = prw_fuzz_bz_ref(data, size, cap, &ref, &nref);
+    int rr = ref_decode(data, size, cap, &ref, &cache);
     if (rr == 1)
         return 0; /* beyond cap (see above) */
-    check_ours(data, size, 1, 1u << 20, cap, rr, ref, nref);
+    size_t nref = rr == 0 ? ref.len : 0;
+    check_ours(data, size, 1, 1u << 20, cap, rr, ref.p, nref);
     if (size <= 4096 && small_blocks(data, size))
-        check_ours(data, size, 2, 1, cap, rr, ref, nref);
-    free(ref);
+        check_ours(data, size, 2, 1, cap, rr, ref.p, nref);
     return 0;
 }

@@ -100,18 +100,10 @@ static size_t last_line_end(const prw__at_chunk *c) {
 /* Grows *p (keeping its bytes) to hold `need` <= most bytes: doubling from 64 KiB, capped. */
 static prw_status grow(uint8_t **p, size_t *cap, size_t need, size_t most, const char *what,
                        prw_error *err) {
-    if (need <= *cap)
-        return PRW_OK;
-    size_t c = *cap ? *cap : 65536;
-    while (c < need)
-        c *= 2;
-    c = c < most ? c : most;
-    uint8_t *q = prw__realloc(*p, c);
-    if (!q)
-        return prw__error_nomem(err, what, c);
+    void *q = *p;
+    prw_status st = prw__grow_capped(&q, cap, need, most, what, err);
     *p = q;
-    *cap = c;
-    return PRW_OK;
+    return st;
 }
 
 static prw_status fill(prw_atlas_reader *r, prw__at_chunk *c, prw_error *err) {

@@ -236,14 +236,10 @@ static inline uint8_t mtf_take(uint8_t *mtf, unsigned i) {
  * doubling from 64 KiB; *lim becomes what ll now holds, capped at max. */
 static prw_status grow_ll(prw__bz_work *w, uint64_t need, uint32_t max, uint32_t *lim,
                           prw_error *err) {
-    uint64_t cap = w->ll_cap ? w->ll_cap : 65536;
-    while (cap <= need)
-        cap *= 2;
-    if (cap > max)
-        cap = max;
-    uint8_t *p = prw__realloc(w->ll, cap);
-    if (!p)
-        return prw__error_nomem(err, "bzip2 block", (size_t)cap);
+    void *p = w->ll;
+    size_t cap = w->ll_cap;
+    PRW_TRY(
+        prw__grow_capped(&p, &cap, need < max ? (size_t)need + 1 : max, max, "bzip2 block", err));
     w->ll = p;
     w->ll_cap = (uint32_t)cap;
     *lim = w->ll_cap;

@@ -138,6 +138,22 @@ prw_status prw__grow_array(void **p, size_t *cap, size_t n, size_t size, const c
     return PRW_OK;
 }
 
+prw_status prw__grow_capped(void **p, size_t *cap, size_t need, size_t most, const char *what,
+                            prw_error *err) {
+    if (need <= *cap)
+        return PRW_OK;
+    size_t c = *cap ? *cap : 65536;
+    while (c < need && c < most)
+        c *= 2;
+    c = c < most ? c : most;
+    void *q = prw__realloc(*p, c);
+    if (!q)
+        return prw__error_nomem(err, what, c);
+    *p = q;
+    *cap = c;
+    return PRW_OK;
+}
+
 void prw__free(void *ptr) {
     if (ptr)
         g_alloc.free(g_alloc.ctx, ptr);

@@ -88,6 +88,14 @@ prw_status prw__reserve_array(void **p, size_t *cap, size_t n, size_t size, cons
  */
 prw_status prw__grow_array(void **p, size_t *cap, size_t n, size_t size, const char *what,
                            prw_error *err);
+/**
+ * Ensures the byte buffer *p (of *cap bytes) holds at least `need` bytes, keeping its
+ * contents: doubling from 64 KiB, but never beyond `most` (need <= most), so small data gets
+ * a small buffer and large data few copies. On failure *p and *cap are unchanged;
+ * PRW_E_NOMEM names `what`.
+ */
+prw_status prw__grow_capped(void **p, size_t *cap, size_t need, size_t most, const char *what,
+                            prw_error *err);
 
 /** Sets PRW_E_NOMEM with a message naming `what` and `size`; returns PRW_E_NOMEM. */
 prw_status prw__error_nomem(prw_error *err, const char *what, size_t size);
