@@ -16,9 +16,9 @@ struct prw__pl_keyids {
     size_t nfiles, nrg;
     prw__wfile *w;
     prw__rfile *r;
-    uint32_t *file;  /* by row group: the file holding its ids */
-    int64_t *off;    /* by row group: their offset, -1 when not written */
-    uint64_t *n;     /* by row group: rows */
+    uint32_t *file;       /* by row group: the file holding its ids */
+    int64_t *off;         /* by row group: their offset, -1 when not written */
+    uint64_t *n;          /* by row group: rows */
     const uint32_t *rank; /* by src intern id, after finish */
     _Atomic int64_t bytes;
 };
