@@ -5,22 +5,25 @@
  * table, instead of decoding src_addr a second time and looking every string up in the key
  * map (on L, PLAIN src_addr: a third of the decode phase's CPU). 4 bytes per row on disk.
  */
-#include <stdatomic.h>
 #include <stdio.h>
 
 #include "build/bd_internal.h"
 #include "common/io.h"
+
+/* Where one row group's ids are. */
+typedef struct {
+    int64_t off; /* in its file; -1 when the key pass did not write them */
+    uint64_t n;  /* rows */
+    uint32_t file;
+} keyids_extent;
 
 struct prw__pl_keyids {
     char *dir;
     size_t nfiles, nrg;
     prw__wfile *w;
     prw__rfile *r;
-    uint32_t *file;       /* by row group: the file holding its ids */
-    int64_t *off;         /* by row group: their offset, -1 when not written */
-    uint64_t *n;          /* by row group: rows */
+    keyids_extent *rg;    /* by row group */
     const uint32_t *rank; /* by src intern id, after finish */
-    _Atomic int64_t bytes;
 };
 
 void prw__pl_keyids_destroy(prw__pl_keyids *k) {
@@ -32,9 +35,7 @@ void prw__pl_keyids_destroy(prw__pl_keyids *k) {
     }
     prw__free(k->w);
     prw__free(k->r);
-    prw__free(k->file);
-    prw__free(k->off);
-    prw__free(k->n);
+    prw__free(k->rg);
     prw__free(k->dir);
     prw__free(k);
 }
@@ -48,15 +49,14 @@ prw_status prw__pl_keyids_create(prw__pl_keyids **out, const char *dir, size_t n
     k->dir = prw__strdup(dir);
     k->w = prw__calloc(nfiles, sizeof *k->w);
     k->r = prw__calloc(nfiles, sizeof *k->r);
-    k->file = prw__calloc(nrg + 1, sizeof *k->file);
-    k->off = prw__malloc_array(nrg + 1, sizeof *k->off);
-    k->n = prw__calloc(nrg + 1, sizeof *k->n);
-    if (!k->dir || !k->w || !k->r || !k->file || !k->off || !k->n) {
+    k->rg = prw__malloc_array(nrg ? nrg : 1, sizeof *k->rg);
+    if (!k->dir || !k->w || !k->r || !k->rg) {
         prw__pl_keyids_destroy(k);
-        return prw__error_nomem(err, "key id files", (nrg + 1) * 20 + nfiles * sizeof *k->w);
+        return prw__error_nomem(err, "key id files",
+                                nrg * sizeof *k->rg + nfiles * (sizeof *k->w + sizeof *k->r));
     }
-    for (size_t g = 0; g <= nrg; g++)
-        k->off[g] = -1;
+    for (size_t g = 0; g < nrg; g++)
+        k->rg[g] = (keyids_extent){.off = -1};
     k->nrg = nrg;
     for (size_t i = 0; i < nfiles; i++) {
         char path[PRW_PATH_BUF];
@@ -74,15 +74,12 @@ prw_status prw__pl_keyids_create(prw__pl_keyids **out, const char *dir, size_t n
 
 prw_status prw__pl_keyids_put(prw__pl_keyids *k, size_t file, size_t rg, const uint32_t *ids,
                               size_t n, prw_error *err) {
-    k->file[rg] = (uint32_t)file;
-    k->off[rg] = k->w[file].written;
-    k->n[rg] = n;
+    k->rg[rg] = (keyids_extent){.off = k->w[file].written, .n = n, .file = (uint32_t)file};
     prw_status st = prw__wfile_write(&k->w[file], ids, n * sizeof *ids, err);
     if (st < 0) {
         prw__error_prefix(err, "spilling to %s: ", k->dir);
         return st;
     }
-    atomic_fetch_add(&k->bytes, (int64_t)(n * sizeof *ids));
     return PRW_OK;
 }
 
@@ -94,16 +91,20 @@ prw_status prw__pl_keyids_finish(prw__pl_keyids *k, const uint32_t *rank, prw_er
 }
 
 int64_t prw__pl_keyids_bytes(const prw__pl_keyids *k) {
-    return k ? atomic_load(&k->bytes) : 0;
+    int64_t b = 0;
+    for (size_t i = 0; k && i < k->nfiles; i++)
+        b += k->w[i].written;
+    return b;
 }
 
 prw_status prw__pl_keyids_get(const prw__pl_keyids *k, size_t rg, uint32_t *ids, size_t n,
                               prw_error *err) {
-    PRW_CHECK(rg < k->nrg && k->off[rg] >= 0 && k->n[rg] == n, err, PRW_E_CORRUPT, -1,
-              "row group %zu: %zu rows, the key pass saw %llu", rg, n,
-              (unsigned long long)k->n[rg]);
-    const prw__rfile *f = &k->r[k->file[rg]];
-    PRW_TRY(prw__rfile_pread(f, ids, n * sizeof *ids, k->off[rg], err));
+    PRW_CHECK(rg < k->nrg && k->rg[rg].off >= 0, err, PRW_E_CORRUPT, -1,
+              "row group %zu: the key pass did not see it", rg);
+    const keyids_extent *e = &k->rg[rg];
+    PRW_CHECK(e->n == n, err, PRW_E_CORRUPT, -1, "row group %zu: %zu rows, the key pass saw %llu",
+              rg, n, (unsigned long long)e->n);
+    PRW_TRY(prw__rfile_pread(&k->r[e->file], ids, n * sizeof *ids, e->off, err));
     for (size_t r = 0; r < n; r++)
         if (ids[r] != PRW_PL_NULL_ID)
             ids[r] = k->rank[ids[r]];

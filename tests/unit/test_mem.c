@@ -318,7 +318,7 @@ TEST(mem_sigterm_removes_temp_files) {
 
 /* The key pass's src ids (bd_keyids.c): written per row group into the decoders' files, read
  * back as ranks in any order; a row count other than the key pass's, a row group it did not
- * write and a full disk are errors. */
+ * write or out of range and a full disk are errors. */
 TEST(mem_key_ids_read_back_as_ranks) {
     const char *d = th_tmpdir();
     prw_error err;
@@ -345,6 +345,9 @@ TEST(mem_key_ids_read_back_as_ranks) {
     ASSERT_ERR(prw__pl_keyids_get(k, 1, got, 2, &err), PRW_E_CORRUPT);
     ASSERT_TRUE(strstr(err.msg, "the key pass saw 1") != NULL);
     ASSERT_ERR(prw__pl_keyids_get(k, 3, got, 1, &err), PRW_E_CORRUPT);
+    ASSERT_TRUE(strstr(err.msg, "row group 3: the key pass did not see it") != NULL);
+    ASSERT_ERR(prw__pl_keyids_get(k, 4, got, 1, &err), PRW_E_CORRUPT);
+    ASSERT_TRUE(strstr(err.msg, "row group 4: the key pass did not see it") != NULL);
     prw__pl_keyids_destroy(k);
     ASSERT_OK(prw__pl_keyids_create(&k, d, 1, 1, &err), &err);
     prw__io_inject_write_fault(0, ENOSPC);
