@@ -6,6 +6,7 @@
  * spill partition source (bd_merge.c): the output is the in-memory mode's, byte for byte.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -95,6 +96,7 @@ static prw_status too_small(bd_build *b, uint64_t planned, const char *what, prw
     uint64_t need =
         (planned / 1024 * 100 + (100 - PLAN_SLACK_PCT) - 1) / (100 - PLAN_SLACK_PCT) * 1024;
     char lim[PRW_BYTES_STR_MAX], nd[PRW_BYTES_STR_MAX]; /* printed as the summary prints them */
+    b->bm.too_small = what;
     return prw__error_set(err, PRW_E_LIMIT, -1,
                           "memory limit of %s is too small for this input: at least %s is "
                           "needed (%s)",
@@ -302,12 +304,72 @@ static prw_status size_slots(bd_build *b, uint64_t w, uint64_t *part, prw_error 
  * Chooses the sizes of the spill mode from the limit (size_slots), with fewer row groups and
  * partitions at once than workers when all of them would not fit, then the key ranges.
  */
-static prw_status plan_spill(bd_build *b, prw_error *err) {
-    uint64_t part = 0;
+static prw_status plan_sizes(bd_build *b, uint64_t *part, prw_error *err) {
     prw_status st = PRW_OK;
     for (uint64_t w = (uint64_t)b->workers; w >= 1; w--)
-        if ((st = size_slots(b, w, &part, err)) == PRW_OK)
+        if ((st = size_slots(b, w, part, err)) == PRW_OK)
             break;
+    return st;
+}
+
+/* `bytes` rounded up to what prw_format_bytes prints (one decimal of its unit). */
+static uint64_t round_up_printed(uint64_t bytes) {
+    double unit = 1.0;
+    while (bytes >= 1024 && (double)bytes / unit >= 1023.95 * 1024.0)
+        unit *= 1024.0;
+    if (unit == 1.0 && bytes < 1024)
+        return bytes;
+    double v = ceil((double)bytes / (unit * 1024.0) * 10.0) / 10.0;
+    uint64_t r = (uint64_t)ceil(v * unit * 1024.0);
+    return r > bytes ? r : bytes;
+}
+
+/*
+ * The plan failed at the limit: what each configuration's error names is what it needs at
+ * this limit, and a larger limit plans larger partitions, with fewer probes to merge from runs,
+ * so it often needs less (M: 100M said 122.2 MiB, 110M said 121.5 MiB, 120M worked). Plans
+ * larger limits (doubling, then bisecting to 0.05%) and names the smallest one found that
+ * plans, rounded up as printed, with what the largest failing one could not hold.
+ */
+static prw_status plan_limit_error(bd_build *b, prw_error *err) {
+    uint64_t limit = b->bm.limit, lo = limit, hi = limit, part = 0;
+    const char *what = b->bm.too_small;
+    prw_error e;
+    for (;;) {
+        if (hi > UINT64_MAX / 4)
+            return PRW_E_LIMIT; /* err still holds the plan's own error */
+        b->bm.limit = hi *= 2;
+        prw_error_clear(&e);
+        if (plan_sizes(b, &part, &e) == PRW_OK)
+            break;
+        lo = hi;
+        what = b->bm.too_small;
+    }
+    while (hi - lo > hi / 2000) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        b->bm.limit = mid;
+        prw_error_clear(&e);
+        if (plan_sizes(b, &part, &e) == PRW_OK) {
+            hi = mid;
+        } else {
+            lo = mid;
+            what = b->bm.too_small;
+        }
+    }
+    b->bm.limit = limit;
+    char lim[PRW_BYTES_STR_MAX], nd[PRW_BYTES_STR_MAX];
+    return prw__error_set(err, PRW_E_LIMIT, -1,
+                          "memory limit of %s is too small for this input: at least %s is "
+                          "needed (%s)",
+                          prw_format_bytes(limit, lim, sizeof lim),
+                          prw_format_bytes(round_up_printed(hi), nd, sizeof nd), what);
+}
+
+static prw_status plan_spill(bd_build *b, prw_error *err) {
+    uint64_t part = 0;
+    prw_status st = plan_sizes(b, &part, err);
+    if (st == PRW_E_LIMIT)
+        return plan_limit_error(b, err);
     PRW_TRY(st);
     if (part > MAX_PART_ROWS)
         part = MAX_PART_ROWS;

@@ -212,6 +212,7 @@ typedef struct bd_bounded {
     uint64_t key_limit;      /* bytes the key pass's slots may use */
     uint64_t key_share;      /* bytes a key-pass decoder's src cache may keep */
     size_t merge_rows;       /* rows a merge window needs at most: a piece and one more */
+    const char *too_small;   /* what the last limit error of the plan could not hold */
 } bd_bounded;
 
 typedef struct bd_build {

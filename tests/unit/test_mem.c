@@ -218,6 +218,37 @@ TEST(mem_limit_too_small_says_how_much) {
     ASSERT_TRUE(access(th_fmt("%s/train.arrayrecord", out), F_OK) != 0);
 }
 
+/* A limit the plan (after the key pass) cannot use names the least limit it can: a build at
+ * that figure works, with the same output, and one 0.1 MiB below fails. Before, the figure
+ * was what the last configuration tried needed at the given limit (M: 100M said 122.2 MiB,
+ * 110M said 121.5, 120M worked; here 10M said 10.2 MiB, which fails). */
+TEST(mem_plan_limit_names_the_least_that_plans) {
+    const char *in = "tests/fixtures/dominant_probe.parquet";
+    const char *d = th_tmpdir();
+    prw_error err;
+    prw_error_clear(&err);
+    prw_build_stats st;
+    const char *ref = th_fmt("%s/ref", d);
+    ASSERT_OK(run_build(in, ref, 2, 0, 64 * KIB, NULL, &st, &err), &err);
+    const uint64_t limits[] = {9 * MIB, 10 * MIB, 10 * MIB + 200 * KIB};
+    for (size_t k = 0; k < sizeof limits / sizeof *limits; k++) {
+        const char *out = th_fmt("%s/out%zu", d, k);
+        prw_status s = run_build(in, out, 2, limits[k], 64 * KIB, NULL, &st, &err);
+        ASSERT_ERR(s, PRW_E_LIMIT);
+        const char *at = strstr(err.msg, "at least ");
+        ASSERT_TRUE(at != NULL);
+        ASSERT_TRUE(strstr(err.msg, "MiB is needed (merging a probe larger than memory)") != NULL);
+        double need = strtod(at + 9, NULL);
+        ASSERT_TRUE(need * MIB > (double)limits[k]);
+        ASSERT_OK(run_build(in, out, 2, (uint64_t)(need * MIB), 64 * KIB, NULL, &st, &err), &err);
+        ASSERT_TRUE(st.spilled);
+        expect_same_output(ref, out);
+        s = run_build(in, th_fmt("%s/below%zu", d, k), 2, (uint64_t)((need - 0.1) * MIB), 64 * KIB,
+                      NULL, &st, &err);
+        ASSERT_ERR(s, PRW_E_LIMIT);
+    }
+}
+
 TEST(mem_temp_dir_option_and_cleanup) {
     const char *d = th_tmpdir();
     prw_error err;
