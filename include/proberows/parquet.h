@@ -125,6 +125,12 @@ PRW_API void prw_pq_close(prw_pq_file *f);
 
 /** The path (or name) the file was opened with. */
 PRW_API const char *prw_pq_path(const prw_pq_file *f);
+/**
+ * PRW_OK while a file opened from a path has the size and modification times it had when
+ * opened (what was read of it is of one version); PRW_E_IO naming it when it was written to
+ * since. A file opened from memory is always unchanged.
+ */
+PRW_API prw_status prw_pq_check_unchanged(const prw_pq_file *f, prw_error *err);
 /** Number of leaf columns. */
 PRW_API int prw_pq_num_columns(const prw_pq_file *f);
 /** Leaf column `i` (0-based, schema order), or NULL when out of range. */

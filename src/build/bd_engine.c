@@ -134,6 +134,9 @@ static prw_status run(bd_build *b, prw__pool *pool, const char *stage, prw_error
         PRW_TRY(prw__bd_bounded_phases(b, pool, err));
     else
         PRW_TRY(prw__bd_memory_phases(b, pool, err));
+    /* Every input row has been read (the bounded mode read src_addr in its key pass and the
+     * rest later): a file written to meanwhile may have given rows of two versions. */
+    PRW_TRY(prw__pl_source_check_unchanged(b->src, err));
     t = prw__now();
     double c = prw__bd_cpu_now();
     PRW_TRY(prw__bd_write_phase(b, pool, stage, err));

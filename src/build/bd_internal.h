@@ -159,6 +159,9 @@ size_t prw__pl_source_files(const prw__pl_source *s);
  * count in the resident set); the dumps stay as parsed. */
 prw_status prw__pl_source_use_pread(prw__pl_source *s, const prw_build_options *opts,
                                     prw_error *err);
+/** PRW_OK while no Parquet input was written to since it was opened (prw_pq_check_unchanged):
+ * called when the inputs have been read, so rows of two versions of a file fail the build. */
+prw_status prw__pl_source_check_unchanged(const prw__pl_source *s, prw_error *err);
 const char *prw__pl_source_path(const prw__pl_source *s, size_t file);
 /** "parquet", or the dump's compression ("bzip2", "gzip", "zstd", "json"). */
 const char *prw__pl_source_format(const prw__pl_source *s, size_t file);

@@ -216,6 +216,13 @@ prw_status prw__pl_source_use_pread(prw__pl_source *s, const prw_build_options *
     return PRW_OK;
 }
 
+prw_status prw__pl_source_check_unchanged(const prw__pl_source *s, prw_error *err) {
+    for (size_t i = 0; s && i < s->nfiles; i++)
+        if (s->files[i].pq)
+            PRW_TRY(prw_pq_check_unchanged(s->files[i].pq, err));
+    return PRW_OK;
+}
+
 const char *prw__pl_source_path(const prw__pl_source *s, size_t file) {
     return s->files[file].path;
 }

@@ -16,6 +16,10 @@
 #include "common/io.h"
 #include "common/thread.h"
 
+static int64_t time_ns(const struct timespec *t) {
+    return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
 prw_status prw__rfile_open(prw__rfile *f, const char *path, bool use_mmap, prw_error *err) {
     memset(f, 0, sizeof *f);
     f->fd = -1;
@@ -39,6 +43,7 @@ prw_status prw__rfile_open(prw__rfile *f, const char *path, bool use_mmap, prw_e
     }
     f->fd = fd;
     f->size = (int64_t)st.st_size;
+    f->mtime_ns = time_ns(&st.st_mtim);
     if (use_mmap && st.st_size > 0) {
         void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m == MAP_FAILED) {
@@ -88,6 +93,21 @@ void prw__rfile_close(prw__rfile *f) {
     prw__free(f->path);
     memset(f, 0, sizeof *f);
     f->fd = -1;
+}
+
+prw_status prw__rfile_check_unchanged(const prw__rfile *f, prw_error *err) {
+    struct stat st;
+    if (fstat(f->fd, &st) != 0)
+        return prw__error_sys(err, errno, "cannot stat %s", f->path);
+    if ((int64_t)st.st_size != f->size)
+        return prw__error_set(err, PRW_E_IO, -1,
+                              "%s changed while it was read: %lld bytes when opened, %lld now",
+                              f->path, (long long)f->size, (long long)st.st_size);
+    PRW_CHECK(time_ns(&st.st_mtim) == f->mtime_ns, err, PRW_E_IO, -1,
+              "%s changed while it was read: written to since it was opened (its modification "
+              "time differs); run again once nothing writes it",
+              f->path);
+    return PRW_OK;
 }
 
 prw_status prw__read_file(const char *path, uint8_t **data, size_t *len, prw_error *err) {

@@ -18,6 +18,7 @@ typedef struct prw__rfile {
     int64_t size;
     const uint8_t *map; /* whole file when opened with mmap, else NULL */
     char *path;
+    int64_t mtime_ns; /* when opened */
 } prw__rfile;
 
 /**
@@ -33,6 +34,13 @@ prw_status prw__rfile_pread(const prw__rfile *f, void *dst, size_t n, int64_t of
                             prw_error *err);
 /** Closes and unmaps; safe on a zeroed struct and twice. */
 void prw__rfile_close(prw__rfile *f);
+/**
+ * PRW_OK while the open file has the size and the modification time it had when opened
+ * (fstat of its descriptor: a file replaced by rename is still the one being read); else
+ * PRW_E_IO naming it, for a file written to while it was read. The change time is not
+ * compared: chmod, chown or an ACL change moves it without touching the bytes.
+ */
+prw_status prw__rfile_check_unchanged(const prw__rfile *f, prw_error *err);
 
 /** Reads a whole file into a new buffer (caller frees with prw__free). */
 prw_status prw__read_file(const char *path, uint8_t **data, size_t *len, prw_error *err);

@@ -152,6 +152,9 @@ void prw_pq_close(prw_pq_file *f) {
 const char *prw_pq_path(const prw_pq_file *f) {
     return f->name;
 }
+prw_status prw_pq_check_unchanged(const prw_pq_file *f, prw_error *err) {
+    return f->rf.fd >= 0 ? prw__rfile_check_unchanged(&f->rf, err) : PRW_OK;
+}
 int prw_pq_num_columns(const prw_pq_file *f) {
     return f->ncols;
 }

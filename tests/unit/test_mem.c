@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,74 @@ TEST(mem_sigterm_removes_temp_files) {
     ASSERT_EQ_I64(leftovers(out), 0);
     ASSERT_EQ_I64(leftovers(tmp), 0);
     ASSERT_TRUE(access(th_fmt("%s/train.arrayrecord", out), F_OK) != 0);
+}
+
+/* An input written to while the build reads it (in place, its size kept): its rows may be of
+ * two versions, so the build fails naming it, and leaves no output. In the bounded mode the
+ * write comes between the key pass and the decode phase: since the decode phase reads the key
+ * pass's src ids back instead of src_addr, nothing else would notice it. */
+typedef struct {
+    const char *path;
+    bool done, wrote;
+} touch_ctx;
+
+static void touch_after_scan(void *ctx, const prw_build_progress *p) {
+    touch_ctx *t = ctx;
+    if (t->done || strcmp(p->phase, "scan") == 0)
+        return;
+    t->done = true;
+    int fd = open(t->path, O_RDWR);
+    uint8_t c;
+    t->wrote = fd >= 0 && pread(fd, &c, 1, 4) == 1 && pwrite(fd, &c, 1, 4) == 1;
+    if (fd >= 0)
+        close(fd);
+}
+
+static void chmod_after_scan(void *ctx, const prw_build_progress *p) {
+    touch_ctx *t = ctx;
+    if (t->done || strcmp(p->phase, "scan") == 0)
+        return;
+    t->done = chmod(t->path, 0600) == 0 && chmod(t->path, 0644) == 0;
+}
+
+TEST(mem_input_written_during_the_build_fails) {
+    const char *d = th_tmpdir();
+    const char *in = th_fmt("%s/in.parquet", d);
+    ASSERT_EQ_I64(th_sh(th_fmt("cp tests/fixtures/dominant_probe.parquet %s", in)), 0);
+    const uint64_t limits[] = {0, 16 * MIB};
+    for (size_t k = 0; k < 2; k++) {
+        /* An old modification time, so the write changes it even within one clock tick. */
+        const struct timespec old[2] = {{0, UTIME_OMIT}, {946684800, 0}};
+        ASSERT_TRUE(utimensat(AT_FDCWD, in, old, 0) == 0);
+        static const char *inputs[1];
+        inputs[0] = in;
+        touch_ctx t = {in, false, false};
+        prw_build_options o;
+        prw_build_options_init(&o);
+        o.inputs = inputs;
+        o.n_inputs = 1;
+        o.output_dir = th_fmt("%s/out%zu", d, k);
+        o.workers = 2;
+        o.memory_limit = limits[k];
+        o.max_row_size = 64 * KIB;
+        o.progress = touch_after_scan;
+        o.progress_ctx = &t;
+        prw_error err;
+        prw_error_clear(&err);
+        prw_build_stats st;
+        ASSERT_ERR(prw_build(&o, &st, &err), PRW_E_IO);
+        ASSERT_TRUE(t.wrote);
+        ASSERT_TRUE(strstr(err.msg, "in.parquet changed while it was read") != NULL);
+        ASSERT_TRUE(access(th_fmt("%s/train.arrayrecord", o.output_dir), F_OK) != 0);
+        ASSERT_EQ_I64(leftovers(o.output_dir), 0);
+        /* Untouched, the same file builds; a chmod meanwhile (its change time moves, not its
+         * bytes) is no write. */
+        o.progress = chmod_after_scan;
+        t.done = false;
+        ASSERT_OK(prw_build(&o, &st, &err), &err);
+        ASSERT_TRUE(t.done);
+        ASSERT_EQ_I64(st.spilled, limits[k] != 0);
+    }
 }
 
 /* The key pass's src ids (bd_keyids.c): written per row group into the decoders' files, read
