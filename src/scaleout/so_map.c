@@ -394,6 +394,22 @@ static prw_status decode_all(map_state *m, size_t nrg, prw_build_stats *st, prw_
     return PRW_OK;
 }
 
+/* The task's inputs are the ones planned: a file rewritten since (other bytes or rows) would
+ * give rows the plan's counts and key ranges do not describe. */
+static prw_status check_inputs(const map_state *m, size_t f0, size_t f1, prw_error *err) {
+    const prw__plan *p = m->plan;
+    for (size_t f = f0; f < f1; f++) {
+        int64_t bytes = prw__pl_source_file_bytes(m->src, f - f0);
+        int64_t rows = prw__pl_source_file_rows(m->src, f - f0);
+        PRW_CHECK(bytes == p->sizes[f] && rows == p->rows[f], err, PRW_E_CORRUPT, -1,
+                  "%s changed since the plan: plan.json records %lld bytes and %lld rows, the "
+                  "file has %lld bytes and %lld rows (make the plan again)",
+                  p->paths[f], (long long)p->sizes[f], (long long)p->rows[f], (long long)bytes,
+                  (long long)rows);
+    }
+    return PRW_OK;
+}
+
 static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     const prw__plan *p = m->plan;
     uint32_t N = p->reduce_tasks;
@@ -425,6 +441,7 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
     size_t f0 = p->map_first[task], f1 = p->map_first[task + 1];
     if (f1 > f0) {
         PRW_TRY(prw__pl_source_open(&m->src, p->paths + f0, f1 - f0, &p->opts, true, err));
+        PRW_TRY(check_inputs(m, f0, f1, err));
         prw__pl_source_warn(m->src, p->opts.warning, p->opts.warning_ctx);
         prw__pl_source_add_stats(m->src, &st);
         size_t nrg = prw__pl_source_row_groups(m->src);

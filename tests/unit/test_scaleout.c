@@ -522,6 +522,13 @@ TEST(so_damaged_plan_and_changed_inputs_are_refused) {
     ASSERT_TRUE(th_write(pj, js, jn));
     ASSERT_ERR(prw_map(pj, 1, 0, NULL, NULL, &err), PRW_E_INVALID);
     ASSERT_ERR(prw_reduce(pj, 2, 0, NULL, &err), PRW_E_INVALID);
+    /* The input rewritten after planning with the same probes and rows (other rtt values):
+     * the map task refuses it by its size. */
+    ASSERT_EQ_I64(th_sh(th_fmt("cp tests/fixtures/verify_rtt_changed.parquet '%s'", in)), 0);
+    ASSERT_ERR(prw_map(pj, 0, 0, NULL, NULL, &err), PRW_E_CORRUPT);
+    ASSERT_TRUE(strstr(err.msg, "in.parquet changed since the plan: plan.json records 10627 "
+                                "bytes and ") != NULL);
+    ASSERT_TRUE(strstr(err.msg, "the file has 10633 bytes") != NULL);
     /* The input replaced after planning: map and build --plan refuse it. */
     ASSERT_EQ_I64(th_sh(th_fmt("cp tests/fixtures/verify_rtt_changed.parquet '%s' && "
                                "cp tests/fixtures/one_probe.parquet '%s'",
