@@ -126,7 +126,7 @@ PRW_API void prw_pq_close(prw_pq_file *f);
 /** The path (or name) the file was opened with. */
 PRW_API const char *prw_pq_path(const prw_pq_file *f);
 /**
- * PRW_OK while a file opened from a path has the size and modification times it had when
+ * PRW_OK while a file opened from a path has the size and modification time it had when
  * opened (what was read of it is of one version); PRW_E_IO naming it when it was written to
  * since. A file opened from memory is always unchanged.
  */

@@ -6,7 +6,6 @@
  * spill partition source (bd_merge.c): the output is the in-memory mode's, byte for byte.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,17 +90,23 @@ static uint64_t plan_usable(const bd_build *b) {
     return b->bm.limit - b->bm.limit / 100 * PLAN_SLACK_PCT;
 }
 
+/* The limit (printed as the summary prints it) cannot hold `what`; at least `need` (printed
+ * by the caller) is needed. */
+static prw_status limit_error(uint64_t limit, const char *need, const char *what, prw_error *err) {
+    char lim[PRW_BYTES_STR_MAX];
+    return prw__error_set(err, PRW_E_LIMIT, -1,
+                          "memory limit of %s is too small for this input: at least %s is "
+                          "needed (%s)",
+                          prw_format_bytes(limit, lim, sizeof lim), need, what);
+}
+
 /* `planned`: the bytes the plan needs; the limit must also hold the unplanned share. */
 static prw_status too_small(bd_build *b, uint64_t planned, const char *what, prw_error *err) {
     uint64_t need =
         (planned / 1024 * 100 + (100 - PLAN_SLACK_PCT) - 1) / (100 - PLAN_SLACK_PCT) * 1024;
-    char lim[PRW_BYTES_STR_MAX], nd[PRW_BYTES_STR_MAX]; /* printed as the summary prints them */
+    char nd[PRW_BYTES_STR_MAX];
     b->bm.too_small = what;
-    return prw__error_set(err, PRW_E_LIMIT, -1,
-                          "memory limit of %s is too small for this input: at least %s is "
-                          "needed (%s)",
-                          prw_format_bytes(b->bm.limit, lim, sizeof lim),
-                          prw_format_bytes(need, nd, sizeof nd), what);
+    return limit_error(b->bm.limit, prw_format_bytes(need, nd, sizeof nd), what, err);
 }
 
 /* Spill units of row group g, of every row group, when each unit holds at most `rows` rows. */
@@ -312,16 +317,13 @@ static prw_status plan_sizes(bd_build *b, uint64_t *part, prw_error *err) {
     return st;
 }
 
-/* `bytes` rounded up to what prw_format_bytes prints (one decimal of its unit). */
-static uint64_t round_up_printed(uint64_t bytes) {
-    double unit = 1.0;
-    while (bytes >= 1024 && (double)bytes / unit >= 1023.95 * 1024.0)
-        unit *= 1024.0;
-    if (unit == 1.0 && bytes < 1024)
-        return bytes;
-    double v = ceil((double)bytes / (unit * 1024.0) * 10.0) / 10.0;
-    uint64_t r = (uint64_t)ceil(v * unit * 1024.0);
-    return r > bytes ? r : bytes;
+/* Whether the plan succeeds at `limit` (b->bm.limit is left at it). */
+static bool plans_at(bd_build *b, uint64_t limit) {
+    uint64_t part = 0;
+    prw_error e;
+    prw_error_clear(&e);
+    b->bm.limit = limit;
+    return plan_sizes(b, &part, &e) == PRW_OK;
 }
 
 /*
@@ -329,27 +331,24 @@ static uint64_t round_up_printed(uint64_t bytes) {
  * this limit, and a larger limit plans larger partitions, with fewer probes to merge from runs,
  * so it often needs less (M: 100M said 122.2 MiB, 110M said 121.5 MiB, 120M worked). Plans
  * larger limits (doubling, then bisecting to 0.05%) and names the smallest one found that
- * plans, rounded up as printed, with what the largest failing one could not hold.
+ * plans, with what the largest failing one could not hold.
  */
 static prw_status plan_limit_error(bd_build *b, prw_error *err) {
-    uint64_t limit = b->bm.limit, lo = limit, hi = limit, part = 0;
+    uint64_t limit = b->bm.limit, lo = limit, hi = limit;
     const char *what = b->bm.too_small;
-    prw_error e;
     for (;;) {
-        if (hi > UINT64_MAX / 4)
+        if (hi > UINT64_MAX / 4) {
+            b->bm.limit = limit;
             return PRW_E_LIMIT; /* err still holds the plan's own error */
-        b->bm.limit = hi *= 2;
-        prw_error_clear(&e);
-        if (plan_sizes(b, &part, &e) == PRW_OK)
+        }
+        if (plans_at(b, hi *= 2))
             break;
         lo = hi;
         what = b->bm.too_small;
     }
     while (hi - lo > hi / 2000) {
         uint64_t mid = lo + (hi - lo) / 2;
-        b->bm.limit = mid;
-        prw_error_clear(&e);
-        if (plan_sizes(b, &part, &e) == PRW_OK) {
+        if (plans_at(b, mid)) {
             hi = mid;
         } else {
             lo = mid;
@@ -357,12 +356,8 @@ static prw_status plan_limit_error(bd_build *b, prw_error *err) {
         }
     }
     b->bm.limit = limit;
-    char lim[PRW_BYTES_STR_MAX], nd[PRW_BYTES_STR_MAX];
-    return prw__error_set(err, PRW_E_LIMIT, -1,
-                          "memory limit of %s is too small for this input: at least %s is "
-                          "needed (%s)",
-                          prw_format_bytes(limit, lim, sizeof lim),
-                          prw_format_bytes(round_up_printed(hi), nd, sizeof nd), what);
+    char nd[PRW_BYTES_STR_MAX]; /* rounded up: a limit of the figure printed plans */
+    return limit_error(limit, prw__format_bytes_up(hi, nd, sizeof nd), what, err);
 }
 
 static prw_status plan_spill(bd_build *b, prw_error *err) {

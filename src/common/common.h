@@ -97,6 +97,10 @@ prw_status prw__grow_array(void **p, size_t *cap, size_t n, size_t size, const c
 prw_status prw__grow_capped(void **p, size_t *cap, size_t need, size_t most, const char *what,
                             prw_error *err);
 
+/** prw_format_bytes rounded up to its printed tenth: the figure printed is never below
+ * `bytes` (a limit named as enough is enough). */
+const char *prw__format_bytes_up(uint64_t bytes, char *buf, size_t cap);
+
 /** Sets PRW_E_NOMEM with a message naming `what` and `size`; returns PRW_E_NOMEM. */
 prw_status prw__error_nomem(prw_error *err, const char *what, size_t size);
 

@@ -3,6 +3,7 @@
  * layers add context once with prw__error_prefix.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,7 +105,9 @@ prw_status prw__error_nomem(prw_error *err, const char *what, size_t size) {
                           what);
 }
 
-const char *prw_format_bytes(uint64_t bytes, char *buf, size_t cap) {
+/* Prints bytes with one decimal of its unit, rounded to nearest or (up) to the next tenth;
+ * the unit switches where that tenth would be 1024.0. */
+static const char *format_bytes(uint64_t bytes, bool up, char *buf, size_t cap) {
     static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     if (bytes < 1024) {
         snprintf(buf, cap, "%llu B", (unsigned long long)bytes);
@@ -112,11 +115,18 @@ const char *prw_format_bytes(uint64_t bytes, char *buf, size_t cap) {
     }
     double v = (double)bytes / 1024.0;
     size_t u = 0;
-    /* Switch units where one decimal would round up to 1024.0. */
-    while (v >= 1023.95 && u + 1 < sizeof units / sizeof *units) {
+    while (v >= (up ? 1023.9 : 1023.95) && u + 1 < sizeof units / sizeof *units) {
         v /= 1024.0;
         u++;
     }
-    snprintf(buf, cap, "%.1f %s", v, units[u]);
+    snprintf(buf, cap, "%.1f %s", up ? ceil(v * 10.0) / 10.0 : v, units[u]);
     return buf;
+}
+
+const char *prw_format_bytes(uint64_t bytes, char *buf, size_t cap) {
+    return format_bytes(bytes, false, buf, cap);
+}
+
+const char *prw__format_bytes_up(uint64_t bytes, char *buf, size_t cap) {
+    return format_bytes(bytes, true, buf, cap);
 }

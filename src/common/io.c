@@ -99,10 +99,9 @@ prw_status prw__rfile_check_unchanged(const prw__rfile *f, prw_error *err) {
     struct stat st;
     if (fstat(f->fd, &st) != 0)
         return prw__error_sys(err, errno, "cannot stat %s", f->path);
-    if ((int64_t)st.st_size != f->size)
-        return prw__error_set(err, PRW_E_IO, -1,
-                              "%s changed while it was read: %lld bytes when opened, %lld now",
-                              f->path, (long long)f->size, (long long)st.st_size);
+    PRW_CHECK((int64_t)st.st_size == f->size, err, PRW_E_IO, -1,
+              "%s changed while it was read: %lld bytes when opened, %lld now", f->path,
+              (long long)f->size, (long long)st.st_size);
     PRW_CHECK(time_ns(&st.st_mtim) == f->mtime_ns, err, PRW_E_IO, -1,
               "%s changed while it was read: written to since it was opened (its modification "
               "time differs); run again once nothing writes it",

@@ -551,6 +551,14 @@ TEST(common_format_bytes_powers_of_1024) {
     ASSERT_EQ_STR(prw_format_bytes((1ull << 20) - 1, b, sizeof b), "1.0 MiB"); /* not 1024.0 KiB */
     ASSERT_EQ_STR(prw_format_bytes(2ull << 30, b, sizeof b), "2.0 GiB");
     ASSERT_EQ_STR(prw_format_bytes(UINT64_MAX, b, sizeof b), "16.0 EiB");
+    /* Rounded up to the printed tenth: never below the bytes. */
+    ASSERT_EQ_STR(prw__format_bytes_up(1023, b, sizeof b), "1023 B");
+    ASSERT_EQ_STR(prw__format_bytes_up(1536, b, sizeof b), "1.5 KiB");
+    ASSERT_EQ_STR(prw__format_bytes_up(1537, b, sizeof b), "1.6 KiB");
+    ASSERT_EQ_STR(prw__format_bytes_up(150ull << 20, b, sizeof b), "150.0 MiB");
+    ASSERT_EQ_STR(prw__format_bytes_up((150ull << 20) + 1, b, sizeof b), "150.1 MiB");
+    ASSERT_EQ_STR(prw__format_bytes_up(1048494, b, sizeof b), "1.0 MiB"); /* not 1024.0 KiB */
+    ASSERT_EQ_STR(prw__format_bytes_up(2ull << 30, b, sizeof b), "2.0 GiB");
 }
 
 /* Listing while unlinking can skip entries on large directories (readdir's buffer is refilled
