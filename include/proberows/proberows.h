@@ -9,6 +9,7 @@
 #ifndef PROBEROWS_PROBEROWS_H
 #define PROBEROWS_PROBEROWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -114,6 +115,25 @@ PRW_API void prw_alloc_fail_after(int64_t n);
 
 /** Number of allocations made through the library allocator since process start. */
 PRW_API int64_t prw_alloc_count(void);
+
+/**
+ * Input files are read through read-only mappings. A file another process cuts short while it
+ * is mapped makes a read past its new end raise SIGBUS, which ends the process. After this
+ * call such a read (or one the device fails) reads zeros instead, and the file is remembered:
+ * its size check fails (a build checks every input before it writes; so does the end of a dump),
+ * so nothing read from it is kept. It installs a process-wide SIGBUS handler, once; a SIGBUS of
+ * any other cause goes to the handler there was before, or ends the process as it would have.
+ * The library never calls it itself: a program that owns its signals decides. The proberows
+ * command calls it first. Errors: PRW_E_IO when sigaction fails.
+ */
+PRW_API prw_status prw_guard_mapped_reads(prw_error *err);
+
+/**
+ * Whether a read guarded by prw_guard_mapped_reads failed since the process started. If so, the
+ * latest one's file (as the kernel names its mapping, an absolute path) is copied to path (cap
+ * bytes, cut to fit) and the byte offset its zeros start at to *offset; either may be NULL.
+ */
+PRW_API bool prw_mapped_read_failed(char *path, size_t cap, int64_t *offset);
 
 #ifdef __cplusplus
 }

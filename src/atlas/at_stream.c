@@ -240,8 +240,7 @@ static void release_consumed(prw__at_stream *s) {
     }
 }
 
-prw_status prw__at_stream_next(prw__at_stream *s, const uint8_t **data, size_t *len,
-                               prw_error *err) {
+static prw_status next(prw__at_stream *s, const uint8_t **data, size_t *len, prw_error *err) {
     *data = s->out;
     *len = 0;
     if (s->fmt != PRW_ATLAS_FMT_BZIP2)
@@ -265,6 +264,16 @@ prw_status prw__at_stream_next(prw__at_stream *s, const uint8_t **data, size_t *
         s->pos += *len;
         return PRW_OK;
     }
+}
+
+prw_status prw__at_stream_next(prw__at_stream *s, const uint8_t **data, size_t *len,
+                               prw_error *err) {
+    prw_status st = prw__rfile_blame_change(&s->file, next(s, data, len, err), err);
+    /* At the end, the file must be as it was opened: else some of the bytes came from another
+     * version of it, or were zeros where it was cut short (prw_guard_mapped_reads). */
+    if (st >= 0 && *len == 0 && s->file.path)
+        PRW_TRY(prw__rfile_check_unchanged(&s->file, err));
+    return st;
 }
 
 int64_t prw__at_stream_pos(const prw__at_stream *s) {

@@ -129,11 +129,12 @@ static prw_status run(bd_build *b, prw__pool *pool, const char *stage, prw_error
     b->dec = prw__calloc(b->nrg ? b->nrg : 1, sizeof *b->dec);
     if (!b->dec)
         return prw__error_nomem(err, "row group list", b->nrg * sizeof *b->dec);
-    /* The two modes differ up to here: each leaves its partition source in b->source. */
-    if (b->bm.on)
-        PRW_TRY(prw__bd_bounded_phases(b, pool, err));
-    else
-        PRW_TRY(prw__bd_memory_phases(b, pool, err));
+    /* The two modes differ up to here: each leaves its partition source in b->source. A file
+     * cut short or rewritten meanwhile is named as the cause of what its reader then found. */
+    PRW_TRY(prw__pl_source_blame_change(b->src,
+                                        b->bm.on ? prw__bd_bounded_phases(b, pool, err)
+                                                 : prw__bd_memory_phases(b, pool, err),
+                                        err));
     /* Every input row has been read (the bounded mode read src_addr in its key pass and the
      * rest later): a file written to meanwhile may have given rows of two versions. */
     PRW_TRY(prw__pl_source_check_unchanged(b->src, err));

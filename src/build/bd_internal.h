@@ -162,6 +162,8 @@ prw_status prw__pl_source_use_pread(prw__pl_source *s, const prw_build_options *
 /** PRW_OK while no Parquet input was written to since it was opened (prw_pq_check_unchanged):
  * called when the inputs have been read, so rows of two versions of a file fail the build. */
 prw_status prw__pl_source_check_unchanged(const prw__pl_source *s, prw_error *err);
+/** st, or when it is an error and an input changed, that change (prw__error_caused_by). */
+prw_status prw__pl_source_blame_change(const prw__pl_source *s, prw_status st, prw_error *err);
 const char *prw__pl_source_path(const prw__pl_source *s, size_t file);
 /** "parquet", or the dump's compression ("bzip2", "gzip", "zstd", "json"). */
 const char *prw__pl_source_format(const prw__pl_source *s, size_t file);

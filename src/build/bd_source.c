@@ -223,6 +223,15 @@ prw_status prw__pl_source_check_unchanged(const prw__pl_source *s, prw_error *er
     return PRW_OK;
 }
 
+prw_status prw__pl_source_blame_change(const prw__pl_source *s, prw_status st, prw_error *err) {
+    if (st >= 0)
+        return st;
+    prw_error change;
+    prw_error_clear(&change);
+    return prw__pl_source_check_unchanged(s, &change) >= 0 ? st
+                                                           : prw__error_caused_by(err, &change);
+}
+
 const char *prw__pl_source_path(const prw__pl_source *s, size_t file) {
     return s->files[file].path;
 }

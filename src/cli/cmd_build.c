@@ -78,8 +78,24 @@ typedef struct progress_state {
     const char *phase;
 } progress_state;
 
+/*
+ * Test hook for the CLI tests (an input cut short while it is read): with
+ * PROBEROWS_TEST_CUT_AFTER_SCAN=SIZE:PATH in the environment, PATH is cut to SIZE bytes when the
+ * scan ends, before any row is read, as another process might.
+ */
+static void test_cut_after_scan(const prw_build_progress *p) {
+    const char *v = getenv("PROBEROWS_TEST_CUT_AFTER_SCAN");
+    if (!v || !p->phase_end || strcmp(p->phase, "scan") != 0)
+        return;
+    char *end;
+    long long size = strtoll(v, &end, 10);
+    if (*end == ':' && truncate(end + 1, (off_t)size) != 0)
+        perror("PROBEROWS_TEST_CUT_AFTER_SCAN");
+}
+
 static void on_progress(void *ctx, const prw_build_progress *p) {
     progress_state *ps = ctx;
+    test_cut_after_scan(p);
     if (ps->quiet)
         return;
     if (ps->tty) {

@@ -36,7 +36,24 @@ static void print_help(FILE *out) {
                  "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n");
 }
 
+/* rc, or CLI_FAIL when a read of a mapped file found it cut short (prw_guard_mapped_reads):
+ * what the command made of the zeros it read instead is not to be trusted. */
+static int check_mapped_reads(int rc) {
+    char path[4096];
+    int64_t at = 0;
+    if (!prw_mapped_read_failed(path, sizeof path, &at))
+        return rc;
+    fprintf(stderr,
+            "proberows: %s could not be read from byte offset %lld on: it was cut short while "
+            "it was read (or its device failed), and those bytes read as zeros; %s\n",
+            path, (long long)at,
+            rc == CLI_OK ? "what was printed from it is wrong" : "the error above follows from it");
+    return rc == CLI_OK ? CLI_FAIL : rc;
+}
+
 int main(int argc, char **argv) {
+    /* An input cut short by another process while it is read is then an error, not a crash. */
+    (void)prw_guard_mapped_reads(NULL);
     if (argc < 2) {
         print_help(stderr);
         return CLI_USAGE;
@@ -52,6 +69,6 @@ int main(int argc, char **argv) {
     }
     for (const cli_command *c = g_commands; c->name; c++)
         if (strcmp(c->name, cmd) == 0)
-            return c->run(argc - 1, argv + 1);
+            return check_mapped_reads(c->run(argc - 1, argv + 1));
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }

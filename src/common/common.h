@@ -35,6 +35,12 @@ prw_status prw__error_sys(prw_error *err, int sys_errno, const char *fmt, ...) P
 /** Prefixes context ("row group 3, column 'rtt': ") to an already filled message. */
 void prw__error_prefix(prw_error *err, const char *fmt, ...) PRW_PRINTF(2, 3);
 
+/**
+ * Replaces err by `cause` (an error that explains it, such as an input changed meanwhile),
+ * keeping err's message after it in brackets; returns cause's code.
+ */
+prw_status prw__error_caused_by(prw_error *err, const prw_error *cause);
+
 /** Returns a negative status to the caller. */
 #define PRW_TRY(expr)                                                                              \
     do {                                                                                           \

@@ -100,6 +100,18 @@ void prw__error_prefix(prw_error *err, const char *fmt, ...) {
     err->msg[plen + olen] = '\0';
 }
 
+prw_status prw__error_caused_by(prw_error *err, const prw_error *cause) {
+    if (err) {
+        char was[sizeof err->msg];
+        memcpy(was, err->msg, sizeof was);
+        was[sizeof was - 1] = '\0';
+        *err = *cause;
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, " (reading it then failed: %s)", was);
+    }
+    return cause->code;
+}
+
 prw_status prw__error_nomem(prw_error *err, const char *what, size_t size) {
     return prw__error_set(err, PRW_E_NOMEM, -1, "out of memory allocating %zu bytes for %s", size,
                           what);

@@ -86,8 +86,10 @@ prw_status prw__rfile_pread(const prw__rfile *f, void *dst, size_t n, int64_t of
 }
 
 void prw__rfile_close(prw__rfile *f) {
-    if (f->map)
+    if (f->map) {
+        prw__mapguard_forget(f->map, (size_t)f->size);
         munmap((void *)f->map, (size_t)f->size);
+    }
     if (f->fd >= 0 && f->path)
         close(f->fd);
     prw__free(f->path);
@@ -106,7 +108,20 @@ prw_status prw__rfile_check_unchanged(const prw__rfile *f, prw_error *err) {
               "%s changed while it was read: written to since it was opened (its modification "
               "time differs); run again once nothing writes it",
               f->path);
+    int64_t at = 0;
+    PRW_CHECK(!f->map || !prw__mapguard_failed(f->map, (size_t)f->size, &at), err, PRW_E_IO, at,
+              "%s could not be read from byte offset %lld on (the device failed to read it, or "
+              "it was cut short and restored while it was read)",
+              f->path, (long long)at);
     return PRW_OK;
+}
+
+prw_status prw__rfile_blame_change(const prw__rfile *f, prw_status st, prw_error *err) {
+    if (st >= 0 || f->fd < 0 || !f->path)
+        return st;
+    prw_error change;
+    prw_error_clear(&change);
+    return prw__rfile_check_unchanged(f, &change) >= 0 ? st : prw__error_caused_by(err, &change);
 }
 
 prw_status prw__read_file(const char *path, uint8_t **data, size_t *len, prw_error *err) {

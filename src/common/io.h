@@ -41,6 +41,20 @@ void prw__rfile_close(prw__rfile *f);
  * compared: chmod, chown or an ACL change moves it without touching the bytes.
  */
 prw_status prw__rfile_check_unchanged(const prw__rfile *f, prw_error *err);
+/**
+ * `st`, unless it is an error and `f` changed (prw__rfile_check_unchanged fails): then that
+ * error, with st's message after it. A read of a file rewritten or cut short meanwhile fails in
+ * whatever decodes it; the change is the cause to name.
+ */
+prw_status prw__rfile_blame_change(const prw__rfile *f, prw_status st, prw_error *err);
+
+/**
+ * Whether a read of the mapping [map, map + size) failed under prw_guard_mapped_reads and read
+ * zeros: then *offset is the file offset the zeros start at (mapguard.c).
+ */
+bool prw__mapguard_failed(const void *map, size_t size, int64_t *offset);
+/** Forgets the failed ranges within [map, map + size), before it is unmapped. */
+void prw__mapguard_forget(const void *map, size_t size);
 
 /** Reads a whole file into a new buffer (caller frees with prw__free). */
 prw_status prw__read_file(const char *path, uint8_t **data, size_t *len, prw_error *err);

@@ -446,7 +446,7 @@ static prw_status map_run(map_state *m, uint32_t task, prw_error *err) {
         prw__pl_source_add_stats(m->src, &st);
         size_t nrg = prw__pl_source_row_groups(m->src);
         st.row_groups = (int64_t)nrg;
-        PRW_TRY(decode_all(m, nrg, &st, err));
+        PRW_TRY(prw__pl_source_blame_change(m->src, decode_all(m, nrg, &st, err), err));
         PRW_TRY(prw__pl_source_check_unchanged(m->src, err));
     }
     for (uint32_t gp = 0; gp < m->part_base[N]; gp++)

@@ -7,12 +7,15 @@
  * streams; over-long lines and piece boundaries; the JSON grammar.
  */
 #include <bzlib.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "atlas/at_internal.h"
 #include "harness.h"
@@ -607,6 +610,61 @@ TEST(atlas_pieces_long_lines_and_threads) {
     th_note("%lld lines, %lld over 1 MiB, %zu bytes", (long long)line, (long long)nlong, in.len);
     prw__buf_cleanup(&in);
     prw__buf_cleanup(&want);
+}
+
+/* A dump cut short, or written to in place, by another process while it is read: the bytes read
+ * may be of two versions, or zeros where the mapping lost its pages (prw_guard_mapped_reads), so
+ * whatever the decoder made of them, the read fails naming the change. */
+TEST(atlas_dump_changed_while_read_fails) {
+    prw_error err;
+    prw_error_clear(&err);
+    ASSERT_OK(prw_guard_mapped_reads(&err), &err);
+    prw__buf in;
+    prw__buf_init(&in);
+    for (int64_t i = 1; in.len < (12u << 20); i++) {
+        padded_line(&in, i, 160 + (size_t)(i % 97), false);
+        prw__buf_append_u8(&in, '\n', NULL);
+    }
+    const char *dir = th_tmpdir(), *paths[4];
+    ASSERT_TRUE(write_all_formats(dir, "d", in.data, in.len, 2, paths));
+    prw__buf_cleanup(&in);
+    for (int f = 0; f < 4; f++) {
+        for (int cut = 0; cut < 2; cut++) {
+            const char *path = th_fmt("%s/x%d", dir, f);
+            ASSERT_EQ_I64(th_sh(th_fmt("cp %s %s", paths[f], path)), 0);
+            /* an old modification time, so a write changes it even within one clock tick */
+            const struct timespec old[2] = {{0, UTIME_OMIT}, {946684800, 0}};
+            ASSERT_TRUE(utimensat(AT_FDCWD, path, old, 0) == 0);
+            struct stat sb;
+            ASSERT_TRUE(stat(path, &sb) == 0);
+            prw_atlas_options o = {.threads = 1, .max_memory = 4u << 20};
+            prw_atlas_reader *r = NULL;
+            ASSERT_OK(prw_atlas_reader_open(path, &o, &r, &err), &err);
+            const prw_atlas_batch *b;
+            ASSERT_OK(prw_atlas_reader_next(r, &b, &err), &err);
+            if (cut) {
+                ASSERT_TRUE(truncate(path, sb.st_size / 3) == 0);
+            } else {
+                int fd = open(path, O_RDWR);
+                uint8_t c;
+                ASSERT_TRUE(fd >= 0 && pread(fd, &c, 1, 4) == 1 && pwrite(fd, &c, 1, 4) == 1);
+                close(fd);
+            }
+            prw_status st;
+            while ((st = prw_atlas_reader_next(r, &b, &err)) == PRW_OK)
+                ;
+            prw_atlas_reader_close(r);
+            ASSERT_ERR(st, PRW_E_IO);
+            const char *want =
+                cut ? th_fmt("x%d changed while it was read: %lld bytes when opened, "
+                             "%lld now",
+                             f, (long long)sb.st_size, (long long)sb.st_size / 3)
+                    : th_fmt("x%d changed while it was read: written to since", f);
+            if (!strstr(err.msg, want))
+                th_note("%s", err.msg);
+            ASSERT_TRUE(strstr(err.msg, want) != NULL);
+        }
+    }
 }
 
 /* ---- small inputs ------------------------------------------------------------------------ */

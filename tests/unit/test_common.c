@@ -2,6 +2,7 @@
  * queue and pool, file I/O, codecs and hashes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,6 +453,82 @@ TEST(common_io_reader) {
     ASSERT_OK(prw__mkdir_p(th_fmt("%s/a/b/c", th_tmpdir()), &err), &err);
     ASSERT_OK(prw__mkdir_p(th_fmt("%s/a/b/c", th_tmpdir()), &err), &err);
     ASSERT_ERR(prw__mkdir_p(th_fmt("%s/in.bin/x", th_tmpdir()), &err), PRW_E_IO);
+}
+
+/* Two threads reading one page of a mapping at once: both fault when it was cut short. */
+typedef struct {
+    const volatile uint8_t *p;
+    _Atomic int *go;
+    int sum;
+} page_reader;
+
+static void *read_page(void *arg) {
+    page_reader *r = arg;
+    while (!atomic_load(r->go))
+        ;
+    for (int i = 0; i < 4096; i += 512)
+        r->sum += r->p[i];
+    return NULL;
+}
+
+/* A mapped file cut short by another writer while it is read: under prw_guard_mapped_reads the
+ * read past its new end sees zeros instead of raising SIGBUS (which would end this test run),
+ * the file is remembered, and its size check fails naming it; restored to its size and time, the
+ * check still fails, since it was read as zeros. Closing forgets it. */
+TEST(common_io_mapped_file_cut_short_is_an_error) {
+    const char *path = th_fmt("%s/cut.bin", th_tmpdir());
+    static uint8_t data[4 * 4096];
+    memset(data, 'x', sizeof data);
+    ASSERT_TRUE(th_write(path, data, sizeof data));
+    prw_error err;
+    prw_error_clear(&err);
+    ASSERT_OK(prw_guard_mapped_reads(&err), &err);
+    ASSERT_OK(prw_guard_mapped_reads(&err), &err); /* once is enough; again is harmless */
+    prw__rfile f;
+    ASSERT_OK(prw__rfile_open(&f, path, true, &err), &err);
+    struct stat before;
+    ASSERT_TRUE(stat(path, &before) == 0);
+    const volatile uint8_t *m = f.map;
+    ASSERT_EQ_I64(m[3 * 4096], 'x');
+    ASSERT_TRUE(truncate(path, 4096) == 0);
+    ASSERT_EQ_I64(m[100], 'x');
+    _Atomic int go = 0;
+    page_reader r[2] = {{m + 2 * 4096, &go, 0}, {m + 2 * 4096, &go, 0}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        ASSERT_TRUE(pthread_create(&t[i], NULL, read_page, &r[i]) == 0);
+    atomic_store(&go, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    ASSERT_EQ_I64(r[0].sum + r[1].sum, 0);
+    ASSERT_EQ_I64(m[3 * 4096 + 7], 0);
+    char first[4096];
+    int64_t at = -1;
+    ASSERT_TRUE(prw_mapped_read_failed(first, sizeof first, &at));
+    ASSERT_TRUE(strstr(first, "/cut.bin") != NULL);
+    ASSERT_EQ_I64(at, 2 * 4096);
+    ASSERT_ERR(prw__rfile_check_unchanged(&f, &err), PRW_E_IO);
+    ASSERT_TRUE(strstr(err.msg, "cut.bin changed while it was read: 16384 bytes when opened, "
+                                "4096 now") != NULL);
+    /* Its size and modification time back as they were: what was read as zeros still fails. */
+    ASSERT_TRUE(th_write(path, data, sizeof data));
+    const struct timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_TRUE(utimensat(AT_FDCWD, path, times, 0) == 0);
+    ASSERT_ERR(prw__rfile_check_unchanged(&f, &err), PRW_E_IO);
+    ASSERT_TRUE(strstr(err.msg, "cut.bin could not be read from byte offset 8192 on") != NULL);
+    ASSERT_EQ_I64(err.offset, 8192);
+    /* A decoder's error on those zeros is reported as the change that caused it. */
+    prw__error_set(&err, PRW_E_CORRUPT, 9000, "bad page");
+    ASSERT_ERR(prw__rfile_blame_change(&f, PRW_E_CORRUPT, &err), PRW_E_IO);
+    ASSERT_TRUE(strstr(err.msg, "from byte offset 8192 on") != NULL);
+    ASSERT_TRUE(strstr(err.msg, "(reading it then failed: bad page)") != NULL);
+    ASSERT_OK(prw__rfile_blame_change(&f, PRW_OK, &err), &err);
+    prw__rfile_close(&f);
+    ASSERT_OK(prw__rfile_open(&f, path, true, &err), &err);
+    ASSERT_EQ_I64(f.map[2 * 4096], 'x');
+    ASSERT_OK(prw__rfile_check_unchanged(&f, &err), &err);
+    ASSERT_ERR(prw__rfile_blame_change(&f, PRW_E_CORRUPT, &err), PRW_E_CORRUPT);
+    prw__rfile_close(&f);
 }
 
 TEST(common_codec_roundtrip_all) {

@@ -356,12 +356,17 @@ typedef struct {
     const char *path;
     bool chmod_only; /* change its mode, not its bytes */
     bool done;       /* the file was touched (rewritten in place, or chmod) */
+    int64_t cut_to;  /* > 0: cut it short to this size instead */
 } touch_ctx;
 
-/* Progress callback: after the scan, touches the file once. */
+/* Progress callback: after the scan, touches the file once (cuts it as the scan ends, before
+ * any row is read). */
 static void touch_after_scan(void *ctx, const prw_build_progress *p) {
     touch_ctx *t = ctx;
-    if (t->done || strcmp(p->phase, "scan") == 0)
+    bool scan = strcmp(p->phase, "scan") == 0;
+    if (t->cut_to > 0 && !t->done && scan && p->phase_end)
+        t->done = truncate(t->path, t->cut_to) == 0;
+    if (t->done || scan)
         return;
     if (t->chmod_only) {
         t->done = chmod(t->path, 0600) == 0 && chmod(t->path, 0644) == 0;
@@ -385,7 +390,7 @@ TEST(mem_input_written_during_the_build_fails) {
         ASSERT_TRUE(utimensat(AT_FDCWD, in, old, 0) == 0);
         static const char *inputs[1];
         inputs[0] = in;
-        touch_ctx t = {in, false, false};
+        touch_ctx t = {in, false, false, 0};
         prw_build_options o;
         prw_build_options_init(&o);
         o.inputs = inputs;
@@ -405,10 +410,48 @@ TEST(mem_input_written_during_the_build_fails) {
         ASSERT_TRUE(access(th_fmt("%s/train.arrayrecord", o.output_dir), F_OK) != 0);
         ASSERT_EQ_I64(leftovers(o.output_dir), 0);
         /* A chmod meanwhile (its change time moves, not its bytes) is no write: it builds. */
-        t = (touch_ctx){in, true, false};
+        t = (touch_ctx){in, true, false, 0};
         ASSERT_OK(prw_build(&o, &st, &err), &err);
         ASSERT_TRUE(t.done);
         ASSERT_EQ_I64(st.spilled, limits[k] != 0);
+    }
+}
+
+/* An input cut short while the build reads it: the memory mode reads it mapped, where a read past
+ * the new end would raise SIGBUS, and the bounded mode with pread, which comes back short. Both
+ * fail naming the file and its two sizes, after the read that failed, and leave no output. */
+TEST(mem_input_cut_short_during_the_build_fails) {
+    const char *d = th_tmpdir();
+    const char *in = th_fmt("%s/in.parquet", d);
+    prw_error err;
+    prw_error_clear(&err);
+    ASSERT_OK(prw_guard_mapped_reads(&err), &err);
+    const uint64_t limits[] = {0, 16 * MIB};
+    for (size_t k = 0; k < 2; k++) {
+        ASSERT_EQ_I64(th_sh(th_fmt("cp tests/fixtures/dominant_probe.parquet %s", in)), 0);
+        struct stat sb;
+        ASSERT_TRUE(stat(in, &sb) == 0);
+        static const char *inputs[1];
+        inputs[0] = in;
+        touch_ctx t = {in, false, false, sb.st_size / 3};
+        prw_build_options o;
+        prw_build_options_init(&o);
+        o.inputs = inputs;
+        o.n_inputs = 1;
+        o.output_dir = th_fmt("%s/out%zu", d, k);
+        o.workers = 2;
+        o.memory_limit = limits[k];
+        o.max_row_size = 64 * KIB;
+        o.progress = touch_after_scan;
+        o.progress_ctx = &t;
+        prw_build_stats st;
+        ASSERT_ERR(prw_build(&o, &st, &err), PRW_E_IO);
+        ASSERT_TRUE(t.done);
+        ASSERT_TRUE(strstr(err.msg, th_fmt("in.parquet changed while it was read: %lld bytes when "
+                                           "opened, %lld now",
+                                           (long long)sb.st_size, (long long)t.cut_to)) != NULL);
+        ASSERT_TRUE(strstr(err.msg, "(reading it then failed: ") != NULL);
+        ASSERT_TRUE(access(o.output_dir, F_OK) != 0);
     }
 }
 
