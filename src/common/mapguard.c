@@ -6,9 +6,12 @@
  * /proc/self/maps (open, read and close are async-signal-safe), and when it is a read-only file
  * mapping, maps anonymous zero pages over it from the faulting page to its end (MAP_FIXED), so the
  * access is retried and reads zeros. Pages past the new end are all past it, so one fault covers a
- * truncation. Each such range is recorded, with the file offset it started at and the file's name,
- * in a small table; prw__mapguard_failed says whether a mapping met one, and the file reader
- * (io.c) fails the check of an input's size when it did, so nothing read as zeros is kept.
+ * truncation. (mmap is not on POSIX's list of async-signal-safe functions; on Linux it is a plain
+ * system call, which is.) Each such range is recorded, with the file offset it started at and the
+ * file's name, in a table of RANGES; prw__mapguard_failed says whether a mapping met one, and the
+ * file reader (io.c) fails the check of an input's size when it did, so nothing read as zeros is
+ * kept. A range is forgotten when its file is closed; with the table full, a SIGBUS ends the
+ * process as it did without the guard.
  *
  * The handler serialises itself with a spin lock (another thread may fault at once on the same
  * mapping: it waits, then finds the address in a recorded range and retries). Normal code takes
