@@ -235,12 +235,16 @@ bool prw_mapped_read_failed(char *path, size_t cap, int64_t *offset) {
     return failed;
 }
 
+/* Whether recorded range i overlaps [map, map + size). */
+static bool overlaps(size_t i, const void *map, size_t size) {
+    return g_zeroed[i].lo < (uintptr_t)map + size && g_zeroed[i].hi > (uintptr_t)map;
+}
+
 bool prw__mapguard_failed(const void *map, size_t size, int64_t *offset) {
-    uintptr_t lo = (uintptr_t)map, hi = lo + size;
     bool hit = false;
     lock();
     for (size_t i = 0; i < g_nzeroed && !hit; i++)
-        if (g_zeroed[i].lo < hi && g_zeroed[i].hi > lo) {
+        if (overlaps(i, map, size)) {
             hit = true;
             *offset = g_zeroed[i].offset;
         }
@@ -249,10 +253,9 @@ bool prw__mapguard_failed(const void *map, size_t size, int64_t *offset) {
 }
 
 void prw__mapguard_forget(const void *map, size_t size) {
-    uintptr_t lo = (uintptr_t)map, hi = lo + size;
     lock();
     for (size_t i = 0; i < g_nzeroed;)
-        if (g_zeroed[i].lo < hi && g_zeroed[i].hi > lo)
+        if (overlaps(i, map, size))
             g_zeroed[i] = g_zeroed[--g_nzeroed];
         else
             i++;

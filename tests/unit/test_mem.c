@@ -20,9 +20,9 @@
 #include "harness.h"
 #include "proberows/pipeline.h"
 
-static prw_status run_build(const char *input, const char *out, int workers, uint64_t limit,
-                            uint64_t max_row, const char *temp_dir, prw_build_stats *st,
-                            prw_error *err) {
+/* Options that build `input` into `out` (limit 0: in memory; temp_dir NULL: the default). */
+static prw_build_options build_options(const char *input, const char *out, int workers,
+                                       uint64_t limit, uint64_t max_row, const char *temp_dir) {
     static const char *in[1];
     in[0] = input;
     prw_build_options o;
@@ -34,6 +34,13 @@ static prw_status run_build(const char *input, const char *out, int workers, uin
     o.memory_limit = limit;
     o.max_row_size = max_row;
     o.temp_dir = temp_dir;
+    return o;
+}
+
+static prw_status run_build(const char *input, const char *out, int workers, uint64_t limit,
+                            uint64_t max_row, const char *temp_dir, prw_build_stats *st,
+                            prw_error *err) {
+    prw_build_options o = build_options(input, out, workers, limit, max_row, temp_dir);
     return prw_build(&o, st, err);
 }
 
@@ -379,6 +386,16 @@ static void touch_after_scan(void *ctx, const prw_build_progress *p) {
         close(fd);
 }
 
+/* Options that build `in` into `out` with 2 workers at `limit` (0: in memory), `t` touching it
+ * after the scan. */
+static prw_build_options touched_build(const char *in, const char *out, uint64_t limit,
+                                       touch_ctx *t) {
+    prw_build_options o = build_options(in, out, 2, limit, 64 * KIB, NULL);
+    o.progress = touch_after_scan;
+    o.progress_ctx = t;
+    return o;
+}
+
 TEST(mem_input_written_during_the_build_fails) {
     const char *d = th_tmpdir();
     const char *in = th_fmt("%s/in.parquet", d);
@@ -388,19 +405,8 @@ TEST(mem_input_written_during_the_build_fails) {
         /* An old modification time, so the write changes it even within one clock tick. */
         const struct timespec old[2] = {{0, UTIME_OMIT}, {946684800, 0}};
         ASSERT_TRUE(utimensat(AT_FDCWD, in, old, 0) == 0);
-        static const char *inputs[1];
-        inputs[0] = in;
         touch_ctx t = {in, false, false, 0};
-        prw_build_options o;
-        prw_build_options_init(&o);
-        o.inputs = inputs;
-        o.n_inputs = 1;
-        o.output_dir = th_fmt("%s/out%zu", d, k);
-        o.workers = 2;
-        o.memory_limit = limits[k];
-        o.max_row_size = 64 * KIB;
-        o.progress = touch_after_scan;
-        o.progress_ctx = &t;
+        prw_build_options o = touched_build(in, th_fmt("%s/out%zu", d, k), limits[k], &t);
         prw_error err;
         prw_error_clear(&err);
         prw_build_stats st;
@@ -431,19 +437,8 @@ TEST(mem_input_cut_short_during_the_build_fails) {
         ASSERT_EQ_I64(th_sh(th_fmt("cp tests/fixtures/dominant_probe.parquet %s", in)), 0);
         struct stat sb;
         ASSERT_TRUE(stat(in, &sb) == 0);
-        static const char *inputs[1];
-        inputs[0] = in;
         touch_ctx t = {in, false, false, sb.st_size / 3};
-        prw_build_options o;
-        prw_build_options_init(&o);
-        o.inputs = inputs;
-        o.n_inputs = 1;
-        o.output_dir = th_fmt("%s/out%zu", d, k);
-        o.workers = 2;
-        o.memory_limit = limits[k];
-        o.max_row_size = 64 * KIB;
-        o.progress = touch_after_scan;
-        o.progress_ctx = &t;
+        prw_build_options o = touched_build(in, th_fmt("%s/out%zu", d, k), limits[k], &t);
         prw_build_stats st;
         ASSERT_ERR(prw_build(&o, &st, &err), PRW_E_IO);
         ASSERT_TRUE(t.done);
