@@ -6,12 +6,12 @@
  * /proc/self/maps (open, read and close are async-signal-safe), and when it is a read-only file
  * mapping, maps anonymous zero pages over it from the faulting page to its end (MAP_FIXED), so the
  * access is retried and reads zeros. Pages past the new end are all past it, so one fault covers a
- * truncation. (mmap is not on POSIX's list of async-signal-safe functions; on Linux it is a plain
- * system call, which is.) Each such range is recorded, with the file offset it started at and the
- * file's name, in a table of RANGES; prw__mapguard_failed says whether a mapping met one, and the
- * file reader (io.c) fails the check of an input's size when it did, so nothing read as zeros is
- * kept. A range is forgotten when its file is closed; with the table full, a SIGBUS ends the
- * process as it did without the guard.
+ * truncation. (mmap is not on POSIX's list of async-signal-safe functions; the handler makes the
+ * system call directly, which is.) Each such range is recorded, with the file offset it started at
+ * and the file's name, in a table of RANGES; prw__mapguard_failed says whether a mapping met one,
+ * and the file reader (io.c) fails the check of an input's size when it did, so nothing read as
+ * zeros is kept. A range is forgotten when its file is closed; with the table full, a SIGBUS ends
+ * the process as it did without the guard.
  *
  * The handler serialises itself with a spin lock (another thread may fault at once on the same
  * mapping: it waits, then finds the address in a recorded range and retries). Normal code takes
@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/io.h"
@@ -165,8 +166,10 @@ static bool cover(uintptr_t a) {
         v.inode == 0)
         return false;
     uintptr_t page = a & ~(g_page - 1);
-    void *z =
-        mmap((void *)page, v.hi - page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    /* The system call itself, not libc's mmap: a thread sanitizer intercepting mmap takes it for
+     * a write racing with other threads' reads of those pages, which held nothing readable. */
+    void *z = (void *)syscall(SYS_mmap, page, v.hi - page, PROT_READ,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (z == MAP_FAILED)
         return false;
     int64_t offset = (int64_t)(v.offset + (page - v.lo));
